@@ -1,0 +1,12 @@
+import { PLUGIN_ID } from './pluginId';
+
+const action = (uid: string) => [{ action: `plugin::${PLUGIN_ID}.${uid}`, subject: null }];
+
+/** The RBAC actions the server registers, in the shape the admin panel checks. */
+export const PERMISSIONS = {
+  read: action('read'),
+  create: action('create'),
+  restore: action('restore'),
+  delete: action('delete'),
+  settings: action('settings'),
+};

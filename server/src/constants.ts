@@ -1,0 +1,17 @@
+export const PLUGIN_ID = 'pacta-backup';
+
+/**
+ * RBAC actions of the plugin. Strapi prefixes them, so `uid: 'read'` becomes the action
+ * `plugin::pacta-backup.read` that roles are granted in Settings → Roles.
+ */
+export const ACTIONS = [
+  { uid: 'read', displayName: 'Read backups, jobs and storage' },
+  { uid: 'create', displayName: 'Create backups' },
+  { uid: 'restore', displayName: 'Restore backups' },
+  { uid: 'delete', displayName: 'Delete backups' },
+  { uid: 'settings', displayName: 'Manage backup settings' },
+].map((action) => ({ section: 'plugins' as const, pluginName: PLUGIN_ID, ...action }));
+
+export type ActionUid = (typeof ACTIONS)[number]['uid'];
+
+export const actionId = (uid: ActionUid) => `plugin::${PLUGIN_ID}.${uid}`;

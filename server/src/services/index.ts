@@ -1,0 +1,7 @@
+import config from './config';
+import health from './health';
+
+export default {
+  config,
+  health,
+};

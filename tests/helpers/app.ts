@@ -1,0 +1,56 @@
+import path from 'node:path';
+
+import type { Core } from '@strapi/strapi';
+
+import { createDatabase } from './databases';
+import { appSecrets } from './secrets';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { bootApp } = require('../app/scripts/boot') as {
+  bootApp: (options: { logLevel?: string; compile?: boolean; listen?: boolean }) => Promise<Core.Strapi>;
+};
+
+export type DatabaseClient = 'sqlite' | 'postgres' | 'mysql';
+
+/** The database of this jest run: tests/run.js starts one jest run per client. */
+export const databaseClient = (process.env.TEST_DB || 'sqlite') as DatabaseClient;
+
+export interface TestApp {
+  strapi: Core.Strapi;
+  client: DatabaseClient;
+  /** Stops Strapi and drops the test file's database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Boots the example app (tests/app, with the plugin installed from this package's dist/) on a
+ * fresh, empty database of the run's client, and starts its HTTP server on a free port.
+ * One per test file: call in beforeAll, stop in afterAll.
+ */
+export const startApp = async (): Promise<TestApp> => {
+  const database = await createDatabase(databaseClient);
+  Object.assign(process.env, appSecrets(), database.env, {
+    // Never read the demo's .env: a test sees only what it sets.
+    ENV_PATH: path.join(__dirname, 'no-such.env'),
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+  });
+
+  let strapi: Core.Strapi | undefined;
+  try {
+    strapi = await bootApp({ compile: false, listen: true, logLevel: 'error' });
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+
+  return {
+    strapi,
+    client: databaseClient,
+    async stop() {
+      await strapi.destroy();
+      await database.drop();
+    },
+  };
+};
