@@ -24,5 +24,13 @@ module.exports = {
       testMatch: ['<rootDir>/tests/integration/**/*.test.api.ts'],
       setupFilesAfterEnv: ['<rootDir>/tests/helpers/jest-integration.ts'],
     },
+    {
+      ...common,
+      // The admin panel in Debian's chromium, driven by playwright-core, against a booted app
+      // whose admin panel was built (tests/run.js runs `strapi build` first).
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/tests/e2e/**/*.e2e.ts'],
+      setupFilesAfterEnv: ['<rootDir>/tests/helpers/jest-integration.ts'],
+    },
   ],
 };

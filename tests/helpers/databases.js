@@ -38,7 +38,8 @@ const runPrefix = (runId = RUN_ID) => `pacta_test_${runId}_`;
 
 /** Runs one statement on the server's maintenance database. */
 const admin = async (client, sql) => {
-  const server = servers[client];
+  const { host, port, user, password } = servers[client];
+  const server = { host, port, user, password };
   if (client === 'postgres') {
     const { Client } = require('pg');
     const pg = new Client({ ...server, database: 'postgres', connectionTimeoutMillis: 5000 });

@@ -16,7 +16,7 @@ let counter = 0;
 export const createRestrictedAdmin = async (
   strapi: Core.Strapi,
   { name, permissions }: { name: string; permissions: Permission[] }
-): Promise<Agent> => {
+): Promise<Agent & { credentials: { email: string; password: string } }> => {
   counter += 1;
   const role = await strapi.service('admin::role').create({
     name: `${name} ${counter}`,
@@ -36,7 +36,7 @@ export const createRestrictedAdmin = async (
     registrationToken: null,
     roles: [role.id],
   });
-  return login(strapi, credentials);
+  return Object.assign(await login(strapi, credentials), { credentials });
 };
 
 /** What an editor typically has: the content manager on contracts, nothing of this plugin. */

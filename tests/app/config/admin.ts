@@ -1,4 +1,6 @@
 export default ({ env }) => ({
+  // The demo prints the URL; no browser tab is opened from a headless machine.
+  autoOpen: false,
   auth: {
     secret: env('ADMIN_JWT_SECRET'),
   },

@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+'use strict';
+
+/**
+ * `npm test`: builds the plugin (the integration suite runs against dist/, which is what
+ * ships), compiles the example app once, runs the unit tests, the integration tests on each
+ * database — SQLite, PostgreSQL and MariaDB — then builds the example app's admin panel and runs
+ * the browser tests in Debian's chromium, and prints one summary.
+ *
+ *   npm test                      every suite on every database
+ *   npm test -- --db sqlite       integration tests only on the databases named (comma-separated)
+ *   npm test -- --no-build        reuse dist/ and the admin build as they are
+ *   npm test -- --no-e2e          leave out the browser tests
+ *
+ * A database that cannot be reached fails the run with how to start it: none is skipped
+ * silently.
+ */
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const { CLIENTS, assertReachable, dropLeftovers } = require('./helpers/databases');
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+const root = path.resolve(__dirname, '..');
+
+const parseArgs = (argv) => {
+  const args = { databases: CLIENTS, build: true, e2e: true };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    if (arg === '--no-build') args.build = false;
+    else if (arg === '--no-e2e') args.e2e = false;
+    else if (arg === '--db' || arg.startsWith('--db=')) {
+      const value = arg.includes('=') ? arg.split('=')[1] : argv[(i += 1)];
+      args.databases = String(value || '').split(',').filter(Boolean);
+      const unknown = args.databases.filter((db) => !CLIENTS.includes(db));
+      if (unknown.length || !args.databases.length) {
+        throw new Error(`--db takes a comma-separated list of ${CLIENTS.join(', ')}`);
+      }
+    } else {
+      throw new Error(`Unknown argument ${arg}. Usage: npm test -- [--db sqlite,postgres,mysql] [--no-build] [--no-e2e]`);
+    }
+  }
+  return args;
+};
+
+const run = (label, command, args, env = {}, cwd = root) => {
+  console.log(`\n▶ ${label}`);
+  const started = Date.now();
+  const result = spawnSync(command, args, { cwd, stdio: 'inherit', env: { ...process.env, ...env } });
+  const seconds = (Date.now() - started) / 1000;
+  return { ok: result.status === 0, seconds };
+};
+
+const jest = (label, project, env, reportFile) => {
+  const outcome = run(
+    label,
+    process.execPath,
+    [require.resolve('jest/bin/jest'), '--selectProjects', project, '--runInBand', '--json', '--outputFile', reportFile],
+    env
+  );
+  let report = { numPassedTests: 0, numFailedTests: 0, numPendingTests: 0, numTotalTestSuites: 0 };
+  if (fs.existsSync(reportFile)) report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
+  return {
+    label,
+    ok: outcome.ok && report.numFailedTests === 0 && report.numTotalTests > 0,
+    seconds: outcome.seconds,
+    passed: report.numPassedTests,
+    failed: report.numFailedTests + (outcome.ok ? 0 : report.numRuntimeErrorTestSuites || 0),
+    skipped: report.numPendingTests,
+    suites: report.numTotalTestSuites,
+  };
+};
+
+const main = async () => {
+  const args = parseArgs(process.argv.slice(2));
+  const runId = `r${Date.now().toString(36)}`;
+
+  // Fail first and clearly when a database server or the browser is missing.
+  for (const client of args.databases) {
+    await assertReachable(client);
+  }
+  if (args.e2e && !fs.existsSync(CHROMIUM)) {
+    throw new Error(`The browser tests need chromium at ${CHROMIUM}: apt-get install chromium (or pass --no-e2e).`);
+  }
+
+  if (args.build && !run('Build the plugin (strapi-plugin build)', 'npx', ['strapi-plugin', 'build']).ok) {
+    throw new Error('The plugin does not build.');
+  }
+  console.log('\n▶ Compile the example app (tests/app)');
+  await require('./app/scripts/boot').compileApp();
+
+  const reports = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-test-reports-'));
+  const results = [jest('unit', 'unit', {}, path.join(reports, 'unit.json'))];
+  for (const client of args.databases) {
+    try {
+      results.push(
+        jest(`integration on ${client}`, 'integration', { TEST_DB: client, PACTA_TEST_RUN: runId }, path.join(reports, `${client}.json`))
+      );
+    } finally {
+      await dropLeftovers(client, runId);
+    }
+  }
+  if (args.e2e) {
+    const adminBuilt = fs.existsSync(path.join(root, 'tests', 'app', 'dist', 'build', 'index.html'));
+    if (args.build || !adminBuilt) {
+      if (!run('Build the example app\'s admin panel (strapi build)', 'npx', ['strapi', 'build'], {}, path.join(root, 'tests', 'app')).ok) {
+        throw new Error('The admin panel of the example app does not build.');
+      }
+    }
+    results.push(jest('browser (e2e) on sqlite', 'e2e', { TEST_DB: 'sqlite' }, path.join(reports, 'e2e.json')));
+  }
+  fs.rmSync(reports, { recursive: true, force: true });
+
+  console.log('\nSummary');
+  for (const r of results) {
+    console.log(
+      `  ${r.ok ? 'ok  ' : 'FAIL'} ${r.label.padEnd(26)} ${String(r.suites).padStart(3)} files ` +
+        `${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed ` +
+        `${String(r.skipped).padStart(3)} skipped  ${r.seconds.toFixed(1)} s`
+    );
+  }
+  const passed = results.reduce((n, r) => n + r.passed, 0);
+  const failed = results.reduce((n, r) => n + r.failed, 0);
+  const skipped = results.reduce((n, r) => n + r.skipped, 0);
+  console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  process.exitCode = results.every((r) => r.ok) ? 0 : 1;
+};
+
+main().catch((error) => {
+  console.error(`\n${error.message}`);
+  process.exitCode = 1;
+});
