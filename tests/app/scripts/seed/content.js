@@ -129,7 +129,8 @@ const paragraph = (text) => ({ type: 'paragraph', children: [{ type: 'text', tex
  * The words used by both locales of a contract are chosen once; each locale then renders them
  * in its language, so the Spanish version is a translation of the English one.
  */
-const contract = ({ seed, documents, media, counts }, index) => {
+const contract = (context, index) => {
+  const { seed, media, counts } = context;
   const random = createRandom(seed, 'contract', index);
   const subject = random.int(0, WORDS.subjects.en.length - 1);
   const kind = random.int(0, WORDS.kinds.en.length - 1);
@@ -172,9 +173,15 @@ const contract = ({ seed, documents, media, counts }, index) => {
   });
   const revision = (locale, data) => ({ title: `${data.title} ${WORDS.revised[locale]}`, notes: `${data.notes}\n${WORDS.revised[locale]}\n` });
 
+  // Every 7th contract renews the one three places before it (a oneToOne needs distinct
+  // targets), in each locale that both versions have.
+  const renewed = index % 7 === 6 ? index - 3 : null;
+  const renewedLocales = renewed === null ? [] : Object.keys(contract(context, renewed).locales);
+
   const locales = {};
   for (const [locale, state] of [['en', enState], ...(hasSpanish ? [['es', esState]] : [])]) {
     const data = localized(locale);
+    data.renewalOf = renewedLocales.includes(locale) ? { contract: renewed } : null;
     locales[locale] = { state, data, revision: state === 'modified' ? revision(locale, data) : null };
   }
 
@@ -196,8 +203,6 @@ const contract = ({ seed, documents, media, counts }, index) => {
       supplier: { supplier: random.int(0, counts.suppliers - 1) },
       tags: random.sample([...Array(counts.tags).keys()], random.int(0, 4)).map((t) => ({ tag: t })),
       department: random.chance(0.9) ? { department: random.int(0, counts.departments - 1) } : null,
-      // Every 7th contract renews the one three places before it: a oneToOne needs distinct targets.
-      renewalOf: index % 7 === 6 && index - 3 < documents ? { contract: index - 3 } : null,
     },
     locales,
   };
