@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import type { Core } from '@strapi/strapi';
@@ -18,6 +20,8 @@ export const databaseClient = (process.env.TEST_DB || 'sqlite') as DatabaseClien
 export interface TestApp {
   strapi: Core.Strapi;
   client: DatabaseClient;
+  /** The app's public folder; uploads are in its uploads/ folder. */
+  publicDir: string;
   /** Stops Strapi and drops the test file's database. */
   stop(): Promise<void>;
 }
@@ -29,7 +33,11 @@ export interface TestApp {
  */
 export const startApp = async (): Promise<TestApp> => {
   const database = await createDatabase(databaseClient);
+  // Uploads of this app go to a folder of its own, removed with it.
+  const publicDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-public-'));
+  fs.mkdirSync(path.join(publicDir, 'uploads'));
   Object.assign(process.env, appSecrets(), database.env, {
+    PUBLIC_DIR: publicDir,
     // Never read the demo's .env: a test sees only what it sets.
     ENV_PATH: path.join(__dirname, 'no-such.env'),
     NODE_ENV: 'test',
@@ -42,15 +50,18 @@ export const startApp = async (): Promise<TestApp> => {
     strapi = await bootApp({ compile: false, listen: true, logLevel: 'error' });
   } catch (error) {
     await database.drop();
+    fs.rmSync(publicDir, { recursive: true, force: true });
     throw error;
   }
 
   return {
     strapi,
     client: databaseClient,
+    publicDir,
     async stop() {
       await strapi.destroy();
       await database.drop();
+      fs.rmSync(publicDir, { recursive: true, force: true });
     },
   };
 };

@@ -82,7 +82,7 @@ const main = async () => {
   const contracts = await strapi.db.query('api::contract.contract').count();
   if (contracts === 0) {
     console.log(`Seeding sample data (${SAMPLE.documents} contracts, ${SAMPLE.media} media files)…`);
-    const summary = await require('./seed').seed(strapi, SAMPLE);
+    const summary = await require('./seed/index').seed(strapi, SAMPLE);
     console.log('Seeded:', JSON.stringify(summary));
   }
 
