@@ -13,6 +13,16 @@ export const configSchema = z
       })
       .strict()
       .default({ folder: 'backups' }),
+    /**
+     * Name of the environment variable that holds the encryption passphrase. The passphrase
+     * itself never goes in a config file, a log or a backup.
+     */
+    encryptionKeyEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
+      .default('PACTA_BACKUP_KEY'),
+    /** Deflate level of manual backups: none (store), fast (level 1) or best (level 9). */
+    compression: z.enum(['none', 'fast', 'best']).default('fast'),
   })
   .strict();
 

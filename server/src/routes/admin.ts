@@ -11,11 +11,16 @@ export const guard = (action: ActionUid) => ({
 export default {
   type: 'admin' as const,
   routes: [
-    {
-      method: 'GET' as const,
-      path: '/health',
-      handler: 'health.index',
-      config: guard('read'),
-    },
+    { method: 'GET' as const, path: '/health', handler: 'health.index', config: guard('read') },
+    { method: 'GET' as const, path: '/backups', handler: 'backups.find', config: guard('read') },
+    { method: 'POST' as const, path: '/backups', handler: 'backups.create', config: guard('create') },
+    { method: 'GET' as const, path: '/backups/:id', handler: 'backups.findOne', config: guard('read') },
+    { method: 'GET' as const, path: '/backups/:id/download', handler: 'backups.download', config: guard('read') },
+    { method: 'DELETE' as const, path: '/backups/:id', handler: 'backups.delete', config: guard('delete') },
+    { method: 'POST' as const, path: '/backups/:id/verify', handler: 'backups.verify', config: guard('read') },
+    { method: 'POST' as const, path: '/backups/:id/restore', handler: 'backups.restore', config: guard('restore') },
+    { method: 'GET' as const, path: '/jobs/:id', handler: 'jobs.findOne', config: guard('read') },
+    { method: 'GET' as const, path: '/storage', handler: 'backups.storage', config: guard('read') },
+    { method: 'GET' as const, path: '/content-types', handler: 'backups.contentTypes', config: guard('read') },
   ],
 };

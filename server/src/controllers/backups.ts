@@ -1,0 +1,62 @@
+import type { Core } from '@strapi/strapi';
+
+import { JobConflictError } from '../services/jobs';
+import { getService } from '../utils';
+import { validateCreateBackup, validateRestore } from '../validation/backups';
+
+/** A second backup or restore while one runs answers 409 Conflict. */
+const startJob = async (ctx: Parameters<Core.ControllerHandler>[0], start: () => unknown) => {
+  try {
+    ctx.status = 202;
+    ctx.body = { data: await start() };
+  } catch (error) {
+    if (error instanceof JobConflictError) {
+      ctx.status = 409;
+      ctx.body = { data: null, error: { status: 409, name: 'ConflictError', message: error.message, details: { job: error.running } } };
+      return;
+    }
+    throw error;
+  }
+};
+
+const createBackupsController = ({ strapi }: { strapi: Core.Strapi }) => {
+  const backups = () => getService('backups', { strapi });
+  return {
+    async find(ctx) {
+      ctx.body = { data: await backups().list() };
+    },
+    async findOne(ctx) {
+      ctx.body = { data: await backups().get(ctx.params.id) };
+    },
+    async create(ctx) {
+      const body = validateCreateBackup(ctx.request.body);
+      await startJob(ctx, () => backups().startBackup(body));
+    },
+    async delete(ctx) {
+      await backups().remove(ctx.params.id);
+      ctx.body = { data: { id: ctx.params.id } };
+    },
+    async download(ctx) {
+      const { name, size, stream } = await backups().download(ctx.params.id);
+      ctx.set('Content-Type', 'application/zip');
+      ctx.set('Content-Disposition', `attachment; filename="${name}"`);
+      ctx.set('Content-Length', String(size));
+      ctx.body = stream;
+    },
+    async verify(ctx) {
+      await startJob(ctx, () => backups().startVerify(ctx.params.id));
+    },
+    async restore(ctx) {
+      const body = validateRestore(ctx.request.body);
+      await startJob(ctx, () => backups().startRestore(ctx.params.id, body));
+    },
+    async storage(ctx) {
+      ctx.body = { data: await backups().storageInfo() };
+    },
+    async contentTypes(ctx) {
+      ctx.body = { data: await getService('scope', { strapi }).listContentTypes() };
+    },
+  } satisfies Core.Controller;
+};
+
+export default createBackupsController;

@@ -1,0 +1,317 @@
+import type { Knex } from 'knex';
+
+import { EngineError } from './errors';
+import type { RowFilter } from './manifest';
+import { applyFilter } from './sql';
+import { fromCanonical, type Dialect } from './values';
+
+/**
+ * Writes the rows of an archive into the database in ONE transaction, so a failure at any point
+ * leaves the database exactly as it was. Works the same on SQLite, PostgreSQL and MariaDB,
+ * without privileges beyond those Strapi itself needs (no disabling of foreign keys):
+ *
+ *  1. the rows each restored table will lose are named (all, the rows a filter selects, or the
+ *     ids the archive brings);
+ *  2. rows of tables NOT restored that point at those rows are kept aside, since deleting what
+ *     they point at would cascade to them (a link from a clause to a restored supplier) or null
+ *     them (created_by of content when admin users are restored);
+ *  3. deletes run children first, inserts parents first (foreign-key order). A reference to a
+ *     table that is not restored and no longer has the row is handled as the database would on
+ *     delete: the link row is dropped (CASCADE) or the column set to null (SET NULL), and counted;
+ *  4. the rows kept aside come back where what they point at exists again;
+ *  5. sequences are set so the next insert gets the id it would have got at backup time.
+ */
+
+export interface TargetColumn {
+  name: string;
+  type: string;
+  nullable: boolean;
+  hasDefault: boolean;
+}
+
+export interface ForeignKey {
+  table: string;
+  column: string;
+  refTable: string;
+  refColumn: string;
+  onDelete: string;
+}
+
+export interface TargetSchema {
+  tables: Map<string, TargetColumn[]>;
+  foreignKeys: ForeignKey[];
+}
+
+export interface TablePlan {
+  name: string;
+  /** The archive's columns, in the order of the row arrays. */
+  columns: Array<{ name: string; type: string }>;
+  mode: 'replace' | 'filtered' | 'upsert';
+  filter: RowFilter | null;
+  nextId: number | null;
+  /** Canonical rows from the archive (a fresh iterable on each call). */
+  rows: () => AsyncIterable<unknown[]>;
+}
+
+export interface TableOutcome {
+  name: string;
+  deleted: number;
+  inserted: number;
+  /** Link rows dropped / columns nulled because what they point at is not in the database. */
+  dropped: number;
+  nulled: number;
+}
+
+export interface ApplyOptions {
+  onProgress?: (progress: { table: string; rows: number }) => void;
+  /** Runs inside the transaction after the data is written; a throw rolls everything back. */
+  beforeCommit?: () => Promise<void>;
+  /** Test hook: throw after this many tables were written (proves the rollback). */
+  failAfterTables?: number;
+}
+
+const CHUNK = 500;
+
+const chunks = <T>(items: T[], size = CHUNK) => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
+/** Parents before children, by the foreign keys between the restored tables. */
+export const foreignKeyOrder = (tables: string[], foreignKeys: ForeignKey[]) => {
+  const set = new Set(tables);
+  const parents = new Map(tables.map((t) => [t, new Set<string>()]));
+  for (const fk of foreignKeys) {
+    if (set.has(fk.table) && set.has(fk.refTable) && fk.table !== fk.refTable) parents.get(fk.table)!.add(fk.refTable);
+  }
+  const order: string[] = [];
+  const done = new Set<string>();
+  const visiting = new Set<string>();
+  const visit = (table: string) => {
+    if (done.has(table)) return;
+    if (visiting.has(table)) {
+      throw new EngineError('RESTORE_FAILED', `Circular foreign keys around table ${table}`);
+    }
+    visiting.add(table);
+    for (const parent of [...parents.get(table)!].sort()) visit(parent);
+    visiting.delete(table);
+    done.add(table);
+    order.push(table);
+  };
+  [...tables].sort().forEach(visit);
+  return order;
+};
+
+const batchSize = (dialect: Dialect, columns: number) =>
+  dialect === 'sqlite' ? Math.max(1, Math.min(500, Math.floor(32000 / columns))) : Math.max(1, Math.min(1000, Math.floor(60000 / columns)));
+
+export const applyRestore = async (
+  knex: Knex,
+  dialect: Dialect,
+  schema: TargetSchema,
+  plans: TablePlan[],
+  options: ApplyOptions = {}
+): Promise<TableOutcome[]> => {
+  const restored = new Set(plans.map((plan) => plan.name));
+  const plansByName = new Map(plans.map((plan) => [plan.name, plan]));
+  const seen = new Set<string>();
+  const foreignKeys = schema.foreignKeys.filter((fk) => {
+    const key = `${fk.table}.${fk.column}>${fk.refTable}`;
+    if (fk.refColumn !== 'id' || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const outcomes = new Map(plans.map((p) => [p.name, { name: p.name, deleted: 0, inserted: 0, dropped: 0, nulled: 0 }]));
+
+  for (const plan of plans) {
+    if (!schema.tables.has(plan.name)) {
+      throw new EngineError('SCHEMA_MISMATCH', `The table ${plan.name} does not exist in this database`);
+    }
+  }
+
+  const trx = await knex.transaction();
+  const afterCommit: Array<() => Promise<void>> = [];
+  try {
+    // 1. What each restored table loses: 'all' or a list of ids.
+    const losing = new Map<string, 'all' | number[]>();
+    for (const plan of plans) {
+      if (plan.mode === 'replace') {
+        losing.set(plan.name, 'all');
+      } else if (plan.mode === 'filtered') {
+        const builder = trx(plan.name).select('id');
+        applyFilter(trx, builder, plan.filter ?? []);
+        losing.set(plan.name, (await builder).map((row: { id: number }) => Number(row.id)));
+      } else {
+        const ids: number[] = [];
+        const idIndex = plan.columns.findIndex((c) => c.name === 'id');
+        for await (const row of plan.rows()) ids.push(Number(row[idIndex]));
+        losing.set(plan.name, ids);
+      }
+    }
+
+    // 2. Rows of other tables that point at rows about to go.
+    const selectPointing = async (fk: ForeignKey, columns: string[] | '*') => {
+      const lost = losing.get(fk.refTable)!;
+      if (lost === 'all') return trx(fk.table).whereNotNull(fk.column).select(columns);
+      const rows: Record<string, unknown>[] = [];
+      for (const part of chunks(lost, 5000)) rows.push(...(await trx(fk.table).whereIn(fk.column, part).select(columns)));
+      return rows;
+    };
+    const keptCascade: Array<{ fk: ForeignKey; rows: Record<string, unknown>[] }> = [];
+    const keptNull: Array<{ fk: ForeignKey; rows: Record<string, unknown>[] }> = [];
+    for (const fk of foreignKeys) {
+      if (restored.has(fk.table) || !restored.has(fk.refTable)) continue;
+      if (fk.onDelete.toUpperCase() === 'CASCADE') {
+        keptCascade.push({ fk, rows: await selectPointing(fk, '*') });
+      } else {
+        const rows = await selectPointing(fk, ['id', fk.column]);
+        keptNull.push({ fk, rows });
+        // NO ACTION / RESTRICT would refuse the delete: let go of the reference first.
+        if (fk.onDelete.toUpperCase() !== 'SET NULL') {
+          for (const part of chunks(rows.map((r) => r.id as number), 5000)) {
+            await trx(fk.table).whereIn('id', part).update({ [fk.column]: null });
+          }
+        }
+      }
+    }
+
+    // 3. Delete children first, insert parents first.
+    const order = foreignKeyOrder([...restored], foreignKeys);
+    for (const table of [...order].reverse()) {
+      const lost = losing.get(table)!;
+      const outcome = outcomes.get(table)!;
+      if (lost === 'all') outcome.deleted += Number(await trx(table).del());
+      else for (const part of chunks(lost, 5000)) outcome.deleted += Number(await trx(table).whereIn('id', part).del());
+    }
+
+    const existing = new Map<string, Set<number>>();
+    const idsOf = async (table: string) => {
+      if (!existing.has(table)) {
+        const rows = await trx(table).select('id');
+        existing.set(table, new Set(rows.map((r: { id: number }) => Number(r.id))));
+      }
+      return existing.get(table)!;
+    };
+
+    let written = 0;
+    for (const table of order) {
+      const plan = plansByName.get(table)!;
+      const outcome = outcomes.get(table)!;
+      const target = new Map(schema.tables.get(table)!.map((c) => [c.name, c]));
+      const columns = plan.columns
+        .map((column, index) => ({ ...column, index, target: target.get(column.name) }))
+        .filter((c) => c.target);
+      const outgoing = foreignKeys.filter((fk) => fk.table === table);
+      const external = outgoing.filter((fk) => !restored.has(fk.refTable));
+      const self = outgoing.filter((fk) => fk.refTable === table);
+      const deferred: Array<{ id: unknown; column: string; value: unknown }> = [];
+      const size = batchSize(dialect, columns.length);
+      let batch: Record<string, unknown>[] = [];
+      const flush = async () => {
+        if (!batch.length) return;
+        await trx(table).insert(batch);
+        outcome.inserted += batch.length;
+        options.onProgress?.({ table, rows: batch.length });
+        batch = [];
+      };
+
+      rows: for await (const row of plan.rows()) {
+        const record: Record<string, unknown> = {};
+        for (const column of columns) record[column.name] = fromCanonical(row[column.index], column.target!.type, dialect);
+        for (const fk of external) {
+          const value = record[fk.column];
+          if (value == null || (await idsOf(fk.refTable)).has(Number(value))) continue;
+          if (fk.onDelete.toUpperCase() === 'CASCADE') {
+            outcome.dropped += 1;
+            continue rows;
+          }
+          record[fk.column] = null;
+          outcome.nulled += 1;
+        }
+        for (const fk of self) {
+          if (record[fk.column] != null) {
+            deferred.push({ id: record.id, column: fk.column, value: record[fk.column] });
+            record[fk.column] = null;
+          }
+        }
+        batch.push(record);
+        if (batch.length >= size) await flush();
+      }
+      await flush();
+      for (const { id, column, value } of deferred) {
+        await trx(table).where('id', id as number).update({ [column]: value });
+      }
+
+      written += 1;
+      if (options.failAfterTables !== undefined && written >= options.failAfterTables) {
+        throw new EngineError('RESTORE_FAILED', `Injected failure after ${written} tables`);
+      }
+    }
+
+    // 4. What was kept aside comes back where it can.
+    // Restored tables are read here for the first time, after their inserts.
+    const exists = async (table: string, value: unknown) => value == null || (await idsOf(table)).has(Number(value));
+    for (const { fk, rows } of keptCascade) {
+      const links = foreignKeys.filter((other) => other.table === fk.table);
+      const back: Record<string, unknown>[] = [];
+      for (const row of rows) {
+        let ok = true;
+        for (const link of links) if (!(await exists(link.refTable, row[link.column]))) ok = false;
+        if (ok) back.push(row);
+      }
+      // Without enforced cascades (or when another key already brought them back) some may remain.
+      for (const part of chunks(back.map((r) => r.id as number), 5000)) await trx(fk.table).whereIn('id', part).del();
+      for (const part of chunks(back, batchSize(dialect, Object.keys(back[0] ?? { id: 1 }).length))) {
+        await trx(fk.table).insert(part);
+      }
+    }
+    for (const { fk, rows } of keptNull) {
+      const byValue = new Map<unknown, number[]>();
+      for (const row of rows) byValue.set(row[fk.column], [...(byValue.get(row[fk.column]) ?? []), row.id as number]);
+      for (const [value, ids] of byValue) {
+        if (!(await exists(fk.refTable, value))) continue;
+        for (const part of chunks(ids, 5000)) await trx(fk.table).whereIn('id', part).update({ [fk.column]: value });
+      }
+    }
+
+    // 5. Sequences.
+    for (const plan of plans) {
+      if (plan.nextId === null || !schema.tables.get(plan.name)!.some((c) => c.name === 'id')) continue;
+      const [{ max }] = await trx(plan.name).max({ max: 'id' });
+      const floor = Number(max ?? 0) + 1;
+      // After a full replace, max(id) + 1 <= nextId: the sequence is put back exactly.
+      const next = Math.max(plan.nextId, floor);
+      if (dialect === 'postgres') {
+        const { rows } = await trx.raw('SELECT pg_get_serial_sequence(?, ?) AS name', [plan.name, 'id']);
+        if (rows[0]?.name) {
+          if (plan.mode !== 'replace') {
+            const current = await trx.raw(`SELECT last_value, is_called FROM ${rows[0].name}`);
+            const state = current.rows[0];
+            if (Number(state.last_value) + (state.is_called ? 1 : 0) > next) continue;
+          }
+          await trx.raw('SELECT setval(?::regclass, ?, ?)', [rows[0].name, next > 1 ? next - 1 : 1, next > 1]);
+        }
+      } else if (dialect === 'sqlite') {
+        const [current] = await trx('sqlite_sequence').where('name', plan.name).select('seq');
+        if (plan.mode !== 'replace' && current && Number(current.seq) + 1 > next) continue;
+        if (current) await trx('sqlite_sequence').where('name', plan.name).update({ seq: next - 1 });
+        else await trx('sqlite_sequence').insert({ name: plan.name, seq: next - 1 });
+      } else {
+        // ALTER TABLE commits implicitly in MySQL: after the transaction. InnoDB never sets
+        // it below max(id) + 1.
+        afterCommit.push(async () => {
+          await knex.raw(`ALTER TABLE ?? AUTO_INCREMENT = ${Math.floor(next)}`, [plan.name]);
+        });
+      }
+    }
+
+    await options.beforeCommit?.();
+    await trx.commit();
+  } catch (error) {
+    await trx.rollback().catch(() => undefined);
+    throw error;
+  }
+  for (const step of afterCommit) await step();
+  return [...outcomes.values()];
+};

@@ -1,0 +1,255 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import type { Knex } from 'knex';
+
+import { ArchiveWriter, openArchive, type Compression } from './archive';
+import { DEFAULT_CHUNK_SIZE, deriveKey, keyCheck, newKeyParams } from './crypto';
+import { EngineError } from './errors';
+import {
+  FORMAT,
+  FORMAT_VERSION,
+  MEDIA_INDEX_ENTRY,
+  type ContentTypeSummary,
+  type Manifest,
+  type ManifestTable,
+  type MediaFile,
+  type RowFilter,
+} from './manifest';
+import { isCompressible, localFilesOf } from './media';
+import { toNdjson } from './ndjson';
+import { openSnapshot } from './snapshot';
+import type { Storage } from './storage';
+import { toCanonical, type Dialect } from './values';
+
+export interface BackupTablePlan {
+  name: string;
+  group: ManifestTable['group'];
+  owner: string;
+  columns: Array<{ name: string; type: string }>;
+  mode: ManifestTable['mode'];
+  filter: RowFilter | null;
+}
+
+export interface BackupPlan {
+  id: string;
+  name: string;
+  kind: Manifest['kind'];
+  scope: Manifest['scope'];
+  compression: Compression;
+  versions: { plugin: string; strapi: string };
+  contentTypes: Array<Omit<ContentTypeSummary, 'rows'>>;
+  tables: BackupTablePlan[];
+  media: { include: boolean; provider: string; publicDir: string };
+  /** Bytes the archive may take, at most; checked against the free space first. */
+  estimatedBytes: number;
+}
+
+export interface Progress {
+  phase: 'snapshot' | 'rows' | 'media' | 'verify' | 'done';
+  done: number;
+  total: number;
+  bytes: number;
+}
+
+export interface BackupOptions {
+  knex: Knex;
+  dialect: Dialect;
+  storage: Storage;
+  plan: BackupPlan;
+  /** Encrypts the archive with a key derived from it; null writes a plain archive. */
+  passphrase: string | null;
+  onProgress?: (progress: Progress) => void;
+  log?: (message: string) => void;
+}
+
+export const archiveName = (id: string) => `${id}.pacta.zip`;
+
+const sha256OfFile = async (file: string) => {
+  const hash = createHash('sha256');
+  await pipeline(fs.createReadStream(file), hash);
+  return hash.digest('hex');
+};
+
+/**
+ * Writes a backup: a consistent snapshot of the planned tables and the media files they name,
+ * into an archive under a temporary name; the archive is read back and checked, and only then
+ * takes its final name. Any failure removes the partial file: a backup is listed only when it
+ * is complete and verified.
+ */
+export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onProgress, log = () => {} }: BackupOptions) => {
+  const started = Date.now();
+  const timings: Record<string, number> = {};
+  const space = await storage.space();
+  if (space.free < plan.estimatedBytes) {
+    throw new EngineError(
+      'NO_SPACE',
+      `Not enough free space in ${storage.location}: about ${plan.estimatedBytes} bytes needed, ${space.free} free`,
+      { needed: plan.estimatedBytes, free: space.free }
+    );
+  }
+
+  const keyParams = passphrase ? newKeyParams() : null;
+  const key = passphrase && keyParams ? await deriveKey(passphrase, keyParams) : null;
+  const name = archiveName(plan.id);
+  const tempFile = await storage.tempPath(name);
+  const writer = new ArchiveWriter(tempFile, { compression: plan.compression, key });
+  const snapshot = await openSnapshot(knex, dialect, { tempFile: `${tempFile}.snapshot` }).catch(async (error) => {
+    await writer.abort();
+    throw error;
+  });
+  timings.snapshotMs = Date.now() - started;
+
+  const progress: Progress = { phase: 'rows', done: 0, total: 0, bytes: 0 };
+  const report = () => onProgress?.({ ...progress, bytes: writer.bytes });
+  try {
+    const tables: ManifestTable[] = [];
+    const counts = new Map<string, number>();
+    for (const table of plan.tables) {
+      const count = await snapshot.count({ name: table.name, columns: table.columns.map((c) => c.name), filter: table.filter });
+      counts.set(table.name, count);
+      progress.total += count;
+    }
+    report();
+
+    const mediaPaths = new Set<string>();
+    const rowsStarted = Date.now();
+    for (const table of plan.tables) {
+      const columns = table.columns.map((c) => c.name);
+      const types = table.columns.map((c) => c.type);
+      const isFiles = plan.media.include && table.name === 'files';
+      const urlIndex = columns.indexOf('url');
+      const formatsIndex = columns.indexOf('formats');
+      const providerIndex = columns.indexOf('provider');
+      async function* canonical() {
+        for await (const batch of snapshot.batches({ name: table.name, columns, filter: table.filter })) {
+          const rows = batch.map((row) => row.map((value, i) => toCanonical(value, types[i], dialect)));
+          if (isFiles) {
+            for (const row of rows) {
+              const files = localFilesOf({ url: row[urlIndex], formats: row[formatsIndex], provider: row[providerIndex] });
+              files.forEach((file) => mediaPaths.add(file));
+            }
+          }
+          progress.done += rows.length;
+          report();
+          yield rows;
+        }
+      }
+      const entry = `tables/${table.name}.ndjson`;
+      await writer.addEntry(entry, toNdjson(canonical()), { compressible: true });
+      tables.push({
+        ...table,
+        rows: counts.get(table.name)!,
+        nextId: await snapshot.nextId(table.name),
+        entry,
+      });
+    }
+    await snapshot.close();
+    timings.rowsMs = Date.now() - rowsStarted;
+
+    // Media: each distinct file once, named by its SHA-256.
+    const mediaStarted = Date.now();
+    const mediaFiles: MediaFile[] = [];
+    const missing: string[] = [];
+    const stored = new Set<string>();
+    let mediaBytes = 0;
+    if (plan.media.include) {
+      progress.phase = 'media';
+      progress.done = 0;
+      progress.total = mediaPaths.size;
+      report();
+      for (const relative of [...mediaPaths].sort()) {
+        const file = path.join(plan.media.publicDir, relative);
+        const stat = await fs.promises.stat(file).catch(() => null);
+        if (!stat?.isFile()) {
+          missing.push(relative);
+          continue;
+        }
+        const sha256 = await sha256OfFile(file);
+        if (!stored.has(sha256)) {
+          await writer.addEntry(`media/${sha256}`, fs.createReadStream(file), { compressible: isCompressible(file) });
+          stored.add(sha256);
+          mediaBytes += stat.size;
+        }
+        mediaFiles.push({ path: relative, sha256, size: stat.size });
+        progress.done += 1;
+        report();
+      }
+      const index = mediaFiles.map((m) => `${JSON.stringify(m)}\n`).join('');
+      await writer.addEntry(MEDIA_INDEX_ENTRY, Readable.from([Buffer.from(index)]), { compressible: true });
+      if (missing.length) log(`${missing.length} media files named in the database are missing on disk`);
+    }
+    timings.mediaMs = Date.now() - mediaStarted;
+
+    const counted = (table: string) => tables.find((t) => t.name === table)?.rows ?? 0;
+    const manifest: Manifest = {
+      format: FORMAT,
+      formatVersion: FORMAT_VERSION,
+      id: plan.id,
+      name: plan.name,
+      kind: plan.kind,
+      createdAt: new Date(started).toISOString(),
+      plugin: { version: plan.versions.plugin },
+      strapi: { version: plan.versions.strapi },
+      database: { client: dialect },
+      scope: plan.scope,
+      compression: plan.compression,
+      encryption:
+        key && keyParams
+          ? { algorithm: 'aes-256-gcm', chunkSize: DEFAULT_CHUNK_SIZE, kdf: keyParams, keyCheck: keyCheck(key) }
+          : null,
+      contentTypes: plan.contentTypes.map((ct) => ({ ...ct, rows: counted(ct.table) })),
+      tables,
+      media: {
+        included: plan.media.include,
+        provider: plan.media.provider,
+        files: mediaFiles.length,
+        bytes: mediaBytes,
+        missing,
+      },
+      entries: writer.written,
+      totals: { rows: tables.reduce((n, t) => n + t.rows, 0), bytes: 0 },
+      timings,
+      warnings: [
+        ...(plan.media.include || plan.media.provider === 'local'
+          ? []
+          : [`Media files of the "${plan.media.provider}" upload provider are not included: only their database rows are.`]),
+        ...(missing.length ? [`${missing.length} media files named in the database were missing on disk`] : []),
+      ],
+    };
+    manifest.totals.bytes = writer.written.reduce((n, e) => n + e.size, 0);
+    timings.writeMs = Date.now() - started;
+    const size = await writer.finish(manifest);
+
+    // Read everything back before the archive is listed.
+    progress.phase = 'verify';
+    progress.done = 0;
+    progress.total = manifest.entries.length;
+    report();
+    const verifyStarted = Date.now();
+    const opened = await openArchive(tempFile, { passphrase });
+    const verification = await opened.verify(() => {
+      progress.done += 1;
+      report();
+    });
+    if (!verification.ok) {
+      const bad = verification.entries.find((e) => !e.ok);
+      throw new EngineError('CHECKSUM', `The written archive does not read back: ${bad?.path}: ${bad?.error}`);
+    }
+    await storage.commit(tempFile, name);
+    const verifiedAt = new Date().toISOString();
+    await storage.writeMeta(name, { verifiedAt, verifyMs: Date.now() - verifyStarted });
+    progress.phase = 'done';
+    progress.done = progress.total;
+    report();
+    return { manifest, size, verifiedAt, durationMs: Date.now() - started };
+  } catch (error) {
+    await snapshot.close().catch(() => undefined);
+    await writer.abort().catch(() => undefined);
+    await fs.promises.rm(tempFile, { force: true });
+    throw error;
+  }
+};

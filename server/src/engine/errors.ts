@@ -1,0 +1,30 @@
+/**
+ * The engine's failures, each with a code the API and the CLI report as they are. The
+ * services turn them into Strapi's ValidationError (bad input) or ApplicationError.
+ */
+export type EngineErrorCode =
+  | 'NOT_AN_ARCHIVE'
+  | 'BAD_MANIFEST'
+  | 'UNSAFE_PATH'
+  | 'CHECKSUM'
+  | 'MISSING_ENTRY'
+  | 'NO_KEY'
+  | 'WRONG_KEY'
+  | 'TAMPERED'
+  | 'TRUNCATED'
+  | 'SCHEMA_MISMATCH'
+  | 'NO_SPACE'
+  | 'INVALID_SCOPE'
+  | 'RESTORE_FAILED';
+
+export class EngineError extends Error {
+  readonly code: EngineErrorCode;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: EngineErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'EngineError';
+    this.code = code;
+    this.details = details;
+  }
+}

@@ -1,0 +1,172 @@
+import fs from 'node:fs';
+
+import type { Knex } from 'knex';
+
+import type { RowFilter } from './manifest';
+import { applyFilter } from './sql';
+import type { Dialect } from './values';
+
+/**
+ * A point-in-time read of the database: every table of a backup is read from the same
+ * consistent state, whatever writes the app does meanwhile.
+ *  - PostgreSQL: one connection in a REPEATABLE READ, READ ONLY transaction.
+ *  - MariaDB/MySQL: one connection in START TRANSACTION WITH CONSISTENT SNAPSHOT.
+ *  - SQLite: the online backup API copies the database file page by page into a temporary
+ *    file (Strapi's single connection stays usable meanwhile), and rows are read from that copy.
+ * Rows come in primary-key order, in batches, so memory stays flat.
+ */
+export interface SnapshotTable {
+  name: string;
+  columns: string[];
+  filter: RowFilter | null;
+}
+
+export interface Snapshot {
+  count(table: SnapshotTable): Promise<number>;
+  /** The id the next insert into `table` would get (null for a table without a sequence). */
+  nextId(table: string): Promise<number | null>;
+  /** Rows as value arrays in `table.columns` order, ordered by primary key. */
+  batches(table: SnapshotTable, size?: number): AsyncGenerator<unknown[][]>;
+  close(): Promise<void>;
+}
+
+const BATCH = 2000;
+
+type Runner = <T = Record<string, unknown>>(builder: Knex.QueryBuilder | Knex.Raw) => Promise<T[]>;
+
+const orderColumns = (table: SnapshotTable) => (table.columns.includes('id') ? ['id'] : table.columns);
+
+const build = (knex: Knex, table: SnapshotTable) => {
+  const builder = knex(table.name);
+  if (table.filter) applyFilter(knex, builder, table.filter);
+  return builder;
+};
+
+/** Keyset pagination on id (or offset pagination, ordered by every column, without one). */
+async function* paginate(knex: Knex, run: Runner, table: SnapshotTable, size: number) {
+  const hasId = table.columns.includes('id');
+  const idIndex = table.columns.indexOf('id');
+  let last: unknown = null;
+  let offset = 0;
+  for (;;) {
+    const builder = build(knex, table).select(table.columns).orderBy(orderColumns(table)).limit(size);
+    if (hasId && last !== null) builder.andWhere('id', '>', last as number);
+    if (!hasId) builder.offset(offset);
+    const rows = await run(builder);
+    if (!rows.length) return;
+    const values = rows.map((row) => table.columns.map((column) => row[column]));
+    yield values;
+    if (rows.length < size) return;
+    if (hasId) last = values[values.length - 1][idIndex];
+    offset += rows.length;
+  }
+}
+
+const openServerSnapshot = async (knex: Knex, dialect: 'postgres' | 'mysql'): Promise<Snapshot> => {
+  const client = knex.client as Knex.Client;
+  const connection = await client.acquireConnection();
+  const run: Runner = async (builder) => {
+    const result = await (builder as Knex.QueryBuilder).connection(connection);
+    return result as never;
+  };
+  const raw = async (sql: string, bindings: readonly Knex.RawBinding[] = []) => {
+    const result = await knex.raw(sql, bindings).connection(connection);
+    return dialect === 'postgres' ? result.rows : result[0];
+  };
+  try {
+    if (dialect === 'postgres') {
+      await raw('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    } else {
+      await raw('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      await raw('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+      // MySQL 8 caches table statistics (AUTO_INCREMENT included); MariaDB has no such setting.
+      await raw('SET SESSION information_schema_stats_expiry = 0').catch(() => undefined);
+    }
+  } catch (error) {
+    await client.releaseConnection(connection);
+    throw error;
+  }
+
+  let closed = false;
+  return {
+    async count(table) {
+      const [row] = await run(build(knex, table).count({ count: '*' }));
+      return Number(row.count);
+    },
+    async nextId(table) {
+      if (dialect === 'postgres') {
+        const [seq] = await raw('SELECT pg_get_serial_sequence(?, ?) AS name', [table, 'id']).catch(() => [null]);
+        if (!seq?.name) return null;
+        const [state] = await raw(`SELECT last_value, is_called FROM ${seq.name}`);
+        return Number(state.last_value) + (state.is_called ? 1 : 0);
+      }
+      const [status] = await raw(
+        'SELECT AUTO_INCREMENT AS next FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+        [table]
+      );
+      return status?.next == null ? null : Number(status.next);
+    },
+    batches: (table, size = BATCH) => paginate(knex, run, table, size),
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await raw('COMMIT');
+      } finally {
+        await client.releaseConnection(connection);
+      }
+    },
+  };
+};
+
+interface SqliteDatabase {
+  backup(destination: string): Promise<unknown>;
+  prepare(sql: string): {
+    all(...bindings: unknown[]): Record<string, unknown>[];
+    get(...bindings: unknown[]): Record<string, unknown> | undefined;
+  };
+  close(): void;
+}
+
+const openSqliteSnapshot = async (knex: Knex, tempFile: string): Promise<Snapshot> => {
+  const client = knex.client as Knex.Client;
+  const connection = (await client.acquireConnection()) as SqliteDatabase;
+  let copying: Promise<unknown>;
+  try {
+    copying = connection.backup(tempFile);
+  } finally {
+    // The copy goes on step by step; releasing lets the app use its connection in between.
+    await client.releaseConnection(connection);
+  }
+  await copying;
+
+  const Database = connection.constructor as new (file: string, options: object) => SqliteDatabase;
+  const copy = new Database(tempFile, { readonly: true, fileMustExist: true });
+  const run: Runner = async (builder) => {
+    const { sql, bindings } = builder.toSQL().toNative();
+    return copy.prepare(sql).all(...bindings) as never;
+  };
+
+  let closed = false;
+  return {
+    async count(table) {
+      const [row] = await run(build(knex, table).count({ count: '*' }));
+      return Number(row.count);
+    },
+    async nextId(table) {
+      const row = copy.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').get(table);
+      return row ? Number(row.seq) + 1 : null;
+    },
+    batches: (table, size = BATCH) => paginate(knex, run, table, size),
+    async close() {
+      if (closed) return;
+      closed = true;
+      copy.close();
+      await fs.promises.rm(tempFile, { force: true });
+      await fs.promises.rm(`${tempFile}-journal`, { force: true });
+    },
+  };
+};
+
+export const openSnapshot = (knex: Knex, dialect: Dialect, { tempFile }: { tempFile: string }) =>
+  dialect === 'sqlite' ? openSqliteSnapshot(knex, tempFile) : openServerSnapshot(knex, dialect);

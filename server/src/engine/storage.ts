@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Where archives live. The local folder is the default; an S3-compatible provider implements
+ * the same interface later. Archives are written next to their final name under a temporary
+ * name and renamed only when complete and verified (see backup.ts), so a listing never shows a
+ * partial archive.
+ */
+export interface StoredFile {
+  name: string;
+  size: number;
+  modifiedAt: Date;
+}
+
+export interface Storage {
+  readonly type: string;
+  /** Human-readable location (a folder, a bucket). */
+  readonly location: string;
+  /** A path on this machine where a new archive can be written before `commit`. */
+  tempPath(name: string): Promise<string>;
+  /** Makes a written temp file the stored `name`, atomically. */
+  commit(tempFile: string, name: string): Promise<void>;
+  /** A local path to read `name` from (random access is needed by the zip reader). */
+  localPath(name: string): Promise<string>;
+  createReadStream(name: string): fs.ReadStream;
+  list(): Promise<StoredFile[]>;
+  stat(name: string): Promise<StoredFile | null>;
+  delete(name: string): Promise<void>;
+  /** Bytes free and in total on the storage's volume. */
+  space(): Promise<{ free: number; total: number }>;
+  /** Removes temporary files left by an interrupted backup. */
+  cleanTemp(): Promise<string[]>;
+  readMeta(name: string): Promise<Record<string, unknown> | null>;
+  writeMeta(name: string, meta: Record<string, unknown>): Promise<void>;
+}
+
+const TEMP_PREFIX = '.partial-';
+const META_SUFFIX = '.meta.json';
+
+const assertPlainName = (name: string) => {
+  if (!/^[0-9A-Za-z][0-9A-Za-z._-]*$/.test(name) || name.includes('..')) {
+    throw new Error(`Invalid stored file name ${JSON.stringify(name)}`);
+  }
+};
+
+export const createLocalStorage = (folder: string): Storage => {
+  const resolve = (name: string) => {
+    assertPlainName(name);
+    return path.join(folder, name);
+  };
+  const ensure = () => fs.promises.mkdir(folder, { recursive: true, mode: 0o700 });
+
+  const toStored = (name: string, stat: fs.Stats): StoredFile => ({ name, size: stat.size, modifiedAt: stat.mtime });
+
+  return {
+    type: 'local',
+    location: folder,
+
+    async tempPath(name) {
+      await ensure();
+      assertPlainName(name);
+      return path.join(folder, `${TEMP_PREFIX}${name}`);
+    },
+
+    async commit(tempFile, name) {
+      await fs.promises.rename(tempFile, resolve(name));
+    },
+
+    async localPath(name) {
+      return resolve(name);
+    },
+
+    createReadStream(name) {
+      return fs.createReadStream(resolve(name));
+    },
+
+    async list() {
+      await ensure();
+      const names = await fs.promises.readdir(folder);
+      const files: StoredFile[] = [];
+      for (const name of names) {
+        if (name.startsWith('.') || name.endsWith(META_SUFFIX)) continue;
+        const stat = await fs.promises.stat(path.join(folder, name)).catch(() => null);
+        if (stat?.isFile()) files.push(toStored(name, stat));
+      }
+      return files;
+    },
+
+    async stat(name) {
+      const stat = await fs.promises.stat(resolve(name)).catch(() => null);
+      return stat?.isFile() ? toStored(name, stat) : null;
+    },
+
+    async delete(name) {
+      await fs.promises.rm(resolve(name), { force: true });
+      await fs.promises.rm(resolve(`${name}${META_SUFFIX}`), { force: true });
+    },
+
+    async space() {
+      await ensure();
+      const stats = await fs.promises.statfs(folder);
+      return { free: stats.bavail * stats.bsize, total: stats.blocks * stats.bsize };
+    },
+
+    async cleanTemp() {
+      await ensure();
+      const removed: string[] = [];
+      for (const name of await fs.promises.readdir(folder)) {
+        if (name.startsWith(TEMP_PREFIX)) {
+          await fs.promises.rm(path.join(folder, name), { force: true, recursive: true });
+          removed.push(name);
+        }
+      }
+      return removed;
+    },
+
+    async readMeta(name) {
+      try {
+        return JSON.parse(await fs.promises.readFile(resolve(`${name}${META_SUFFIX}`), 'utf8'));
+      } catch {
+        return null;
+      }
+    },
+
+    async writeMeta(name, meta) {
+      const file = resolve(`${name}${META_SUFFIX}`);
+      const temp = path.join(folder, `${TEMP_PREFIX}${name}${META_SUFFIX}`);
+      await fs.promises.writeFile(temp, JSON.stringify(meta, null, 2), { mode: 0o600 });
+      await fs.promises.rename(temp, file);
+    },
+  };
+};

@@ -1,0 +1,326 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+
+import type { Core } from '@strapi/strapi';
+import { errors } from '@strapi/utils';
+
+import pkg from '../../../package.json';
+import type { Backup, CreateBackupBody, RestoreBody, StorageInfo } from '../contracts/backups';
+import { openArchive, readManifest } from '../engine/archive';
+import { archiveName, runBackup } from '../engine/backup';
+import { EngineError } from '../engine/errors';
+import type { Manifest } from '../engine/manifest';
+import { runRestore } from '../engine/restore';
+import { createLocalStorage, type StoredFile } from '../engine/storage';
+import type { Dialect } from '../engine/values';
+import { getService } from '../utils';
+import type { JobContext } from './jobs';
+
+const ARCHIVE = /^(.+)\.pacta\.zip$/;
+
+const newId = (now = new Date()) =>
+  `${now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+
+export interface BackupRequest {
+  name?: string;
+  contentTypes?: string[];
+  media: boolean;
+  adminUsers: boolean;
+  config: boolean;
+  compression: 'none' | 'fast' | 'best';
+  encrypt: boolean;
+}
+
+/**
+ * Backups as the admin API and the CLI see them: the catalogue (read from the stored archives,
+ * which are the truth), and the backup, verify and restore jobs that drive the engine.
+ */
+const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
+  const manifests = new Map<string, { key: string; manifest: Manifest }>();
+
+  const config = () => getService('config', { strapi });
+  const storage = () => createLocalStorage(config().storageFolder());
+  const passphrase = () => process.env[config().get().encryptionKeyEnv] || null;
+  const dialect = () => strapi.db.dialect.client as Dialect;
+  const publicDir = () => strapi.dirs.static.public;
+
+  const manifestOf = async (file: StoredFile) => {
+    const key = `${file.size}:${file.modifiedAt.getTime()}`;
+    const cached = manifests.get(file.name);
+    if (cached?.key === key) return cached.manifest;
+    const manifest = await readManifest(await storage().localPath(file.name));
+    manifests.set(file.name, { key, manifest });
+    return manifest;
+  };
+
+  const toBackup = async (file: StoredFile): Promise<Backup> => {
+    const id = ARCHIVE.exec(file.name)![1];
+    const meta = (await storage().readMeta(file.name)) ?? {};
+    try {
+      const manifest = await manifestOf(file);
+      return {
+        id,
+        name: manifest.name,
+        createdAt: manifest.createdAt,
+        kind: manifest.kind,
+        status: 'ok',
+        scope: manifest.scope,
+        size: file.size,
+        compression: manifest.compression,
+        encrypted: Boolean(manifest.encryption),
+        verifiedAt: (meta.verifiedAt as string) ?? null,
+        counts: Object.fromEntries(manifest.contentTypes.map((ct) => [ct.uid, ct.rows])),
+        rows: manifest.totals.rows,
+        media: { files: manifest.media.files, bytes: manifest.media.bytes },
+        database: manifest.database.client,
+        strapiVersion: manifest.strapi.version,
+        pluginVersion: manifest.plugin.version,
+      };
+    } catch (error) {
+      return {
+        id,
+        name: id,
+        createdAt: file.modifiedAt.toISOString(),
+        kind: 'manual',
+        status: 'damaged',
+        scope: { contentTypes: [], media: false, adminUsers: false, config: false },
+        size: file.size,
+        compression: 'none',
+        encrypted: false,
+        verifiedAt: null,
+        counts: {},
+        rows: 0,
+        media: { files: 0, bytes: 0 },
+        database: 'unknown',
+        strapiVersion: 'unknown',
+        pluginVersion: 'unknown',
+        error: (error as Error).message,
+      };
+    }
+  };
+
+  const findFile = async (id: string) => {
+    if (!/^[0-9A-Za-z-]+$/.test(id)) throw new errors.NotFoundError(`No backup ${id}`);
+    const file = await storage().stat(archiveName(id));
+    if (!file) throw new errors.NotFoundError(`No backup ${id}`);
+    return file;
+  };
+
+  /** An upper bound of the archive size: the database plus the media it names. */
+  const estimate = async () => {
+    const knex = strapi.db.connection;
+    let database = 0;
+    if (dialect() === 'sqlite') {
+      const file = (strapi.db.config.connection.connection as { filename: string }).filename;
+      database = (await fs.promises.stat(file)).size;
+    } else if (dialect() === 'postgres') {
+      database = Number((await knex.raw('SELECT pg_database_size(current_database()) AS size')).rows[0].size);
+    } else {
+      const [rows] = await knex.raw('SELECT SUM(data_length + index_length) AS size FROM information_schema.TABLES WHERE table_schema = DATABASE()');
+      database = Number(rows[0].size ?? 0);
+    }
+    const [{ kb }] = await knex('files').sum({ kb: 'size' });
+    return Math.ceil(database + Number(kb ?? 0) * 1024 * 2);
+  };
+
+  const service = {
+    storage,
+
+    async list(): Promise<Backup[]> {
+      const files = (await storage().list()).filter((f) => ARCHIVE.test(f.name));
+      const backups = await Promise.all(files.map(toBackup));
+      return backups.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+    },
+
+    async get(id: string) {
+      const file = await findFile(id);
+      const backup = await toBackup(file);
+      return { ...backup, manifest: backup.status === 'ok' ? await manifestOf(file) : null };
+    },
+
+    async remove(id: string) {
+      const file = await findFile(id);
+      await storage().delete(file.name);
+      manifests.delete(file.name);
+    },
+
+    async download(id: string) {
+      const file = await findFile(id);
+      return { name: file.name, size: file.size, stream: storage().createReadStream(file.name) };
+    },
+
+    async storageInfo(): Promise<StorageInfo> {
+      const store = storage();
+      const files = (await store.list()).filter((f) => ARCHIVE.test(f.name));
+      const space = await store.space();
+      return {
+        type: store.type,
+        location: store.location,
+        used: files.reduce((n, f) => n + f.size, 0),
+        free: space.free,
+        total: space.total,
+        backups: files.length,
+      };
+    },
+
+    /** Normalises a request body (already validated) with the configured defaults. */
+    request(body: CreateBackupBody): BackupRequest {
+      const encrypt = body.encrypt ?? Boolean(passphrase());
+      const request: BackupRequest = {
+        name: body.name,
+        contentTypes: body.contentTypes,
+        media: body.media ?? true,
+        adminUsers: body.adminUsers ?? false,
+        config: body.config ?? false,
+        compression: body.compression ?? config().get().compression,
+        encrypt,
+      };
+      if (encrypt && !passphrase()) {
+        throw new errors.ValidationError(`Encryption needs a passphrase in the ${config().get().encryptionKeyEnv} environment variable`, {
+          errors: [{ path: ['encrypt'], message: `no passphrase in ${config().get().encryptionKeyEnv}`, name: 'ValidationError' }],
+        });
+      }
+      if (request.adminUsers && !encrypt) {
+        throw new errors.ValidationError('Admin users, roles and API tokens are only backed up encrypted', {
+          errors: [{ path: ['adminUsers'], message: 'needs encrypt: true and a configured key', name: 'ValidationError' }],
+        });
+      }
+      return request;
+    },
+
+    /** Writes one backup now (inside a job, or for the safety backup of a restore). */
+    async write(request: BackupRequest, kind: Manifest['kind'], context?: Pick<JobContext, 'progress' | 'log'>) {
+      const scope = getService('scope', { strapi });
+      const resolved = await scope.resolve(request);
+      const id = newId();
+      const uploadConfig = (strapi.config.get('plugin::upload') ?? {}) as { provider?: string };
+      const provider = uploadConfig.provider ?? 'local';
+      const result = await runBackup({
+        knex: strapi.db.connection,
+        dialect: dialect(),
+        storage: storage(),
+        passphrase: request.encrypt ? passphrase() : null,
+        plan: {
+          id,
+          name: request.name?.trim() || `${kind === 'safety' ? 'Safety backup' : 'Backup'} ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
+          kind,
+          scope: resolved.scope,
+          compression: request.compression,
+          versions: { plugin: pkg.version, strapi: String(strapi.config.get('info.strapi')) },
+          contentTypes: resolved.contentTypes,
+          tables: resolved.tables,
+          media: { include: request.media && provider === 'local', provider, publicDir: publicDir() },
+          estimatedBytes: await estimate(),
+        },
+        onProgress: ({ phase, done, total, bytes }) => context?.progress({ phase, done, total, bytes }),
+        log: (message) => context?.log(message),
+      });
+      context?.log(`wrote ${archiveName(id)}: ${result.manifest.totals.rows} rows, ${result.manifest.media.files} media files, ${result.size} bytes`);
+      return { id, ...result };
+    },
+
+    startBackup(body: CreateBackupBody, kind: Manifest['kind'] = 'manual') {
+      const request = service.request(body);
+      return getService('jobs', { strapi }).start('backup', null, async (context) => {
+        const written = await service.write(request, kind, context);
+        context.job.backupId = written.id;
+        return { backup: await toBackup((await storage().stat(archiveName(written.id)))!) } as Record<string, unknown>;
+      });
+    },
+
+    async startVerify(id: string) {
+      const file = await findFile(id);
+      return getService('jobs', { strapi }).start('verify', id, async (context) => {
+        context.progress({ phase: 'verify' });
+        const archive = await openArchive(await storage().localPath(file.name), { passphrase: passphrase() });
+        let done = 0;
+        const total = archive.manifest.entries.length;
+        const report = await archive.verify((entry, ok) => {
+          context.progress({ done: ++done, total, bytes: 0 });
+          if (!ok) context.log(`damaged: ${entry.path}`);
+        });
+        if (report.ok) await storage().writeMeta(file.name, { ...(await storage().readMeta(file.name)), verifiedAt: new Date().toISOString() });
+        if (!report.ok) {
+          const bad = report.entries.filter((e) => !e.ok);
+          throw new EngineError('CHECKSUM', `${bad.length} damaged entries: ${bad.slice(0, 3).map((e) => e.error).join('; ')}`, { entries: bad });
+        }
+        return { ok: true, entries: report.entries.length, manifest: { rows: archive.manifest.totals.rows, files: archive.manifest.media.files } };
+      });
+    },
+
+    async startRestore(id: string, body: RestoreBody, options: { failAfterTables?: number } = {}) {
+      const file = await findFile(id);
+      const scope = getService('scope', { strapi });
+      return getService('jobs', { strapi }).start('restore', id, async (context) => {
+        const archivePath = await storage().localPath(file.name);
+        let safetyId: string | null = null;
+        const schema = await scope.targetSchema();
+        const current = await readManifest(archivePath);
+        const wantsTypes = body.contentTypes;
+        const target = await scope.resolve({
+          contentTypes: wantsTypes,
+          media: body.media ?? current.scope.media,
+          adminUsers: current.scope.adminUsers,
+          config: current.scope.config,
+        });
+        if (current.scope.contentTypes !== 'all' && wantsTypes) {
+          const missing = wantsTypes.filter((uid) => !(current.scope.contentTypes as string[]).includes(uid));
+          if (missing.length) throw new EngineError('INVALID_SCOPE', `The backup does not hold ${missing.join(', ')}`);
+        }
+        const targetTables = new Map(target.tables.map((t) => [t.name, t]));
+        context.progress({ phase: 'validate' });
+        const result = await runRestore({
+          knex: strapi.db.connection,
+          dialect: dialect(),
+          archivePath,
+          passphrase: passphrase(),
+          schema,
+          publicDir: publicDir(),
+          failAfterTables: options.failAfterTables,
+          selection: (manifest) => ({
+            tables: new Set(manifest.tables.filter((t) => targetTables.has(t.name)).map((t) => t.name)),
+            media: body.media ?? manifest.scope.media,
+            skipIncompatible: body.skipIncompatible,
+            filters: targetTables,
+          }),
+          beforeApply: async (manifest) => {
+            context.progress({ phase: 'safety-backup' });
+            const safety = await service.write(
+              {
+                name: `Before restoring ${manifest.name}`,
+                contentTypes: wantsTypes ?? (manifest.scope.contentTypes === 'all' ? undefined : manifest.scope.contentTypes),
+                media: body.media ?? manifest.scope.media,
+                adminUsers: manifest.scope.adminUsers && Boolean(passphrase()),
+                config: manifest.scope.config,
+                compression: 'fast',
+                encrypt: Boolean(passphrase()),
+              },
+              'safety'
+            );
+            safetyId = safety.id;
+            context.log(`safety backup ${safety.id} written`);
+          },
+          onProgress: ({ phase, done, total }) => context.progress({ phase, done, total }),
+        });
+        if (result.manifest.scope.adminUsers) {
+          // Restored accounts replace the current ones: every admin logs in again.
+          await strapi.db.query('admin::session').deleteMany({});
+          context.log('admin sessions ended: admins log in again with the restored accounts');
+        }
+        return {
+          safetyBackupId: safetyId,
+          tables: result.outcomes,
+          skipped: result.skipped,
+          media: result.media,
+          contentTypes: result.manifest.contentTypes
+            .filter((ct) => result.outcomes.some((o) => o.name === ct.table))
+            .map((ct) => ({ uid: ct.uid, rows: result.outcomes.find((o) => o.name === ct.table)!.inserted })),
+          adminSessionsEnded: result.manifest.scope.adminUsers,
+        };
+      });
+    },
+  };
+  return service;
+};
+
+export default createBackupsService;

@@ -1,0 +1,256 @@
+import { createHash } from 'node:crypto';
+
+import type { Core } from '@strapi/strapi';
+import { errors } from '@strapi/utils';
+
+import type { BackupTablePlan } from '../engine/backup';
+import type { ContentTypeSummary, Manifest, RowFilter, SubQuery } from '../engine/manifest';
+import type { TargetSchema } from '../engine/apply';
+import { PLUGIN_ID } from '../constants';
+
+/**
+ * Which tables make up a content type, and which tables belong to which part of a backup.
+ * Built from Strapi's own database metadata (models, components, join tables) and the real
+ * schema (columns, foreign keys), so it follows whatever content model the app has.
+ */
+
+type Group = 'content' | 'admin' | 'config' | 'never';
+
+interface JoinTable {
+  name: string;
+  joinColumn?: { name: string; referencedTable?: string };
+  inverseJoinColumn?: { name: string; referencedTable?: string };
+  morphColumn?: { typeColumn: { name: string }; idColumn: { name: string } };
+}
+
+interface ModelMeta {
+  uid: string;
+  tableName: string;
+  attributes: Record<string, { type: string; relation?: string; target?: string; joinTable?: JoinTable; component?: string; components?: string[] }>;
+}
+
+const ADMIN_NEVER = new Set(['admin::session']);
+const CONFIG = new Set(['strapi::core-store', 'strapi::webhook']);
+
+const groupOf = (uid: string | undefined): Group => {
+  if (!uid || uid.startsWith(`plugin::${PLUGIN_ID}.`) || ADMIN_NEVER.has(uid) || /ai-(metadata|localization)-job$/.test(uid)) {
+    return 'never';
+  }
+  if (uid.startsWith('admin::')) return 'admin';
+  if (CONFIG.has(uid)) return 'config';
+  return 'content';
+};
+
+export interface ScopeRequest {
+  contentTypes?: string[];
+  media: boolean;
+  adminUsers: boolean;
+  config: boolean;
+}
+
+export interface SelectableContentType {
+  uid: string;
+  kind: 'collectionType' | 'singleType';
+  displayName: string;
+  table: string;
+  rows: number;
+}
+
+const createScopeService = ({ strapi }: { strapi: Core.Strapi }) => {
+  const models = (): ModelMeta[] =>
+    // Join tables have metadata entries too, named after themselves: keep the models.
+    [...(strapi.db.metadata as unknown as Map<string, ModelMeta>).values()].filter((m) => m.uid && m.uid !== m.tableName);
+
+  /** table → the model that owns it (its own table, or a join table of its attributes). */
+  const owners = () => {
+    const map = new Map<string, string>();
+    for (const model of models()) map.set(model.tableName, model.uid);
+    for (const model of models()) {
+      for (const attribute of Object.values(model.attributes)) {
+        const table = attribute.joinTable?.name;
+        if (table && !map.has(table)) map.set(table, model.uid);
+      }
+    }
+    return map;
+  };
+
+  const inspect = async () => {
+    const schema = await strapi.db.dialect.schemaInspector.getSchema();
+    return schema.tables as Array<{
+      name: string;
+      columns: Array<{ name: string; type: string; notNullable?: boolean; defaultTo?: unknown }>;
+      foreignKeys?: Array<{ columns: string[]; referencedTable: string; referencedColumns: string[]; onDelete?: string | null }>;
+    }>;
+  };
+
+  const selectable = (): string[] =>
+    Object.values(strapi.contentTypes)
+      .filter((ct) => groupOf(ct.uid) === 'content' && (ct.uid.startsWith('api::') || ct.uid === 'plugin::users-permissions.user'))
+      .map((ct) => ct.uid)
+      .sort();
+
+  const schemaHash = (uid: string) => {
+    const model = strapi.getModel(uid as never) as { attributes: Record<string, unknown> };
+    const sorted = Object.fromEntries(Object.entries(model.attributes).sort(([a], [b]) => a.localeCompare(b)));
+    return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+  };
+
+  const summary = (uid: string): Omit<ContentTypeSummary, 'rows'> => {
+    const ct = strapi.contentTypes[uid as keyof typeof strapi.contentTypes] as {
+      uid: string;
+      kind: 'collectionType' | 'singleType';
+      info: { displayName: string };
+      collectionName: string;
+    };
+    return { uid, kind: ct.kind, displayName: ct.info.displayName, table: strapi.db.metadata.get(uid as never).tableName, schemaHash: schemaHash(uid) };
+  };
+
+  /** The component tables a model uses, with the filter selecting the rows it owns. */
+  const componentFilters = (rootUid: string) => {
+    const result = new Map<string, { uid: string; filter: Condition[] }>();
+    type Condition = RowFilter[number][number];
+    const visit = (uid: string, ownerIn: SubQuery | null) => {
+      const model = strapi.db.metadata.get(uid as never) as unknown as ModelMeta;
+      const schema = strapi.getModel(uid as never) as { attributes: Record<string, { component?: string; components?: string[] }> };
+      for (const [name, attribute] of Object.entries(model.attributes)) {
+        const join = attribute.joinTable;
+        if (!join || !join.name.endsWith('_cmps')) continue;
+        // A component field names one component, a dynamic zone several.
+        const declared = schema.attributes[name] ?? {};
+        const targets = declared.component ? [declared.component] : (declared.components ?? []);
+        for (const target of targets) {
+          const where: RowFilter = [[{ column: 'component_type', equals: target }, ...(ownerIn ? [{ column: 'entity_id', in: ownerIn }] : [])]];
+          const sub: SubQuery = { table: join.name, column: 'cmp_id', where };
+          const table = strapi.db.metadata.get(target as never).tableName;
+          const entry = result.get(table) ?? { uid: target, filter: [] };
+          entry.filter.push({ column: 'id', in: sub });
+          result.set(table, entry);
+          visit(target, sub);
+        }
+      }
+    };
+    visit(rootUid, null);
+    return result;
+  };
+
+  return {
+    selectable,
+
+    async listContentTypes(): Promise<SelectableContentType[]> {
+      const out: SelectableContentType[] = [];
+      for (const uid of selectable()) {
+        const s = summary(uid);
+        out.push({ uid, kind: s.kind, displayName: s.displayName, table: s.table, rows: Number((await strapi.db.connection(s.table).count({ n: '*' }))[0].n) });
+      }
+      return out;
+    },
+
+    /** The database as the restore sees it: columns and foreign keys of every table. */
+    async targetSchema(): Promise<TargetSchema> {
+      const tables = await inspect();
+      return {
+        tables: new Map(
+          tables.map((t) => [
+            t.name,
+            t.columns.map((c) => ({
+              name: c.name,
+              type: c.type,
+              nullable: !c.notNullable,
+              hasDefault: c.type === 'increments' || c.defaultTo !== undefined && c.defaultTo !== null,
+            })),
+          ])
+        ),
+        foreignKeys: tables.flatMap((t) =>
+          (t.foreignKeys ?? []).map((fk) => ({
+            table: t.name,
+            column: fk.columns[0],
+            refTable: fk.referencedTable,
+            refColumn: fk.referencedColumns[0],
+            onDelete: String(fk.onDelete ?? 'NO ACTION'),
+          }))
+        ),
+      };
+    },
+
+    /** The tables (and row filters) a backup or restore of `request` covers. */
+    async resolve(request: ScopeRequest): Promise<{ tables: BackupTablePlan[]; contentTypes: Array<Omit<ContentTypeSummary, 'rows'>>; scope: Manifest['scope'] }> {
+      const tables = await inspect();
+      const ownerOf = owners();
+      const columnsOf = new Map(tables.map((t) => [t.name, t.columns.map((c) => ({ name: c.name, type: c.type }))]));
+      const plan = (name: string, mode: BackupTablePlan['mode'], filter: RowFilter | null): BackupTablePlan => {
+        const owner = ownerOf.get(name)!;
+        return { name, group: groupOf(owner) as BackupTablePlan['group'], owner, columns: columnsOf.get(name)!, mode, filter };
+      };
+
+      if (!request.contentTypes) {
+        const wanted = new Set<Group>(['content', ...(request.adminUsers ? ['admin' as const] : []), ...(request.config ? ['config' as const] : [])]);
+        return {
+          tables: tables.filter((t) => wanted.has(groupOf(ownerOf.get(t.name)))).map((t) => plan(t.name, 'replace', null)),
+          contentTypes: selectable().map(summary),
+          scope: { contentTypes: 'all', media: request.media, adminUsers: request.adminUsers, config: request.config },
+        };
+      }
+
+      const unknown = request.contentTypes.filter((uid) => !selectable().includes(uid));
+      if (unknown.length) {
+        throw new errors.ValidationError(`Unknown content types: ${unknown.join(', ')}`, {
+          errors: [{ path: ['contentTypes'], message: `not a content type of this app: ${unknown.join(', ')}`, name: 'ValidationError' }],
+        });
+      }
+
+      const planned = new Map<string, BackupTablePlan>();
+      const add = (name: string, mode: BackupTablePlan['mode'], filter: RowFilter | null) => {
+        const existing = planned.get(name);
+        if (!existing) planned.set(name, plan(name, mode, filter));
+        else if (existing.filter && filter) existing.filter = [...existing.filter, ...filter];
+        else if (!filter) Object.assign(existing, { mode, filter: null });
+      };
+      const mediaAlternatives: RowFilter = [];
+      const selectedTables = new Set(request.contentTypes.map((uid) => strapi.db.metadata.get(uid as never).tableName));
+
+      for (const uid of request.contentTypes) {
+        const model = strapi.db.metadata.get(uid as never) as unknown as ModelMeta;
+        add(model.tableName, 'replace', null);
+        mediaAlternatives.push([{ column: 'related_type', equals: uid }]);
+        // Join tables of its own attributes, and relation tables of other models that point at it.
+        for (const attribute of Object.values(model.attributes)) {
+          const join = attribute.joinTable;
+          if (join && join.name !== 'files_related_mph') add(join.name, 'replace', null);
+        }
+        for (const other of models()) {
+          for (const attribute of Object.values(other.attributes)) {
+            const join = attribute.joinTable;
+            if (join?.inverseJoinColumn?.referencedTable && selectedTables.has(join.inverseJoinColumn.referencedTable) && join.name.endsWith('_lnk')) {
+              add(join.name, 'replace', null);
+            }
+          }
+        }
+        for (const [table, { uid: componentUid, filter }] of componentFilters(uid)) {
+          const ownsRow: RowFilter = filter.map((condition) => [condition]);
+          add(table, 'filtered', ownsRow);
+          mediaAlternatives.push(...filter.map((condition) => [{ column: 'related_type', equals: componentUid }, { column: 'related_id', in: condition.in! }]));
+          const component = strapi.db.metadata.get(componentUid as never) as unknown as ModelMeta;
+          for (const attribute of Object.values(component.attributes)) {
+            const join = attribute.joinTable;
+            if (!join?.joinColumn || join.name === 'files_related_mph' || join.name.endsWith('_cmps')) continue;
+            add(join.name, 'filtered', filter.map((condition) => [{ column: join.joinColumn!.name, in: condition.in! }]));
+          }
+        }
+      }
+      if (mediaAlternatives.length) {
+        add('files_related_mph', 'filtered', mediaAlternatives);
+        add('files', 'upsert', [[{ column: 'id', in: { table: 'files_related_mph', column: 'file_id', where: mediaAlternatives } }]]);
+      }
+      if (request.adminUsers) tables.filter((t) => groupOf(ownerOf.get(t.name)) === 'admin').forEach((t) => add(t.name, 'replace', null));
+      if (request.config) tables.filter((t) => groupOf(ownerOf.get(t.name)) === 'config').forEach((t) => add(t.name, 'replace', null));
+
+      return {
+        tables: [...planned.values()].filter((t) => columnsOf.has(t.name)),
+        contentTypes: request.contentTypes.map(summary),
+        scope: { contentTypes: [...request.contentTypes].sort(), media: request.media, adminUsers: request.adminUsers, config: request.config },
+      };
+    },
+  };
+};
+
+export default createScopeService;

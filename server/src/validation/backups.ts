@@ -1,0 +1,45 @@
+import { errors } from '@strapi/utils';
+import { z } from 'zod';
+
+import type { CreateBackupBody, RestoreBody } from '../contracts/backups';
+
+const contentTypes = z.array(z.string().regex(/^[a-z0-9-]+::[a-z0-9-]+\.[a-z0-9-]+$/i, 'must be a content type uid')).min(1).max(500);
+
+export const createBackupSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    contentTypes: contentTypes.optional(),
+    media: z.boolean().optional(),
+    adminUsers: z.boolean().optional(),
+    config: z.boolean().optional(),
+    compression: z.enum(['none', 'fast', 'best']).optional(),
+    encrypt: z.boolean().optional(),
+  })
+  .strict();
+
+export const restoreSchema = z
+  .object({
+    contentTypes: contentTypes.optional(),
+    media: z.boolean().optional(),
+    skipIncompatible: z.boolean().optional(),
+    confirm: z.literal(true, { error: 'must be true: a restore replaces data (a safety backup is taken first)' }),
+  })
+  .strict();
+
+/** Parses a request body, or throws a 400 ValidationError naming each bad field. */
+export const validate = <T>(schema: z.ZodType<T>, body: unknown): T => {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => ({
+    path: issue.path.map(String),
+    message: issue.message,
+    name: 'ValidationError',
+  }));
+  throw new errors.ValidationError(
+    details.map((d) => `${d.path.join('.') || '(body)'}: ${d.message}`).join('; '),
+    { errors: details }
+  );
+};
+
+export const validateCreateBackup = (body: unknown): CreateBackupBody => validate(createBackupSchema, body);
+export const validateRestore = (body: unknown): RestoreBody => validate(restoreSchema, body) as RestoreBody;

@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import type { Core } from '@strapi/strapi';
+
+import { toCanonical, type Dialect } from '../../server/src/engine/values';
+
+/** Tables whose content is not the app's data: never in a backup, free to differ. */
+const IGNORED = /^(strapi_migrations|strapi_migrations_internal|strapi_database_schema|strapi_sessions|strapi_ai_.*)$/;
+
+/**
+ * Every row of every table of the app, in a canonical form that does not depend on the
+ * database engine, ordered by id: two dumps are equal when the data is.
+ */
+export const dumpDatabase = async (strapi: Core.Strapi, { only }: { only?: string[] } = {}) => {
+  const dialect = strapi.db.dialect.client as Dialect;
+  const schema = await strapi.db.dialect.schemaInspector.getSchema();
+  const out: Record<string, unknown[][]> = {};
+  for (const table of schema.tables.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (IGNORED.test(table.name) || (only && !only.includes(table.name))) continue;
+    const columns = table.columns.map((c) => c.name).sort();
+    const types = new Map(table.columns.map((c) => [c.name, c.type]));
+    const rows = await strapi.db.connection(table.name).select(columns).orderBy(columns.includes('id') ? ['id'] : columns);
+    out[table.name] = rows.map((row: Record<string, unknown>) =>
+      columns.map((column) => [column, toCanonical(row[column], types.get(column)!, dialect)])
+    );
+  }
+  return out;
+};
+
+/** SHA-256 of every file under the app's uploads folder, by relative path. */
+export const hashUploads = (publicDir: string) => {
+  const uploads = path.join(publicDir, 'uploads');
+  const out: Record<string, string> = {};
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else out[path.relative(uploads, full)] = createHash('sha256').update(fs.readFileSync(full)).digest('hex');
+    }
+  };
+  if (fs.existsSync(uploads)) walk(uploads);
+  return out;
+};
