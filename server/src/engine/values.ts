@@ -55,7 +55,7 @@ const toJson = (value: unknown): unknown => {
 };
 
 /** The portable form of a value read from `dialect` in a column of `type`. */
-export const toCanonical = (value: unknown, type: ColumnType, dialect: Dialect): unknown => {
+export const toCanonical = (value: unknown, type: ColumnType, _dialect: Dialect): unknown => {
   if (isNil(value)) return null;
   switch (type) {
     case 'boolean':
