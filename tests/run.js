@@ -86,7 +86,7 @@ const main = async () => {
     throw new Error(`The browser tests need chromium at ${CHROMIUM}: apt-get install chromium (or pass --no-e2e).`);
   }
 
-  if (args.build && !run('Build the plugin (strapi-plugin build)', 'npx', ['strapi-plugin', 'build']).ok) {
+  if (args.build && !run('Build the plugin and its CLI (npm run build)', 'npm', ['run', 'build']).ok) {
     throw new Error('The plugin does not build.');
   }
   console.log('\n▶ Compile the example app (tests/app)');

@@ -22,6 +22,8 @@ export interface TestApp {
   client: DatabaseClient;
   /** The app's public folder; uploads are in its uploads/ folder. */
   publicDir: string;
+  /** The plugin's storage folder (PACTA_BACKUP_STORAGE). */
+  backupsDir: string;
   /** Stops Strapi and drops the test file's database. */
   stop(): Promise<void>;
 }
@@ -31,16 +33,20 @@ export interface TestApp {
  * fresh, empty database of the run's client, and starts its HTTP server on a free port.
  * One per test file: call in beforeAll, stop in afterAll.
  */
-export const startApp = async (): Promise<TestApp> => {
-  const database = await createDatabase(databaseClient);
-  // Uploads of this app go to a folder of its own, removed with it.
+export const startApp = async ({ client = databaseClient, storageDir }: { client?: DatabaseClient; storageDir?: string } = {}): Promise<TestApp> => {
+  const database = await createDatabase(client);
+  // Uploads and backups of this app go to folders of their own, removed with it.
   const publicDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-public-'));
   fs.mkdirSync(path.join(publicDir, 'uploads'));
+  const backupsDir = storageDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-backups-'));
   Object.assign(process.env, appSecrets(), database.env, {
     PUBLIC_DIR: publicDir,
+    PACTA_BACKUP_STORAGE: backupsDir,
     // Never read the demo's .env: a test sees only what it sets.
     ENV_PATH: path.join(__dirname, 'no-such.env'),
     NODE_ENV: 'test',
+    // No telemetry: nothing leaves the machine, and Strapi writes no metrics state meanwhile.
+    STRAPI_TELEMETRY_DISABLED: 'true',
     HOST: '127.0.0.1',
     PORT: '0',
   });
@@ -51,17 +57,20 @@ export const startApp = async (): Promise<TestApp> => {
   } catch (error) {
     await database.drop();
     fs.rmSync(publicDir, { recursive: true, force: true });
+    if (!storageDir) fs.rmSync(backupsDir, { recursive: true, force: true });
     throw error;
   }
 
   return {
     strapi,
-    client: databaseClient,
+    client,
     publicDir,
+    backupsDir,
     async stop() {
       await strapi.destroy();
       await database.drop();
       fs.rmSync(publicDir, { recursive: true, force: true });
+      if (!storageDir) fs.rmSync(backupsDir, { recursive: true, force: true });
     },
   };
 };

@@ -44,6 +44,8 @@ export interface Job {
   error: { message: string; code: string } | null;
   /** The most recent log lines of the job. */
   log: string[];
+  /** What the user must know before the job ends (e.g. that admin sessions will end). */
+  warnings: string[];
 }
 
 export interface CreateBackupBody {

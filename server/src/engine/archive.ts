@@ -192,7 +192,7 @@ export interface OpenedArchive {
 
 export interface VerifyReport {
   ok: boolean;
-  entries: Array<{ path: string; size: number; ok: boolean; error?: string }>;
+  entries: Array<{ path: string; size: number; ok: boolean; error?: string; code?: string }>;
 }
 
 const readEntry = async (file: unzipper.File) => file.buffer();
@@ -345,7 +345,8 @@ export const openArchive = async (
         onEntry?.(entry, true);
       } catch (error) {
         report.ok = false;
-        report.entries.push({ path: entry.path, size: entry.size, ok: false, error: (error as Error).message });
+        const code = error instanceof EngineError ? error.code : 'TAMPERED';
+        report.entries.push({ path: entry.path, size: entry.size, ok: false, error: (error as Error).message, code });
         onEntry?.(entry, false, error as Error);
       }
     }

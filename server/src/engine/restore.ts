@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 
 import { applyRestore, type TablePlan, type TargetSchema } from './apply';
 import { openArchive, type OpenedArchive } from './archive';
-import { EngineError } from './errors';
+import { EngineError, type EngineErrorCode } from './errors';
 import { localFilesOf } from './media';
 import { MEDIA_INDEX_ENTRY, type Manifest, type ManifestTable, type MediaFile, type RowFilter, type SubQuery } from './manifest';
 import { fromNdjson } from './ndjson';
@@ -164,7 +164,7 @@ export const runRestore = async (options: RestoreOptions) => {
   const verification = await archive.verify(() => onProgress?.({ phase: 'verify', done: ++verified, total: manifest.entries.length }));
   if (!verification.ok) {
     const bad = verification.entries.find((e) => !e.ok)!;
-    throw new EngineError('CHECKSUM', bad.error ?? `The archive entry ${bad.path} is damaged`, { entry: bad.path });
+    throw new EngineError((bad.code as EngineErrorCode) ?? 'CHECKSUM', bad.error ?? `The archive entry ${bad.path} is damaged`, { entry: bad.path });
   }
 
   await options.beforeApply?.(manifest);

@@ -29,8 +29,11 @@ export interface Storage {
   delete(name: string): Promise<void>;
   /** Bytes free and in total on the storage's volume. */
   space(): Promise<{ free: number; total: number }>;
-  /** Removes temporary files left by an interrupted backup. */
-  cleanTemp(): Promise<string[]>;
+  /**
+   * Removes temporary files left by an interrupted backup: those untouched for `staleMs`, so
+   * a backup that another process (the CLI, another instance) is writing right now survives.
+   */
+  cleanTemp(staleMs?: number): Promise<string[]>;
   readMeta(name: string): Promise<Record<string, unknown> | null>;
   writeMeta(name: string, meta: Record<string, unknown>): Promise<void>;
 }
@@ -103,11 +106,12 @@ export const createLocalStorage = (folder: string): Storage => {
       return { free: stats.bavail * stats.bsize, total: stats.blocks * stats.bsize };
     },
 
-    async cleanTemp() {
+    async cleanTemp(staleMs = 10 * 60 * 1000) {
       await ensure();
       const removed: string[] = [];
       for (const name of await fs.promises.readdir(folder)) {
-        if (name.startsWith(TEMP_PREFIX)) {
+        const stat = await fs.promises.stat(path.join(folder, name)).catch(() => null);
+        if (name.startsWith(TEMP_PREFIX) && stat && Date.now() - stat.mtimeMs >= staleMs) {
           await fs.promises.rm(path.join(folder, name), { force: true, recursive: true });
           removed.push(name);
         }

@@ -251,6 +251,10 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
     async startRestore(id: string, body: RestoreBody, options: { failAfterTables?: number } = {}) {
       const file = await findFile(id);
       const scope = getService('scope', { strapi });
+      const listed = await toBackup(file);
+      const warnings = listed.scope.adminUsers
+        ? ['This backup holds admin users: when the restore ends, all admin sessions end and admins log in again with the restored accounts.']
+        : [];
       return getService('jobs', { strapi }).start('restore', id, async (context) => {
         const archivePath = await storage().localPath(file.name);
         let safetyId: string | null = null;
@@ -317,7 +321,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
             .map((ct) => ({ uid: ct.uid, rows: result.outcomes.find((o) => o.name === ct.table)!.inserted })),
           adminSessionsEnded: result.manifest.scope.adminUsers,
         };
-      });
+      }, warnings);
     },
   };
   return service;

@@ -48,7 +48,12 @@ const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
      * Starts `work` in the background and returns its job at once.
      * @throws JobConflictError when another job runs
      */
-    start(type: JobType, backupId: string | null, work: (context: JobContext) => Promise<Record<string, unknown>>): Job {
+    start(
+      type: JobType,
+      backupId: string | null,
+      work: (context: JobContext) => Promise<Record<string, unknown>>,
+      warnings: string[] = []
+    ): Job {
       if (running) throw new JobConflictError(running);
       const job: Job = {
         id: randomUUID(),
@@ -62,6 +67,7 @@ const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
         result: null,
         error: null,
         log: [],
+        warnings,
       };
       jobs.set(job.id, job);
       running = job;
