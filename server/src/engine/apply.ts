@@ -199,9 +199,12 @@ export const applyRestore = async (
       const plan = plansByName.get(table)!;
       const outcome = outcomes.get(table)!;
       const target = new Map(schema.tables.get(table)!.map((c) => [c.name, c]));
+      // Keys in name order: knex lists the columns of a multi-row insert sorted, and its SQLite
+      // form (SELECT … UNION ALL) takes the values in the order of the first row's keys.
       const columns = plan.columns
         .map((column, index) => ({ ...column, index, target: target.get(column.name) }))
-        .filter((c) => c.target);
+        .filter((c) => c.target)
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const outgoing = foreignKeys.filter((fk) => fk.table === table);
       const external = outgoing.filter((fk) => !restored.has(fk.refTable));
       const self = outgoing.filter((fk) => fk.refTable === table);

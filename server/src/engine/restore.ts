@@ -145,7 +145,10 @@ export const runRestore = async (options: RestoreOptions) => {
   const skipped = [...new Set(problems.map((p) => p.owner))];
   tables = tables
     .filter((t) => !skipped.includes(t.owner))
-    .map((t) => ({ ...t, ...(selection.filters?.get(t.name) ?? {}) }));
+    .map((t) => {
+      const here = selection.filters?.get(t.name);
+      return here ? { ...t, mode: here.mode, filter: here.filter } : t;
+    });
   const compile = archivePredicate(archive, manifest);
   const predicates = new Map<string, (row: unknown[]) => boolean>();
   for (const table of tables) {
