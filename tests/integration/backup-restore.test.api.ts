@@ -1,7 +1,11 @@
 import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
 import { databaseClient, startApp, type TestApp } from '../helpers/app';
+import path from 'node:path';
+
 import { dumpDatabase, hashUploads } from '../helpers/dump';
-import { runJob } from '../helpers/jobs';
+import { runJob, waitForJob } from '../helpers/jobs';
+import { openArchive } from '../../server/src/engine/archive';
+import { fromNdjson } from '../../server/src/engine/ndjson';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { seed } = require('../app/scripts/seed/index');
@@ -46,5 +50,53 @@ describe(`full backup and restore on ${databaseClient}`, () => {
     expect(await dumpDatabase(app.strapi)).toEqual(before);
     const uploadsAfter = hashUploads(app.publicDir);
     for (const [relative, sha] of Object.entries(uploadsBefore)) expect({ relative, sha: uploadsAfter[relative] }).toEqual({ relative, sha });
+  });
+
+  it('takes a consistent snapshot while another client writes contracts (no link row without its rows)', async () => {
+    const [supplier] = await app.strapi.documents('api::supplier.supplier').findMany({ limit: 1 });
+    const [tag] = await app.strapi.documents('api::tag.tag').findMany({ limit: 1 });
+    const started = await admin.post('/pacta-backup/backups', { media: false });
+    expect(started.status).toBe(202);
+    let writing = true;
+    let writes = 0;
+    const writer = (async () => {
+      while (writing) {
+        await app.strapi.documents('api::contract.contract').create({
+          locale: 'en',
+          data: {
+            title: `Written during the backup ${writes}`,
+            number: `W-${writes}`,
+            supplier: supplier.documentId,
+            tags: [tag.documentId],
+            clauses: [{ heading: 'Concurrent clause' }],
+          } as never,
+        });
+        writes += 1;
+      }
+    })();
+    const job = await waitForJob(admin, started.body.data.id);
+    writing = false;
+    await writer;
+    expect(job.status).toBe('succeeded');
+    expect(writes).toBeGreaterThan(0);
+
+    const archive = await openArchive(path.join(app.backupsDir, `${job.backupId}.pacta.zip`));
+    const column = async (table: string, name: string) => {
+      const spec = archive.manifest.tables.find((t) => t.name === table)!;
+      const index = spec.columns.findIndex((c) => c.name === name);
+      const values: unknown[] = [];
+      for await (const row of fromNdjson(archive.open(spec.entry))) values.push(row[index]);
+      return values;
+    };
+    const contracts = new Set(await column('contracts', 'id'));
+    const clauses = new Set(await column('components_contract_clauses', 'id'));
+    for (const [table, name] of [['contracts_supplier_lnk', 'contract_id'], ['contracts_tags_lnk', 'contract_id'], ['contracts_cmps', 'entity_id']]) {
+      const dangling = (await column(table, name)).filter((id) => !contracts.has(id));
+      expect({ table, dangling }).toEqual({ table, dangling: [] });
+    }
+    const cmps = await column('contracts_cmps', 'cmp_id');
+    const types = await column('contracts_cmps', 'component_type');
+    const missingClauses = cmps.filter((id, i) => types[i] === 'contract.clause' && !clauses.has(id));
+    expect(missingClauses).toEqual([]);
   });
 });
