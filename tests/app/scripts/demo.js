@@ -13,6 +13,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
+const { appSecrets } = require('../../helpers/secrets');
 const { appDir, bootApp } = require('./boot');
 
 const root = path.resolve(appDir, '..', '..');
@@ -23,14 +24,8 @@ const SAMPLE = { documents: 200, media: 24, seed: 1 };
 /** Writes tests/app/.env from .env.example with fresh secrets, once. */
 const ensureEnvFile = () => {
   if (fs.existsSync(envFile)) return;
-  const secret = () => crypto.randomBytes(16).toString('base64');
   const values = {
-    APP_KEYS: [secret(), secret(), secret(), secret()].join(','),
-    API_TOKEN_SALT: secret(),
-    ADMIN_JWT_SECRET: secret(),
-    TRANSFER_TOKEN_SALT: secret(),
-    ENCRYPTION_KEY: secret(),
-    JWT_SECRET: secret(),
+    ...appSecrets(),
     DEMO_ADMIN_PASSWORD: `Pacta-${crypto.randomBytes(6).toString('hex')}`,
   };
   const text = fs
