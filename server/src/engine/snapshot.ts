@@ -62,6 +62,15 @@ async function* paginate(knex: Knex, run: Runner, table: SnapshotTable, size: nu
   }
 }
 
+/** Counting and reading rows are the same on every engine, given how a query runs. */
+const readers = (knex: Knex, run: Runner): Pick<Snapshot, 'count' | 'batches'> => ({
+  async count(table) {
+    const [row] = await run(build(knex, table).count({ count: '*' }));
+    return Number(row.count);
+  },
+  batches: (table, size = BATCH) => paginate(knex, run, table, size),
+});
+
 const openServerSnapshot = async (knex: Knex, dialect: 'postgres' | 'mysql'): Promise<Snapshot> => {
   const client = knex.client as Knex.Client;
   const connection = await client.acquireConnection();
@@ -89,10 +98,7 @@ const openServerSnapshot = async (knex: Knex, dialect: 'postgres' | 'mysql'): Pr
 
   let closed = false;
   return {
-    async count(table) {
-      const [row] = await run(build(knex, table).count({ count: '*' }));
-      return Number(row.count);
-    },
+    ...readers(knex, run),
     async nextId(table) {
       if (dialect === 'postgres') {
         const [seq] = await raw('SELECT pg_get_serial_sequence(?, ?) AS name', [table, 'id']).catch(() => [null]);
@@ -106,7 +112,6 @@ const openServerSnapshot = async (knex: Knex, dialect: 'postgres' | 'mysql'): Pr
       );
       return status?.next == null ? null : Number(status.next);
     },
-    batches: (table, size = BATCH) => paginate(knex, run, table, size),
     async close() {
       if (closed) return;
       closed = true;
@@ -149,15 +154,11 @@ const openSqliteSnapshot = async (knex: Knex, tempFile: string): Promise<Snapsho
 
   let closed = false;
   return {
-    async count(table) {
-      const [row] = await run(build(knex, table).count({ count: '*' }));
-      return Number(row.count);
-    },
+    ...readers(knex, run),
     async nextId(table) {
       const row = copy.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').get(table);
       return row ? Number(row.seq) + 1 : null;
     },
-    batches: (table, size = BATCH) => paginate(knex, run, table, size),
     async close() {
       if (closed) return;
       closed = true;
