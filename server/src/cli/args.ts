@@ -14,6 +14,8 @@ Commands:
 Options:
   --app DIR                   the Strapi app (default: the current folder)
   --json                      print one JSON document on stdout and nothing else
+  --compile                   compile a TypeScript app first (default: only when a source
+                              file is newer than its dist/ folder)
   backup:
     --name NAME               the backup's name
     --content-types UID,UID   only these content types (default: all)
@@ -43,6 +45,8 @@ interface Common {
   /** Absolute path of the app. */
   app: string;
   json: boolean;
+  /** Compile a TypeScript app even when its dist/ is up to date. */
+  compile: boolean;
 }
 
 export type CliCommand =
@@ -56,6 +60,7 @@ export type CliCommand =
 const OPTIONS = {
   app: { type: 'string' },
   json: { type: 'boolean' },
+  compile: { type: 'boolean' },
   name: { type: 'string' },
   'content-types': { type: 'string' },
   'no-media': { type: 'boolean' },
@@ -70,7 +75,7 @@ const OPTIONS = {
 
 type OptionName = keyof typeof OPTIONS;
 
-const COMMON: OptionName[] = ['app', 'json', 'help', 'version'];
+const COMMON: OptionName[] = ['app', 'json', 'compile', 'help', 'version'];
 const ALLOWED: Record<'list' | 'backup' | 'verify' | 'restore', OptionName[]> = {
   list: COMMON,
   backup: [...COMMON, 'name', 'content-types', 'no-media', 'admin-users', 'config', 'compression', 'encrypt'],
@@ -119,7 +124,7 @@ export const parseCli = (argv: string[], cwd = process.cwd()): CliCommand => {
   if (notHere.length) throw new UsageError(`${notHere.map((key) => `--${key}`).join(', ')} cannot be used with ${name}`);
 
   if (values.app !== undefined && !values.app.trim()) throw new UsageError('--app needs the folder of a Strapi app');
-  const common: Common = { app: path.resolve(cwd, values.app ?? '.'), json: Boolean(values.json) };
+  const common: Common = { app: path.resolve(cwd, values.app ?? '.'), json: Boolean(values.json), compile: Boolean(values.compile) };
 
   const takesId = name === 'verify' || name === 'restore';
   if (takesId) {

@@ -15,6 +15,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { createInterface } from 'node:readline/promises';
 
 import { parseCli, UsageError, USAGE, type CliCommand } from './args';
@@ -203,7 +204,7 @@ export const run = async (argv: string[]): Promise<number> => {
   let output: string | undefined;
   try {
     if (progress) process.stderr.write(`Starting the Strapi app in ${cli.app}...`);
-    strapi = await bootStrapi(cli.app);
+    strapi = await bootStrapi(cli.app, { compile: cli.compile });
     if (progress) process.stderr.write('\r\x1b[K');
     // Ctrl-C: Strapi's own handler shuts it down and exits; make that exit a failure.
     process.on('SIGINT', () => {
@@ -231,6 +232,11 @@ export const run = async (argv: string[]): Promise<number> => {
 };
 
 if (require.main === module) {
+  // A backup or restore streams gigabytes through a heap that holds little at any moment; by
+  // default V8 lets the heap grow far beyond that before collecting (peak RSS ~550 MB on the M
+  // benchmark). Favouring size keeps it near what is live (~250 MB, Strapi itself included).
+  // Set before Strapi loads; V8 reads this flag when it sizes the heap.
+  v8.setFlagsFromString('--optimize-for-size');
   run(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {

@@ -22,7 +22,7 @@ export const configSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
       .default('PACTA_BACKUP_KEY'),
     /** Deflate level of manual backups: none (store), fast (level 1) or best (level 9). */
-    compression: z.enum(['none', 'fast', 'best']).default('fast'),
+    compression: z.enum(['none', 'fast', 'best']).default('best'),
   })
   .strict();
 

@@ -49,8 +49,8 @@ export interface TablePlan {
   mode: 'replace' | 'filtered' | 'upsert';
   filter: RowFilter | null;
   nextId: number | null;
-  /** Canonical rows from the archive (a fresh iterable on each call). */
-  rows: () => AsyncIterable<unknown[]>;
+  /** Canonical rows from the archive, in batches (a fresh iterable on each call). */
+  rows: () => AsyncIterable<unknown[][]>;
 }
 
 export interface TableOutcome {
@@ -106,6 +106,104 @@ export const foreignKeyOrder = (tables: string[], foreignKeys: ForeignKey[]) => 
 const batchSize = (dialect: Dialect, columns: number) =>
   dialect === 'sqlite' ? Math.max(1, Math.min(500, Math.floor(32000 / columns))) : Math.max(1, Math.min(1000, Math.floor(60000 / columns)));
 
+interface Inserter {
+  /** Returns nothing when the row is written synchronously (SQLite). */
+  add(values: unknown[]): Promise<void> | void;
+  end(): Promise<void>;
+}
+
+/** Rows per progress report on SQLite (its inserts are synchronous, one statement per row). */
+const SQLITE_REPORT_EVERY = 5000;
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+interface SqliteConnection {
+  prepare(sql: string): { run(...values: unknown[]): unknown; all(...values: unknown[]): unknown[] };
+  exec(sql: string): void;
+}
+
+/**
+ * SQLite: drops the indexes of the tables a restore empties and returns what creates them
+ * again. Deleting and inserting millions of rows while every index is kept up to date row by
+ * row costs several times more than building each index once at the end (Strapi's link tables
+ * carry four or five indexes). DDL is transactional in SQLite: a rollback brings the indexes
+ * back with the rows, and a duplicate makes CREATE UNIQUE INDEX fail, which rolls back like
+ * any other error. The foreign-key checks of the deletes stay cheap: children are emptied
+ * before their parents. PostgreSQL and MariaDB keep their indexes.
+ */
+const setIndexesAside = async (trx: Knex.Transaction, dialect: Dialect, tables: string[]) => {
+  const aside = new Map<string, string[]>();
+  if (dialect !== 'sqlite' || !tables.length) return { rebuild: async (_table: string) => undefined };
+  const connection = (await trx.client.acquireConnection()) as SqliteConnection;
+  const list = connection.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name");
+  for (const table of tables) {
+    const indexes = list.all(table) as Array<{ name: string; sql: string }>;
+    for (const index of indexes) connection.exec(`DROP INDEX ${quote(index.name)}`);
+    aside.set(table, indexes.map((index) => index.sql));
+  }
+  return {
+    rebuild: async (table: string) => {
+      for (const sql of aside.get(table) ?? []) connection.exec(sql);
+      aside.delete(table);
+    },
+  };
+};
+
+/**
+ * Inserts rows given as value arrays in the order of `columns`.
+ *
+ * SQLite: one prepared INSERT on the transaction's own better-sqlite3 connection, run per row
+ * (synchronous, no SQL text to build per batch: several times the speed of knex's multi-row
+ * insert, which SQLite runs as SELECT … UNION ALL). PostgreSQL and MariaDB: multi-row INSERTs through knex, as large as the bind-parameter
+ * limits allow, one round trip per batch.
+ */
+const inserter = async (
+  trx: Knex.Transaction,
+  dialect: Dialect,
+  table: string,
+  columns: string[],
+  onInserted: (rows: number) => void
+): Promise<Inserter> => {
+  if (dialect === 'sqlite') {
+    const connection = (await trx.client.acquireConnection()) as SqliteConnection;
+    const statement = connection.prepare(
+      `INSERT INTO ${quote(table)} (${columns.map(quote).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`
+    );
+    let pending = 0;
+    return {
+      add(values) {
+        statement.run(...values);
+        pending += 1;
+        if (pending >= SQLITE_REPORT_EVERY) {
+          onInserted(pending);
+          pending = 0;
+        }
+      },
+      async end() {
+        if (pending) onInserted(pending);
+        pending = 0;
+      },
+    };
+  }
+  const size = batchSize(dialect, columns.length);
+  let batch: Record<string, unknown>[] = [];
+  const flush = async () => {
+    if (!batch.length) return;
+    await trx(table).insert(batch);
+    onInserted(batch.length);
+    batch = [];
+  };
+  return {
+    async add(values) {
+      const record: Record<string, unknown> = {};
+      for (let i = 0; i < columns.length; i += 1) record[columns[i]] = values[i];
+      batch.push(record);
+      if (batch.length >= size) await flush();
+    },
+    end: flush,
+  };
+};
+
 export const applyRestore = async (
   knex: Knex,
   dialect: Dialect,
@@ -145,7 +243,7 @@ export const applyRestore = async (
       } else {
         const ids: number[] = [];
         const idIndex = plan.columns.findIndex((c) => c.name === 'id');
-        for await (const row of plan.rows()) ids.push(Number(row[idIndex]));
+        for await (const batch of plan.rows()) for (const row of batch) ids.push(Number(row[idIndex]));
         losing.set(plan.name, ids);
       }
     }
@@ -178,6 +276,11 @@ export const applyRestore = async (
 
     // 3. Delete children first, insert parents first.
     const order = foreignKeyOrder([...restored], foreignKeys);
+    const indexes = await setIndexesAside(
+      trx,
+      dialect,
+      order.filter((table) => losing.get(table) === 'all')
+    );
     for (const table of [...order].reverse()) {
       const lost = losing.get(table)!;
       const outcome = outcomes.get(table)!;
@@ -199,49 +302,50 @@ export const applyRestore = async (
       const plan = plansByName.get(table)!;
       const outcome = outcomes.get(table)!;
       const target = new Map(schema.tables.get(table)!.map((c) => [c.name, c]));
-      // Keys in name order: knex lists the columns of a multi-row insert sorted, and its SQLite
-      // form (SELECT … UNION ALL) takes the values in the order of the first row's keys.
       const columns = plan.columns
         .map((column, index) => ({ ...column, index, target: target.get(column.name) }))
-        .filter((c) => c.target)
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        .filter((c) => c.target);
       const outgoing = foreignKeys.filter((fk) => fk.table === table);
       const external = outgoing.filter((fk) => !restored.has(fk.refTable));
       const self = outgoing.filter((fk) => fk.refTable === table);
       const deferred: Array<{ id: unknown; column: string; value: unknown }> = [];
-      const size = batchSize(dialect, columns.length);
-      let batch: Record<string, unknown>[] = [];
-      const flush = async () => {
-        if (!batch.length) return;
-        await trx(table).insert(batch);
-        outcome.inserted += batch.length;
-        options.onProgress?.({ table, rows: batch.length });
-        batch = [];
-      };
+      const names = columns.map((c) => c.name);
+      const idPosition = names.indexOf('id');
+      const externalAt = await Promise.all(
+        external.map(async (fk) => ({ fk, at: names.indexOf(fk.column), ids: await idsOf(fk.refTable) }))
+      );
+      const selfAt = self.map((fk) => ({ fk, at: names.indexOf(fk.column) }));
+      const insert = await inserter(trx, dialect, table, names, (rows) => {
+        outcome.inserted += rows;
+        options.onProgress?.({ table, rows });
+      });
 
-      rows: for await (const row of plan.rows()) {
-        const record: Record<string, unknown> = {};
-        for (const column of columns) record[column.name] = fromCanonical(row[column.index], column.target!.type, dialect);
-        for (const fk of external) {
-          const value = record[fk.column];
-          if (value == null || (await idsOf(fk.refTable)).has(Number(value))) continue;
-          if (fk.onDelete.toUpperCase() === 'CASCADE') {
-            outcome.dropped += 1;
-            continue rows;
+      for await (const batch of plan.rows()) {
+        rows: for (const row of batch) {
+          const values = columns.map((column) => fromCanonical(row[column.index], column.target!.type, dialect));
+          for (const { fk, at, ids } of externalAt) {
+            const value = values[at];
+            if (value == null || ids.has(Number(value))) continue;
+            if (fk.onDelete.toUpperCase() === 'CASCADE') {
+              outcome.dropped += 1;
+              continue rows;
+            }
+            values[at] = null;
+            outcome.nulled += 1;
           }
-          record[fk.column] = null;
-          outcome.nulled += 1;
-        }
-        for (const fk of self) {
-          if (record[fk.column] != null) {
-            deferred.push({ id: record.id, column: fk.column, value: record[fk.column] });
-            record[fk.column] = null;
+          for (const { fk, at } of selfAt) {
+            if (values[at] != null) {
+              deferred.push({ id: values[idPosition], column: fk.column, value: values[at] });
+              values[at] = null;
+            }
           }
+          // Synchronous on SQLite: no promise per row.
+          const pending = insert.add(values);
+          if (pending) await pending;
         }
-        batch.push(record);
-        if (batch.length >= size) await flush();
       }
-      await flush();
+      await insert.end();
+      await indexes.rebuild(table);
       for (const { id, column, value } of deferred) {
         await trx(table).where('id', id as number).update({ [column]: value });
       }

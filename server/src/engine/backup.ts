@@ -19,7 +19,7 @@ import {
   type MediaFile,
   type RowFilter,
 } from './manifest';
-import { isCompressible, localFilesOf } from './media';
+import { localFilesOf, worthCompressing } from './media';
 import { toNdjson } from './ndjson';
 import { openSnapshot } from './snapshot';
 import type { Storage } from './storage';
@@ -170,7 +170,7 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
         }
         const sha256 = await sha256OfFile(file);
         if (!stored.has(sha256)) {
-          await writer.addEntry(`media/${sha256}`, fs.createReadStream(file), { compressible: isCompressible(file) });
+          await writer.addEntry(`media/${sha256}`, fs.createReadStream(file), { compressible: await worthCompressing(file) });
           stored.add(sha256);
           mediaBytes += stat.size;
         }

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 
 /**
  * Media files of Strapi's local upload provider: a `files` row names its file by `url`
@@ -7,12 +9,34 @@ import path from 'node:path';
 
 /** Formats that are compressed already: storing them deflated again gains nothing. */
 const COMPRESSED = new Set([
-  '.jpg', '.jpeg', '.png', '.gif', '.webp', '.avif', '.heic', '.pdf', '.zip', '.gz', '.tgz', '.bz2',
+  '.jpg', '.jpeg', '.png', '.gif', '.webp', '.avif', '.heic', '.zip', '.gz', '.tgz', '.bz2',
   '.xz', '.7z', '.rar', '.mp4', '.m4v', '.mov', '.webm', '.mkv', '.avi', '.mp3', '.m4a', '.aac',
   '.ogg', '.opus', '.flac', '.woff', '.woff2', '.docx', '.xlsx', '.pptx', '.odt', '.ods', '.epub',
 ]);
 
 export const isCompressible = (file: string) => !COMPRESSED.has(path.extname(file).toLowerCase());
+
+const SAMPLE_BYTES = 64 * 1024;
+
+/**
+ * Whether deflating a media file is worth it: never for the formats above; for the others
+ * (PDF, office formats of other kinds, text, unknown binaries) the first 64 KB are deflated
+ * at level 1 and the file is compressed when that saves at least 10%. PDFs are the reason:
+ * some hold compressed streams (storing them is right), many are mostly text (deflate takes
+ * them to a few percent of their size).
+ */
+export const worthCompressing = async (file: string) => {
+  if (!isCompressible(file)) return false;
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const sample = Buffer.alloc(SAMPLE_BYTES);
+    const { bytesRead } = await handle.read(sample, 0, SAMPLE_BYTES, 0);
+    if (bytesRead === 0) return false;
+    return deflateRawSync(sample.subarray(0, bytesRead), { level: 1 }).length <= bytesRead * 0.9;
+  } finally {
+    await handle.close();
+  }
+};
 
 /** The local files a `files` row refers to, as paths relative to the public folder. */
 export const localFilesOf = (row: { url?: unknown; formats?: unknown; provider?: unknown }): string[] => {

@@ -9,7 +9,7 @@ import { openArchive, type OpenedArchive } from './archive';
 import { EngineError, type EngineErrorCode } from './errors';
 import { localFilesOf } from './media';
 import { MEDIA_INDEX_ENTRY, type Manifest, type ManifestTable, type MediaFile, type RowFilter, type SubQuery } from './manifest';
-import { fromNdjson } from './ndjson';
+import { fromNdjson, ndjsonBatches } from './ndjson';
 import type { Dialect } from './values';
 
 export interface RestoreSelection {
@@ -156,12 +156,19 @@ export const runRestore = async (options: RestoreOptions) => {
       predicates.set(table.name, await compile(table.filter, table.columns.map((c) => c.name)));
     }
   }
+  /** The archive's rows of a table that the restore takes, in batches. */
   const rowsOf = async function* (table: ManifestTable) {
     const test = predicates.get(table.name);
-    for await (const row of fromNdjson(archive.open(table.entry))) if (!test || test(row)) yield row;
+    for await (const batch of ndjsonBatches(archive.open(table.entry))) yield test ? batch.filter(test) : batch;
   };
 
   // Every entry is read and checked before anything changes.
+  const timings: Record<string, number> = {};
+  let started = Date.now();
+  const lap = (name: string) => {
+    timings[name] = Date.now() - started;
+    started = Date.now();
+  };
   onProgress?.({ phase: 'verify', done: 0, total: manifest.entries.length });
   let verified = 0;
   const verification = await archive.verify(() => onProgress?.({ phase: 'verify', done: ++verified, total: manifest.entries.length }));
@@ -170,7 +177,9 @@ export const runRestore = async (options: RestoreOptions) => {
     throw new EngineError((bad.code as EngineErrorCode) ?? 'CHECKSUM', bad.error ?? `The archive entry ${bad.path} is damaged`, { entry: bad.path });
   }
 
+  lap('verifyMs');
   await options.beforeApply?.(manifest);
+  lap('safetyBackupMs');
 
   // Media: staged next to the uploads, swapped in before the commit.
   const restoreMedia = selection.media && manifest.media.included;
@@ -189,8 +198,8 @@ export const runRestore = async (options: RestoreOptions) => {
     if (filesTable) {
       const columns = filesTable.columns.map((c) => c.name);
       const [url, formats, provider] = ['url', 'formats', 'provider'].map((c) => columns.indexOf(c));
-      for await (const row of rowsOf(filesTable)) {
-        localFilesOf({ url: row[url], formats: row[formats], provider: row[provider] }).forEach((f) => named.add(f));
+      for await (const batch of rowsOf(filesTable)) {
+        for (const row of batch) localFilesOf({ url: row[url], formats: row[formats], provider: row[provider] }).forEach((f) => named.add(f));
       }
     }
     mediaFiles = mediaFiles.filter((file) => named.has(file.path));
@@ -223,6 +232,7 @@ export const runRestore = async (options: RestoreOptions) => {
     }
   };
 
+  lap('mediaMs');
   const plans: TablePlan[] = tables.map((table) => ({
     name: table.name,
     columns: table.columns,
@@ -239,7 +249,8 @@ export const runRestore = async (options: RestoreOptions) => {
       onProgress: ({ rows }) => onProgress?.({ phase: 'rows', done: (done += rows), total }),
       beforeCommit: restoreMedia ? swapMedia : undefined,
     });
-    return { manifest, outcomes, skipped, media: { files: mediaFiles.length } };
+    lap('rowsMs');
+    return { manifest, outcomes, skipped, media: { files: mediaFiles.length }, timings };
   } catch (error) {
     for (const { target, previous } of swapped.reverse()) {
       await fs.promises.rm(target, { force: true });

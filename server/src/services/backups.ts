@@ -320,6 +320,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
             .filter((ct) => result.outcomes.some((o) => o.name === ct.table))
             .map((ct) => ({ uid: ct.uid, rows: result.outcomes.find((o) => o.name === ct.table)!.inserted })),
           adminSessionsEnded: result.manifest.scope.adminUsers,
+          timings: result.timings,
         };
       }, warnings);
     },

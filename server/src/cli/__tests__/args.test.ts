@@ -26,8 +26,9 @@ const usageError = (line: string) => {
 
 describe('pacta-backup command line', () => {
   it('parses list, with the app folder resolved from the working folder', () => {
-    expect(parse('list --app ../app --json')).toEqual({ command: 'list', app: path.resolve(cwd, '../app'), json: true });
-    expect(parse('list')).toEqual({ command: 'list', app: cwd, json: false });
+    expect(parse('list --app ../app --json')).toEqual({ command: 'list', app: path.resolve(cwd, '../app'), json: true, compile: false });
+    expect(parse('list')).toEqual({ command: 'list', app: cwd, json: false, compile: false });
+    expect(parse('list --compile')).toMatchObject({ compile: true });
     expect(parse('list --app=/abs/app')).toMatchObject({ app: '/abs/app' });
   });
 
@@ -38,6 +39,7 @@ describe('pacta-backup command line', () => {
       command: 'backup',
       app: path.resolve(cwd, 'a'),
       json: true,
+      compile: false,
       body: {
         name: 'Nightly',
         contentTypes: ['api::tag.tag', 'api::contract.contract'],
@@ -56,13 +58,14 @@ describe('pacta-backup command line', () => {
   });
 
   it('parses verify and restore with an id or latest', () => {
-    expect(parse('verify latest --app a')).toEqual({ command: 'verify', id: 'latest', app: path.resolve(cwd, 'a'), json: false });
+    expect(parse('verify latest --app a')).toEqual({ command: 'verify', id: 'latest', app: path.resolve(cwd, 'a'), json: false, compile: false });
     expect(parse('verify 20260501-102030-a1b2c3 --json')).toMatchObject({ id: '20260501-102030-a1b2c3', json: true });
     expect(parse('restore latest --app a --yes --json')).toEqual({
       command: 'restore',
       id: 'latest',
       app: path.resolve(cwd, 'a'),
       json: true,
+      compile: false,
       yes: true,
       body: { confirm: true },
     });

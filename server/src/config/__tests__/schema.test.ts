@@ -6,7 +6,7 @@ describe('plugin configuration', () => {
     expect(config.default).toEqual({
       storage: { folder: 'backups' },
       encryptionKeyEnv: 'PACTA_BACKUP_KEY',
-      compression: 'fast',
+      compression: 'best',
     });
     expect(() => config.validator(config.default)).not.toThrow();
   });
