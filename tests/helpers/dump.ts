@@ -29,6 +29,10 @@ export const dumpDatabase = async (strapi: Core.Strapi, { only }: { only?: strin
     out[table.name] = rows.map((row: Record<string, unknown>) =>
       columns.map((column) => [column, toCanonical(row[column], types.get(column)!, dialect)])
     );
+    // A restore may rebuild indexes (it does on SQLite): they must all come back as they were.
+    out[`${table.name}#indexes`] = (table.indexes ?? [])
+      .map((index) => [index.name, index.columns.join(','), index.type ?? ''])
+      .sort((a, b) => a[0].localeCompare(b[0]));
   }
   return out;
 };
