@@ -6,10 +6,11 @@ const bootstrap = async ({ strapi }: { strapi: Core.Strapi }) => {
   const storage = getService('backups', { strapi }).storage();
   // A backup interrupted by a crash or a restart leaves a temporary file: never listed, removed here.
   const removed = await storage.cleanTemp();
-  strapi.log.info(
-    `[pacta-backup] backups are stored in ${storage.location}` +
-      (removed.length ? ` (removed ${removed.length} unfinished temporary files)` : '')
-  );
+  getService('logger', { strapi })
+    .get()
+    .info(`backups are stored in ${storage.location}${removed.length ? ` (removed ${removed.length} unfinished temporary files)` : ''}`);
+  // The CLI boots the app to run one command: it never runs the schedule.
+  if (process.env.PACTA_BACKUP_CLI !== '1') getService('scheduler', { strapi }).start();
 };
 
 export default bootstrap;

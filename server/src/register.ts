@@ -1,9 +1,13 @@
 import type { Core } from '@strapi/strapi';
 
 import { ACTIONS } from './constants';
+import { MODELS } from './models';
 
 const register = async ({ strapi }: { strapi: Core.Strapi }) => {
   await strapi.service('admin::permission').actionProvider.registerMany(ACTIONS);
+  // Created and migrated by Strapi's schema sync with the app's own tables.
+  const models = strapi.get('models') as { add(model: unknown): void };
+  for (const model of MODELS) models.add(model);
 };
 
 export default register;

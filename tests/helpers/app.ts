@@ -24,6 +24,8 @@ export interface TestApp {
   publicDir: string;
   /** The plugin's storage folder (PACTA_BACKUP_STORAGE). */
   backupsDir: string;
+  /** The plugin's log folder (PACTA_BACKUP_LOG_DIR). */
+  logDir: string;
   /** Stops Strapi and drops the test file's database. */
   stop(): Promise<void>;
 }
@@ -33,13 +35,28 @@ export interface TestApp {
  * fresh, empty database of the run's client, and starts its HTTP server on a free port.
  * One per test file: call in beforeAll, stop in afterAll.
  */
-export const startApp = async ({ client = databaseClient, storageDir }: { client?: DatabaseClient; storageDir?: string } = {}): Promise<TestApp> => {
+export const startApp = async ({
+  client = databaseClient,
+  storageDir,
+  env = {},
+}: {
+  client?: DatabaseClient;
+  storageDir?: string;
+  /** More environment for the app's config (e.g. PACTA_BACKUP_ENABLED: 'true' to run the schedule). */
+  env?: Record<string, string>;
+} = {}): Promise<TestApp> => {
   const database = await createDatabase(client);
   // Uploads and backups of this app go to folders of their own, removed with it.
   const publicDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-public-'));
   fs.mkdirSync(path.join(publicDir, 'uploads'));
   const backupsDir = storageDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-backups-'));
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-logs-'));
+  // What an earlier test file of this process set does not carry over.
+  for (const key of Object.keys(process.env)) if (key.startsWith('PACTA_BACKUP_')) delete process.env[key];
   Object.assign(process.env, appSecrets(), database.env, {
+    // The schedule stays off unless a test turns it on: a 02:00 backup must not land in a count.
+    PACTA_BACKUP_ENABLED: 'false',
+    PACTA_BACKUP_LOG_DIR: logDir,
     PUBLIC_DIR: publicDir,
     PACTA_BACKUP_STORAGE: backupsDir,
     // Never read the demo's .env: a test sees only what it sets.
@@ -49,6 +66,7 @@ export const startApp = async ({ client = databaseClient, storageDir }: { client
     STRAPI_TELEMETRY_DISABLED: 'true',
     HOST: '127.0.0.1',
     PORT: '0',
+    ...env,
   });
 
   let strapi: Core.Strapi | undefined;
@@ -58,6 +76,7 @@ export const startApp = async ({ client = databaseClient, storageDir }: { client
     await database.drop();
     fs.rmSync(publicDir, { recursive: true, force: true });
     if (!storageDir) fs.rmSync(backupsDir, { recursive: true, force: true });
+    fs.rmSync(logDir, { recursive: true, force: true });
     throw error;
   }
 
@@ -66,11 +85,13 @@ export const startApp = async ({ client = databaseClient, storageDir }: { client
     client,
     publicDir,
     backupsDir,
+    logDir,
     async stop() {
       await strapi.destroy();
       await database.drop();
       fs.rmSync(publicDir, { recursive: true, force: true });
       if (!storageDir) fs.rmSync(backupsDir, { recursive: true, force: true });
+      fs.rmSync(logDir, { recursive: true, force: true });
     },
   };
 };

@@ -82,6 +82,7 @@ describe(`the pacta-backup CLI on ${databaseClient}`, () => {
       PUBLIC_DIR: path.join(tmp, 'public'),
       ENV_PATH: path.join(tmp, 'no-such.env'),
       PACTA_BACKUP_STORAGE: storage,
+      PACTA_BACKUP_LOG_DIR: path.join(tmp, 'logs'),
       NODE_ENV: 'test',
     };
     const seeded = await node([path.join(appDir, 'scripts', 'seed.js'), '--documents', '10', '--media', '2', '--seed', '5']);

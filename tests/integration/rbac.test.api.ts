@@ -5,7 +5,7 @@ import { createRestrictedAdmin, editorPermissions } from '../helpers/roles';
 const MISSING = '20990101-000000-none00';
 
 /** Every admin route of the plugin, with the action a role needs for it. */
-const ROUTES: Array<{ method: 'get' | 'post' | 'delete'; url: string; action: string; body?: object; allowed: number }> = [
+const ROUTES: Array<{ method: 'get' | 'post' | 'delete' | 'patch'; url: string; action: string; body?: object; allowed: number }> = [
   { method: 'get', url: '/pacta-backup/health', action: 'read', allowed: 200 },
   { method: 'get', url: '/pacta-backup/backups', action: 'read', allowed: 200 },
   { method: 'post', url: '/pacta-backup/backups', action: 'create', body: { compression: 'max' }, allowed: 400 },
@@ -17,6 +17,14 @@ const ROUTES: Array<{ method: 'get' | 'post' | 'delete'; url: string; action: st
   { method: 'get', url: '/pacta-backup/jobs/00000000-0000-4000-8000-000000000000', action: 'read', allowed: 404 },
   { method: 'get', url: '/pacta-backup/storage', action: 'read', allowed: 200 },
   { method: 'get', url: '/pacta-backup/content-types', action: 'read', allowed: 200 },
+  { method: 'patch', url: `/pacta-backup/backups/${MISSING}`, action: 'delete', body: { keep: true }, allowed: 404 },
+  { method: 'post', url: `/pacta-backup/backups/${MISSING}/drill`, action: 'create', allowed: 404 },
+  { method: 'post', url: '/pacta-backup/purge', action: 'delete', body: { dryRun: true }, allowed: 200 },
+  { method: 'get', url: '/pacta-backup/jobs', action: 'read', allowed: 200 },
+  { method: 'get', url: '/pacta-backup/alerts', action: 'read', allowed: 200 },
+  { method: 'get', url: '/pacta-backup/metrics', action: 'read', allowed: 200 },
+  { method: 'get', url: '/pacta-backup/metrics?format=prometheus', action: 'read', allowed: 200 },
+  { method: 'get', url: '/pacta-backup/schedule', action: 'read', allowed: 200 },
 ];
 
 describe(`RBAC of every admin route on ${databaseClient}`, () => {
@@ -32,7 +40,13 @@ describe(`RBAC of every admin route on ${databaseClient}`, () => {
   });
 
   const send = (agent: ReturnType<typeof createAgent>, route: (typeof ROUTES)[number]) =>
-    route.method === 'get' ? agent.get(route.url) : route.method === 'delete' ? agent.delete(route.url) : agent.post(route.url, route.body);
+    route.method === 'get'
+      ? agent.get(route.url)
+      : route.method === 'delete'
+        ? agent.delete(route.url)
+        : route.method === 'patch'
+          ? agent.patch(route.url, route.body)
+          : agent.post(route.url, route.body);
 
   it('answers 401 to every route without a login', async () => {
     for (const route of ROUTES) {

@@ -87,6 +87,8 @@ export const runnableDir = (appDir: string): string | null => {
 export const bootStrapi = async (appDir: string, { logLevel = 'error', compile = false } = {}): Promise<StrapiLike> => {
   // Strapi's config reads .env from ENV_PATH (default: the working folder).
   process.env.ENV_PATH ??= path.join(appDir, '.env');
+  // The plugin does not start its schedule in a CLI run (one command, then exit).
+  process.env.PACTA_BACKUP_CLI = '1';
   const { compileStrapi, createStrapi } = requireStrapi(appDir);
   // Config files may use paths relative to the working folder, as with `strapi start` in the app.
   process.chdir(appDir);

@@ -150,13 +150,13 @@ const execute = async (strapi: StrapiLike, cli: Command, progress: boolean): Pro
       return { json: all, text: backupsTable(all) };
     }
     case 'backup': {
-      const job = await follow(jobs, backups.startBackup(cli.body), progress);
+      const job = await follow(jobs, await backups.startBackup(cli.body, { trigger: 'cli' }), progress);
       const backup = job.result?.backup as CliBackup;
       return { json: backup, text: describeBackup(backup) };
     }
     case 'verify': {
       const backup = await find(cli.id);
-      const job = await follow(jobs, await backups.startVerify(backup.id), progress);
+      const job = await follow(jobs, await backups.startVerify(backup.id, { trigger: 'cli' }), progress);
       return { json: job.result, text: describeVerify(backup.id, job.result ?? {}) };
     }
     case 'restore': {
@@ -168,7 +168,7 @@ const execute = async (strapi: StrapiLike, cli: Command, progress: boolean): Pro
         );
         if (!ok) throw new CliError('Restore cancelled: nothing was changed.');
       }
-      const job = await follow(jobs, await backups.startRestore(backup.id, cli.body), progress);
+      const job = await follow(jobs, await backups.startRestore(backup.id, cli.body, { trigger: 'cli' }), progress);
       return { json: job.result, text: describeRestore(backup.id, job.result ?? {}) };
     }
   }

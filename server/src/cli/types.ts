@@ -24,7 +24,7 @@ export interface CliBackup {
 export interface CliJob {
   id: string;
   type: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
   phase: string;
   progress: { done: number; total: number; bytes: number };
   backupId: string | null;
@@ -54,9 +54,9 @@ export interface CliRestoreBody {
 /** The part of the plugin's `backups` and `jobs` services the CLI calls. */
 export interface BackupsService {
   list(): Promise<CliBackup[]>;
-  startBackup(body: CliBackupBody): CliJob;
-  startVerify(id: string): Promise<CliJob>;
-  startRestore(id: string, body: CliRestoreBody): Promise<CliJob>;
+  startBackup(body: CliBackupBody, options: { trigger: 'cli' }): Promise<CliJob>;
+  startVerify(id: string, options: { trigger: 'cli' }): Promise<CliJob>;
+  startRestore(id: string, body: CliRestoreBody, options: { trigger: 'cli' }): Promise<CliJob>;
   storage(): { location: string };
 }
 

@@ -1,4 +1,76 @@
+import cron from 'node-cron';
 import { z } from 'zod';
+
+const UID = /^[a-z0-9-]+::[a-z0-9-]+\.[a-z0-9-]+$/i;
+
+/** A cron expression node-cron accepts (5 fields, or 6 with seconds first). */
+const cronExpression = (example: string) =>
+  z
+    .string()
+    .trim()
+    .superRefine((value, context) => {
+      const detail = cron.validateDetailed(value);
+      if (!detail.valid) {
+        const why = detail.errors.map((e) => `${e.field}: ${e.message}`).join(', ');
+        context.addIssue({ code: 'custom', message: `must be a cron expression such as "${example}" (${why || 'unreadable'})` });
+      }
+    });
+
+const isTimeZone = (value: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The time zone this process runs in (what node-cron uses when none is given). */
+export const systemTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+
+const retentionSchema = z
+  .object({
+    /** Keep the newest backup of each of the last N days (today included). */
+    daily: z.number().int().min(0).max(3650).default(7),
+    /** … of each of the last N weeks (weeks start on Monday). */
+    weekly: z.number().int().min(0).max(520).default(0),
+    /** … of each of the last N months. */
+    monthly: z.number().int().min(0).max(1200).default(0),
+    /** Always keep the N newest backups, whatever their age (at least 1: never none left). */
+    keepLast: z.number().int().min(1, 'must be at least 1: the last good backup is never purged').max(1000).default(1),
+  })
+  .strict();
+
+const scopeSchema = z
+  .object({
+    /** `all`, or the uids of the content types the scheduled backups hold. */
+    contentTypes: z.union([z.literal('all'), z.array(z.string().regex(UID, 'must be a content type uid such as api::contract.contract')).min(1)]).default('all'),
+    media: z.boolean().default(true),
+    /** Admin users, roles and API tokens: only in encrypted backups. */
+    adminUsers: z.boolean().default(false),
+    /** Strapi's configuration store. */
+    config: z.boolean().default(false),
+    /** Encrypt scheduled backups; by default they are encrypted when the key variable is set. */
+    encrypt: z.boolean().optional(),
+  })
+  .strict();
+
+const drillSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** When the latest backup is restored into a scratch database and checked (weekly by default). */
+    schedule: cronExpression('0 4 * * 0').default('0 4 * * 0'),
+  })
+  .strict();
+
+const logSchema = z
+  .object({
+    /** Folder of the plugin's own log files (rotated daily, kept `maxDays`); relative to the app root. */
+    folder: z.string().trim().min(1, 'must be a non-empty path').default('logs/pacta-backup'),
+    level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+    maxDays: z.number().int().min(1).max(3650).default(14),
+  })
+  .strict();
 
 /**
  * The plugin's configuration, as written by the host app in `config/plugins.ts` under
@@ -6,6 +78,17 @@ import { z } from 'zod';
  */
 export const configSchema = z
   .object({
+    /** Scheduled backups, purges and drills; manual backups and restores work either way. */
+    enabled: z.boolean().default(true),
+    /** When the automatic backup runs (cron, in `timezone`); a purge follows each one. */
+    schedule: cronExpression('0 2 * * *').default('0 2 * * *'),
+    /** IANA time zone of the schedules and of the days retention counts; default: the server's. */
+    timezone: z
+      .string()
+      .trim()
+      .refine(isTimeZone, 'must be an IANA time zone such as "Europe/Madrid" or "UTC"')
+      .default(() => systemTimeZone()),
+    retention: retentionSchema.default(() => retentionSchema.parse({})),
     storage: z
       .object({
         /** Folder that holds the backup archives; relative paths are resolved from the app root. */
@@ -13,6 +96,8 @@ export const configSchema = z
       })
       .strict()
       .default({ folder: 'backups' }),
+    /** Deflate level of backups: none (store), fast (level 1) or best (level 9). */
+    compression: z.enum(['none', 'fast', 'best']).default('best'),
     /**
      * Name of the environment variable that holds the encryption passphrase. The passphrase
      * itself never goes in a config file, a log or a backup.
@@ -21,15 +106,20 @@ export const configSchema = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name')
       .default('PACTA_BACKUP_KEY'),
-    /** Deflate level of manual backups: none (store), fast (level 1) or best (level 9). */
-    compression: z.enum(['none', 'fast', 'best']).default('best'),
+    /** What the scheduled backups hold. */
+    scope: scopeSchema.default(() => scopeSchema.parse({})),
+    /** Alert when the storage's free space falls below this: bytes, or a percentage such as "10%". */
+    spaceAlertBelow: z
+      .union([z.number().int().min(0), z.string().trim().regex(/^\d+(\.\d+)?%$/, 'must be a number of bytes or a percentage such as "10%"')])
+      .default('10%'),
+    drill: drillSchema.default(() => drillSchema.parse({})),
+    log: logSchema.default(() => logSchema.parse({})),
   })
   .strict();
 
 export type PluginConfig = z.infer<typeof configSchema>;
+export type RetentionPolicy = PluginConfig['retention'];
 
 /** Formats zod issues as `storage.folder: must be a non-empty path` lines. */
 export const formatIssues = (error: z.ZodError) =>
-  error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
+  error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`).join('; ');

@@ -18,6 +18,10 @@ export interface Backup {
   compression: Compression;
   encrypted: boolean;
   verifiedAt: string | null;
+  /** Marked by a user: retention never deletes it. */
+  keep: boolean;
+  /** The last restore drill of this backup. */
+  drill: DrillState | null;
   /** Rows per content type (main table). */
   counts: Record<string, number>;
   rows: number;
@@ -28,18 +32,33 @@ export interface Backup {
   error?: string;
 }
 
-export type JobType = 'backup' | 'verify' | 'restore';
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export interface DrillState {
+  status: 'passed' | 'failed';
+  at: string;
+  message: string;
+}
+
+export type JobType = 'backup' | 'verify' | 'restore' | 'drill';
+/** skipped: a scheduled occurrence that another instance ran. */
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
+/** What started a job: the admin panel or API, the schedule, the CLI. */
+export type JobTrigger = 'manual' | 'scheduled' | 'cli';
 
 export interface Job {
   id: string;
   type: JobType;
+  trigger: JobTrigger;
   status: JobStatus;
   phase: string;
   progress: { done: number; total: number; bytes: number };
   backupId: string | null;
+  /** The process that ran it (host:pid:suffix). */
+  instance: string;
   startedAt: string;
   finishedAt: string | null;
+  durationMs: number | null;
+  /** Archive bytes, rows, and compression ratio (archive bytes / bytes before compression). */
+  measures: { bytes: number | null; rows: number | null; ratio: number | null };
   result: Record<string, unknown> | null;
   error: { message: string; code: string } | null;
   /** The most recent log lines of the job. */
@@ -72,4 +91,27 @@ export interface StorageInfo {
   free: number;
   total: number;
   backups: number;
+}
+
+export interface PurgeBody {
+  dryRun?: boolean;
+}
+
+export interface PurgeEntry {
+  id: string;
+  name: string;
+  createdAt: string;
+  kind: BackupKind;
+  size: number;
+  /** Why it stays (e.g. "newest of 2026-11-27", "marked keep"), or why it goes. */
+  reasons: string[];
+}
+
+export interface PurgeResult {
+  dryRun: boolean;
+  kept: PurgeEntry[];
+  removed: PurgeEntry[];
+  /** Unfinished temporary files removed (interrupted backups). */
+  temporary: string[];
+  freedBytes: number;
 }

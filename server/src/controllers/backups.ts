@@ -2,7 +2,7 @@ import type { Core } from '@strapi/strapi';
 
 import { JobConflictError } from '../services/jobs';
 import { getService } from '../utils';
-import { validateCreateBackup, validateRestore } from '../validation/backups';
+import { validateCreateBackup, validateKeep, validatePurge, validateRestore } from '../validation/backups';
 
 /** A second backup or restore while one runs answers 409 Conflict. */
 const startJob = async (ctx: Parameters<Core.ControllerHandler>[0], start: () => unknown) => {
@@ -49,6 +49,20 @@ const createBackupsController = ({ strapi }: { strapi: Core.Strapi }) => {
     async restore(ctx) {
       const body = validateRestore(ctx.request.body);
       await startJob(ctx, () => backups().startRestore(ctx.params.id, body));
+    },
+    async update(ctx) {
+      const { keep } = validateKeep(ctx.request.body);
+      ctx.body = { data: await backups().setKeep(ctx.params.id, keep) };
+    },
+    async purge(ctx) {
+      const { dryRun } = validatePurge(ctx.request.body);
+      ctx.body = { data: await backups().purge({ dryRun }) };
+    },
+    async drill(ctx) {
+      await startJob(ctx, async () => {
+        await backups().get(ctx.params.id);
+        return getService('monitoring', { strapi }).startDrill({ backupId: ctx.params.id });
+      });
     },
     async storage(ctx) {
       ctx.body = { data: await backups().storageInfo() };

@@ -15,7 +15,8 @@ export type EngineErrorCode =
   | 'SCHEMA_MISMATCH'
   | 'NO_SPACE'
   | 'INVALID_SCOPE'
-  | 'RESTORE_FAILED';
+  | 'RESTORE_FAILED'
+  | 'DRILL_UNAVAILABLE';
 
 export class EngineError extends Error {
   readonly code: EngineErrorCode;

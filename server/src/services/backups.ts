@@ -5,11 +5,21 @@ import type { Core } from '@strapi/strapi';
 import { errors } from '@strapi/utils';
 
 import pkg from '../../../package.json';
-import type { Backup, CreateBackupBody, RestoreBody, StorageInfo } from '../contracts/backups';
+import type {
+  Backup,
+  CreateBackupBody,
+  DrillState,
+  JobTrigger,
+  PurgeEntry,
+  PurgeResult,
+  RestoreBody,
+  StorageInfo,
+} from '../contracts/backups';
 import { openArchive, readManifest } from '../engine/archive';
 import { archiveName, runBackup } from '../engine/backup';
 import { EngineError } from '../engine/errors';
 import type { Manifest } from '../engine/manifest';
+import { planRetention } from '../engine/retention';
 import { runRestore } from '../engine/restore';
 import { createLocalStorage, type StoredFile } from '../engine/storage';
 import type { Dialect } from '../engine/values';
@@ -69,6 +79,8 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         compression: manifest.compression,
         encrypted: Boolean(manifest.encryption),
         verifiedAt: (meta.verifiedAt as string) ?? null,
+        keep: meta.keep === true,
+        drill: (meta.drill as DrillState) ?? null,
         counts: Object.fromEntries(manifest.contentTypes.map((ct) => [ct.uid, ct.rows])),
         rows: manifest.totals.rows,
         media: { files: manifest.media.files, bytes: manifest.media.bytes },
@@ -88,6 +100,8 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         compression: 'none',
         encrypted: false,
         verifiedAt: null,
+        keep: meta.keep === true,
+        drill: (meta.drill as DrillState) ?? null,
         counts: {},
         rows: 0,
         media: { files: 0, bytes: 0 },
@@ -142,6 +156,56 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
       const file = await findFile(id);
       await storage().delete(file.name);
       manifests.delete(file.name);
+    },
+
+    /** Marks a backup keep (retention never deletes it) or lets retention decide again. */
+    async setKeep(id: string, keep: boolean): Promise<Backup> {
+      const file = await findFile(id);
+      await service.updateMeta(id, { keep });
+      return toBackup(file);
+    },
+
+    /** Merges fields into a backup's sidecar metadata (verified, keep, drill). */
+    async updateMeta(id: string, fields: Record<string, unknown>) {
+      const file = await findFile(id);
+      await storage().writeMeta(file.name, { ...((await storage().readMeta(file.name)) ?? {}), ...fields });
+    },
+
+    /**
+     * Applies the retention policy: deletes the backups it does not keep (or lists them, with
+     * dryRun) and removes temporary files of interrupted backups older than an hour.
+     */
+    async purge({ dryRun = false, now = new Date() }: { dryRun?: boolean; now?: Date } = {}): Promise<PurgeResult> {
+      const { retention, timezone } = config().get();
+      const backups = await service.list();
+      const decision = planRetention(backups, retention, now, timezone);
+      const entry = (backup: Backup, reasons: string[]): PurgeEntry => ({
+        id: backup.id,
+        name: backup.name,
+        createdAt: backup.createdAt,
+        kind: backup.kind,
+        size: backup.size,
+        reasons,
+      });
+      const kept = backups.filter((b) => decision.keep.has(b.id)).map((b) => entry(b, decision.keep.get(b.id)!));
+      const removed = backups.filter((b) => decision.remove.has(b.id)).map((b) => entry(b, decision.remove.get(b.id)!));
+      const logger = getService('logger', { strapi }).get();
+      let temporary: string[] = [];
+      if (!dryRun) {
+        for (const backup of removed) {
+          await service.remove(backup.id);
+          logger.info(`purge: deleted ${backup.id} (${backup.reasons.join(', ')})`, { backupId: backup.id, size: backup.size });
+        }
+        // A backup being written here right now is never touched (its file changes all the time).
+        temporary = getService('jobs', { strapi }).running()?.type === 'backup' ? [] : await storage().cleanTemp(3600 * 1000);
+      }
+      const result = { dryRun, kept, removed, temporary, freedBytes: dryRun ? 0 : removed.reduce((n, b) => n + b.size, 0) };
+      logger.info(`purge${dryRun ? ' (dry run)' : ''}: ${kept.length} kept, ${removed.length} ${dryRun ? 'would go' : 'deleted'}`, {
+        kept: kept.length,
+        removed: removed.length,
+        freedBytes: result.freedBytes,
+      });
+      return result;
     },
 
     async download(id: string) {
@@ -219,18 +283,27 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
       return { id, ...result };
     },
 
-    startBackup(body: CreateBackupBody, kind: Manifest['kind'] = 'manual') {
+    startBackup(body: CreateBackupBody, { kind = 'manual', trigger = 'manual' }: { kind?: Manifest['kind']; trigger?: JobTrigger } = {}) {
       const request = service.request(body);
-      return getService('jobs', { strapi }).start('backup', null, async (context) => {
-        const written = await service.write(request, kind, context);
-        context.job.backupId = written.id;
-        return { backup: await toBackup((await storage().stat(archiveName(written.id)))!) } as Record<string, unknown>;
-      });
+      return getService('jobs', { strapi }).start(
+        'backup',
+        async (context) => {
+          const written = await service.write(request, kind, context);
+          context.job.backupId = written.id;
+          context.measure({
+            bytes: written.size,
+            rows: written.manifest.totals.rows,
+            ratio: written.manifest.totals.bytes ? Number((written.size / written.manifest.totals.bytes).toFixed(4)) : undefined,
+          });
+          return { backup: await toBackup((await storage().stat(archiveName(written.id)))!) } as Record<string, unknown>;
+        },
+        { trigger }
+      );
     },
 
-    async startVerify(id: string) {
+    async startVerify(id: string, { trigger = 'manual' }: { trigger?: JobTrigger } = {}) {
       const file = await findFile(id);
-      return getService('jobs', { strapi }).start('verify', id, async (context) => {
+      return getService('jobs', { strapi }).start('verify', async (context) => {
         context.progress({ phase: 'verify' });
         const archive = await openArchive(await storage().localPath(file.name), { passphrase: passphrase() });
         let done = 0;
@@ -239,23 +312,23 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
           context.progress({ done: ++done, total, bytes: 0 });
           if (!ok) context.log(`damaged: ${entry.path}`);
         });
-        if (report.ok) await storage().writeMeta(file.name, { ...(await storage().readMeta(file.name)), verifiedAt: new Date().toISOString() });
+        if (report.ok) await service.updateMeta(id, { verifiedAt: new Date().toISOString() });
         if (!report.ok) {
           const bad = report.entries.filter((e) => !e.ok);
           throw new EngineError('CHECKSUM', `${bad.length} damaged entries: ${bad.slice(0, 3).map((e) => e.error).join('; ')}`, { entries: bad });
         }
         return { ok: true, entries: report.entries.length, manifest: { rows: archive.manifest.totals.rows, files: archive.manifest.media.files } };
-      });
+      }, { backupId: id, trigger });
     },
 
-    async startRestore(id: string, body: RestoreBody, options: { failAfterTables?: number } = {}) {
+    async startRestore(id: string, body: RestoreBody, options: { failAfterTables?: number; trigger?: JobTrigger } = {}) {
       const file = await findFile(id);
       const scope = getService('scope', { strapi });
       const listed = await toBackup(file);
       const warnings = listed.scope.adminUsers
         ? ['This backup holds admin users: when the restore ends, all admin sessions end and admins log in again with the restored accounts.']
         : [];
-      return getService('jobs', { strapi }).start('restore', id, async (context) => {
+      return getService('jobs', { strapi }).start('restore', async (context) => {
         const archivePath = await storage().localPath(file.name);
         let safetyId: string | null = null;
         const schema = await scope.targetSchema();
@@ -322,7 +395,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
           adminSessionsEnded: result.manifest.scope.adminUsers,
           timings: result.timings,
         };
-      }, warnings);
+      }, { backupId: id, trigger: options.trigger ?? 'manual', warnings });
     },
   };
   return service;

@@ -2,6 +2,10 @@ import backups from './backups';
 import config from './config';
 import health from './health';
 import jobs from './jobs';
+import locks from './locks';
+import logger from './logger';
+import monitoring from './monitoring';
+import scheduler from './scheduler';
 import scope from './scope';
 
 export default {
@@ -9,5 +13,9 @@ export default {
   config,
   health,
   jobs,
+  locks,
+  logger,
+  monitoring,
+  scheduler,
   scope,
 };

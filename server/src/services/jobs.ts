@@ -2,75 +2,221 @@ import { randomUUID } from 'node:crypto';
 
 import type { Core } from '@strapi/strapi';
 
-import type { Job, JobType } from '../contracts/backups';
+import type { Job, JobTrigger, JobType } from '../contracts/backups';
 import { EngineError } from '../engine/errors';
+import { JOB_TABLE } from '../models';
+import { getService } from '../utils';
+import { INSTANCE_ID } from './locks';
 
 const LOG_LINES = 200;
 const KEEP_FINISHED = 100;
+/** The cross-process job lock: taken for this long, renewed while the job runs. */
+const JOB_LOCK = 'job';
+const JOB_LOCK_TTL_MS = 10 * 60 * 1000;
+const JOB_LOCK_RENEW_MS = 60 * 1000;
 
-/** A second backup or restore while one runs: the API answers 409. */
+/** A second backup, restore or drill while one runs (here or in another process): the API answers 409. */
 export class JobConflictError extends Error {
-  constructor(readonly running: Job) {
-    super(`A ${running.type} job (${running.id}) is already running; try again when it has finished`);
+  constructor(
+    message: string,
+    readonly running: Job | null
+  ) {
+    super(message);
+    this.name = 'JobConflictError';
   }
+}
+
+/** What a job measured, kept in its history record (metrics). */
+export interface JobMeasures {
+  bytes?: number;
+  rows?: number;
+  /** Archive bytes / bytes before compression. */
+  ratio?: number;
 }
 
 export interface JobContext {
   job: Job;
   progress(update: Partial<Job['progress']> & { phase?: string }): void;
-  log(message: string): void;
+  log(message: string, fields?: Record<string, unknown>): void;
+  measure(measures: JobMeasures): void;
 }
 
+export interface StartOptions {
+  backupId?: string | null;
+  trigger?: JobTrigger;
+  warnings?: string[];
+}
+
+interface JobRow {
+  job_id: string;
+  type: JobType;
+  trigger: JobTrigger;
+  status: Job['status'];
+  phase: string;
+  backup_id: string | null;
+  instance: string;
+  started_at: number | string;
+  finished_at: number | string | null;
+  duration_ms: number | string | null;
+  bytes: number | string | null;
+  rows: number | string | null;
+  ratio: number | null;
+  error: unknown;
+  result: unknown;
+  log: unknown;
+}
+
+const json = <T>(value: unknown, fallback: T): T => {
+  if (value == null) return fallback;
+  if (typeof value !== 'string') return value as T;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return fallback;
+  }
+};
+const num = (value: unknown) => (value == null ? null : Number(value));
+
+export const jobFromRow = (row: JobRow): Job => ({
+  id: row.job_id,
+  type: row.type,
+  trigger: row.trigger,
+  status: row.status,
+  phase: row.phase,
+  progress: { done: 0, total: 0, bytes: 0 },
+  backupId: row.backup_id,
+  instance: row.instance,
+  startedAt: new Date(Number(row.started_at)).toISOString(),
+  finishedAt: row.finished_at == null ? null : new Date(Number(row.finished_at)).toISOString(),
+  durationMs: num(row.duration_ms),
+  measures: { bytes: num(row.bytes), rows: num(row.rows), ratio: row.ratio == null ? null : Number(row.ratio) },
+  result: json(row.result, null),
+  error: json(row.error, null),
+  log: json(row.log, []),
+  warnings: [],
+});
+
 /**
- * Runs the plugin's long operations in the background, one at a time per app: a backup and a
- * restore must never overlap. Jobs live in memory, so progress can be read even while a
- * restore holds the database in its transaction.
+ * Runs the plugin's long operations in the background, one at a time per app: a backup, a
+ * restore and a drill never overlap, in this process (checked at once) nor across the
+ * instances and CLI runs that share the database (a lock row, renewed while the job runs).
+ * Live progress is kept in memory, so it can be read even while a restore holds the
+ * database; every job is also recorded in the plugin's job table (history, metrics, alerts),
+ * and its log lines go to the plugin's log file.
  */
 const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
   const jobs = new Map<string, Job>();
   let running: Job | null = null;
+  const knex = () => strapi.db.connection;
+  const logger = () => getService('logger', { strapi }).get();
 
   const trim = () => {
     const finished = [...jobs.values()].filter((j) => j.finishedAt);
     for (const job of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) jobs.delete(job.id);
   };
 
-  return {
+  const toRow = (job: Job) => ({
+    job_id: job.id,
+    type: job.type,
+    trigger: job.trigger,
+    status: job.status,
+    phase: job.phase,
+    backup_id: job.backupId,
+    instance: job.instance,
+    started_at: Date.parse(job.startedAt),
+    finished_at: job.finishedAt ? Date.parse(job.finishedAt) : null,
+    duration_ms: job.durationMs,
+    bytes: job.measures.bytes,
+    rows: job.measures.rows,
+    ratio: job.measures.ratio,
+    error: job.error ? JSON.stringify(job.error) : null,
+    result: job.result ? JSON.stringify(job.result) : null,
+    log: JSON.stringify(job.log.slice(-LOG_LINES)),
+  });
+
+  const newJob = (type: JobType, options: StartOptions, status: Job['status']): Job => ({
+    id: randomUUID(),
+    type,
+    trigger: options.trigger ?? 'manual',
+    status,
+    phase: status === 'running' ? 'starting' : status,
+    progress: { done: 0, total: 0, bytes: 0 },
+    backupId: options.backupId ?? null,
+    instance: INSTANCE_ID,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    durationMs: null,
+    measures: { bytes: null, rows: null, ratio: null },
+    result: null,
+    error: null,
+    log: [],
+    warnings: options.warnings ?? [],
+  });
+
+  const service = {
     get(id: string): Job | null {
       return jobs.get(id) ?? null;
+    },
+
+    /** A job of this process, or one from the history (another instance, an earlier run). */
+    async find(id: string): Promise<Job | null> {
+      const live = jobs.get(id);
+      if (live) return live;
+      const row = (await knex()(JOB_TABLE).where({ job_id: id }).first()) as JobRow | undefined;
+      return row ? jobFromRow(row) : null;
+    },
+
+    /** The recorded jobs, newest first. */
+    async history({ type, since, limit = 100 }: { type?: JobType; since?: Date; limit?: number } = {}): Promise<Job[]> {
+      const query = knex()(JOB_TABLE).orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit);
+      if (type) query.where({ type });
+      if (since) query.where('started_at', '>=', since.getTime());
+      return ((await query) as JobRow[]).map(jobFromRow);
     },
 
     running(): Job | null {
       return running;
     },
 
+    /** Records a job that did not run (a scheduled occurrence another instance took). */
+    async recordSkipped(type: JobType, trigger: JobTrigger, reason: string): Promise<Job> {
+      const job = newJob(type, { trigger }, 'skipped');
+      job.finishedAt = job.startedAt;
+      job.durationMs = 0;
+      job.log.push(`${job.startedAt} skipped: ${reason}`);
+      job.result = { skipped: reason };
+      await knex()(JOB_TABLE).insert(toRow(job));
+      logger().info(`${type} skipped: ${reason}`, { jobId: job.id, type, trigger });
+      return job;
+    },
+
     /**
-     * Starts `work` in the background and returns its job at once.
-     * @throws JobConflictError when another job runs
+     * Starts `work` in the background and returns its job once it is recorded.
+     * @throws JobConflictError when another job runs here or in another process
      */
-    start(
-      type: JobType,
-      backupId: string | null,
-      work: (context: JobContext) => Promise<Record<string, unknown>>,
-      warnings: string[] = []
-    ): Job {
-      if (running) throw new JobConflictError(running);
-      const job: Job = {
-        id: randomUUID(),
-        type,
-        status: 'running',
-        phase: 'starting',
-        progress: { done: 0, total: 0, bytes: 0 },
-        backupId,
-        startedAt: new Date().toISOString(),
-        finishedAt: null,
-        result: null,
-        error: null,
-        log: [],
-        warnings,
-      };
-      jobs.set(job.id, job);
+    async start(type: JobType, work: (context: JobContext) => Promise<Record<string, unknown>>, options: StartOptions = {}): Promise<Job> {
+      if (running) throw new JobConflictError(`A ${running.type} job (${running.id}) is already running; try again when it has finished`, running);
+      const job = newJob(type, options, 'running');
+      // Claimed synchronously, so a second call in the same tick is refused too.
       running = job;
+      const locks = getService('locks', { strapi });
+      try {
+        if (!(await locks.acquire(JOB_LOCK, JOB_LOCK_TTL_MS))) {
+          const holder = await locks.holder(JOB_LOCK);
+          throw new JobConflictError(
+            `Another instance (${holder?.owner ?? 'unknown'}) is running a backup, restore or drill on this database; try again when it has finished`,
+            null
+          );
+        }
+        await knex()(JOB_TABLE).insert(toRow(job));
+      } catch (error) {
+        running = null;
+        if (!(error instanceof JobConflictError)) await locks.release(JOB_LOCK).catch(() => undefined);
+        throw error;
+      }
+      jobs.set(job.id, job);
+      const fields = () => ({ jobId: job.id, type, trigger: job.trigger, phase: job.phase, backupId: job.backupId });
+
       const context: JobContext = {
         job,
         progress({ phase, ...progress }) {
@@ -80,35 +226,55 @@ const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
           }
           Object.assign(job.progress, progress);
         },
-        log(message) {
+        log(message, extra = {}) {
           job.log.push(`${new Date().toISOString()} ${message}`);
           if (job.log.length > LOG_LINES) job.log.splice(0, job.log.length - LOG_LINES);
-          strapi.log.info(`[pacta-backup] ${type} ${job.id}: ${message}`);
+          logger().info(message, { ...fields(), ...extra });
+        },
+        measure(measures) {
+          Object.assign(job.measures, measures);
         },
       };
+      context.log(`${type} started`);
+      // Renewal waits for the connection a SQLite restore holds; the TTL leaves room for that.
+      const renewal = setInterval(() => {
+        locks.renew(JOB_LOCK, JOB_LOCK_TTL_MS).catch(() => undefined);
+      }, JOB_LOCK_RENEW_MS);
+      renewal.unref();
 
       setImmediate(async () => {
+        const started = Date.now();
         try {
           job.result = await work(context);
           job.status = 'succeeded';
           job.phase = 'done';
-          context.log('succeeded');
+          context.log('succeeded', { durationMs: Date.now() - started, ...job.measures });
         } catch (error) {
           const err = error as Error & { code?: string };
           job.status = 'failed';
           job.error = { message: err.message, code: error instanceof EngineError ? error.code : (err.code ?? 'FAILED') };
-          context.log(`failed: ${err.message}`);
-          strapi.log.error(`[pacta-backup] ${type} ${job.id} failed: ${err.message}`);
+          job.log.push(`${new Date().toISOString()} failed: ${err.message}`);
+          logger().error(`${type} failed: ${err.message}`, { ...fields(), code: job.error.code, durationMs: Date.now() - started });
         } finally {
-          job.finishedAt = new Date().toISOString();
+          clearInterval(renewal);
+          // finishedAt is published last: whoever waits for it may start the next job at once.
+          const finishedAt = new Date().toISOString();
+          job.durationMs = Date.now() - started;
+          try {
+            await knex()(JOB_TABLE).where({ job_id: job.id }).update(toRow({ ...job, finishedAt }));
+          } catch (error) {
+            logger().error(`could not record the end of job ${job.id}: ${(error as Error).message}`, fields());
+          }
+          await locks.release(JOB_LOCK).catch(() => undefined);
           running = null;
+          job.finishedAt = finishedAt;
           trim();
         }
       });
       return job;
     },
 
-    /** Resolves when the job has finished (used by the CLI and the tests). */
+    /** Resolves when the job has finished (used by the CLI, the scheduler and the tests). */
     async wait(id: string, pollMs = 50): Promise<Job> {
       for (;;) {
         const job = jobs.get(id);
@@ -118,6 +284,7 @@ const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
       }
     },
   };
+  return service;
 };
 
 export default createJobsService;

@@ -1,7 +1,7 @@
 import { errors } from '@strapi/utils';
 import { z } from 'zod';
 
-import type { CreateBackupBody, RestoreBody } from '../contracts/backups';
+import type { CreateBackupBody, PurgeBody, RestoreBody } from '../contracts/backups';
 
 const contentTypes = z.array(z.string().regex(/^[a-z0-9-]+::[a-z0-9-]+\.[a-z0-9-]+$/i, 'must be a content type uid')).min(1).max(500);
 
@@ -26,6 +26,19 @@ export const restoreSchema = z
   })
   .strict();
 
+export const purgeSchema = z.object({ dryRun: z.boolean().optional() }).strict();
+
+export const keepSchema = z.object({ keep: z.boolean({ error: 'must be true or false' }) }).strict();
+
+export const metricsQuerySchema = z.object({ format: z.enum(['json', 'prometheus']).optional() }).strict();
+
+export const jobsQuerySchema = z
+  .object({
+    type: z.enum(['backup', 'verify', 'restore', 'drill']).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).optional(),
+  })
+  .strict();
+
 /** Parses a request body, or throws a 400 ValidationError naming each bad field. */
 export const validate = <T>(schema: z.ZodType<T>, body: unknown): T => {
   const result = schema.safeParse(body ?? {});
@@ -43,3 +56,7 @@ export const validate = <T>(schema: z.ZodType<T>, body: unknown): T => {
 
 export const validateCreateBackup = (body: unknown): CreateBackupBody => validate(createBackupSchema, body);
 export const validateRestore = (body: unknown): RestoreBody => validate(restoreSchema, body) as RestoreBody;
+export const validatePurge = (body: unknown): PurgeBody => validate(purgeSchema, body);
+export const validateKeep = (body: unknown): { keep: boolean } => validate(keepSchema, body);
+export const validateMetricsQuery = (query: unknown) => validate(metricsQuerySchema, query);
+export const validateJobsQuery = (query: unknown) => validate(jobsQuerySchema, query);

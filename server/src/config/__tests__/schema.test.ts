@@ -4,9 +4,17 @@ import { configSchema } from '../schema';
 describe('plugin configuration', () => {
   it('has a complete default, so an app without config/plugins.ts entry works', () => {
     expect(config.default).toEqual({
+      enabled: true,
+      schedule: '0 2 * * *',
+      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      retention: { daily: 7, weekly: 0, monthly: 0, keepLast: 1 },
       storage: { folder: 'backups' },
-      encryptionKeyEnv: 'PACTA_BACKUP_KEY',
       compression: 'best',
+      encryptionKeyEnv: 'PACTA_BACKUP_KEY',
+      scope: { contentTypes: 'all', media: true, adminUsers: false, config: false },
+      spaceAlertBelow: '10%',
+      drill: { enabled: true, schedule: '0 4 * * 0' },
+      log: { folder: 'logs/pacta-backup', level: 'info', maxDays: 14 },
     });
     expect(() => config.validator(config.default)).not.toThrow();
   });
@@ -34,5 +42,29 @@ describe('plugin configuration', () => {
     expect(() => config.validator({ storage: { folder: 'x' }, schedul: '0 2 * * *' })).toThrow(
       /\(root\): Unrecognized key.*schedul/
     );
+  });
+
+  it('refuses a schedule that is not a cron expression, and says what a good one looks like', () => {
+    expect(() => config.validator({ schedule: 'every night' })).toThrow(/schedule: must be a cron expression such as "0 2 \* \* \*"/);
+    expect(() => config.validator({ schedule: '0 25 * * *' })).toThrow(/schedule: .*hour/);
+    expect(() => config.validator({ drill: { schedule: '61 * * * *' } })).toThrow(/drill\.schedule: /);
+    expect(() => config.validator({ schedule: '*/10 * * * * *' })).not.toThrow();
+  });
+
+  it('refuses an unknown time zone, a retention that would keep nothing, and a bad alert threshold', () => {
+    expect(() => config.validator({ timezone: 'Mars/Olympus' })).toThrow(/timezone: must be an IANA time zone/);
+    expect(() => config.validator({ timezone: 'Europe/Madrid' })).not.toThrow();
+    expect(() => config.validator({ retention: { keepLast: 0 } })).toThrow(/retention\.keepLast: must be at least 1/);
+    expect(() => config.validator({ retention: { daily: -1 } })).toThrow(/retention\.daily: /);
+    expect(() => config.validator({ retention: { dayly: 3 } })).toThrow(/retention: Unrecognized key.*dayly/);
+    expect(() => config.validator({ spaceAlertBelow: 'ten percent' })).toThrow(/spaceAlertBelow: /);
+    expect(() => config.validator({ spaceAlertBelow: 5_000_000_000 })).not.toThrow();
+    expect(() => config.validator({ spaceAlertBelow: '12.5%' })).not.toThrow();
+  });
+
+  it('checks the scope of scheduled backups and the log options', () => {
+    expect(() => config.validator({ scope: { contentTypes: ['contract'] } })).toThrow(/scope\.contentTypes\.0: must be a content type uid/);
+    expect(() => config.validator({ scope: { contentTypes: ['api::contract.contract'], media: false } })).not.toThrow();
+    expect(() => config.validator({ log: { level: 'verbose' } })).toThrow(/log\.level: /);
   });
 });

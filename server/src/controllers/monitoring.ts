@@ -1,0 +1,25 @@
+import type { Core } from '@strapi/strapi';
+
+import { getService } from '../utils';
+import { validateMetricsQuery } from '../validation/backups';
+
+const createMonitoringController = ({ strapi }: { strapi: Core.Strapi }) =>
+  ({
+    async alerts(ctx) {
+      ctx.body = { data: await getService('monitoring', { strapi }).alerts() };
+    },
+    async metrics(ctx) {
+      const { format } = validateMetricsQuery(ctx.query);
+      if (format === 'prometheus') {
+        ctx.set('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
+        ctx.body = await getService('monitoring', { strapi }).prometheus();
+        return;
+      }
+      ctx.body = { data: await getService('monitoring', { strapi }).metrics() };
+    },
+    async schedule(ctx) {
+      ctx.body = { data: getService('scheduler', { strapi }).info() };
+    },
+  }) satisfies Core.Controller;
+
+export default createMonitoringController;

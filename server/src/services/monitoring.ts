@@ -1,0 +1,254 @@
+import os from 'node:os';
+import path from 'node:path';
+
+import type { Core } from '@strapi/strapi';
+
+import type { Job, JobTrigger } from '../contracts/backups';
+import { runDrill } from '../engine/drill';
+import { EngineError } from '../engine/errors';
+import { getService } from '../utils';
+
+export interface Alert {
+  type: 'failed-job' | 'stale' | 'low-space' | 'failed-drill' | 'storage-unavailable';
+  severity: 'warning' | 'error';
+  message: string;
+  at: string;
+  jobId?: string;
+  backupId?: string;
+}
+
+export interface Metrics {
+  lastSuccess: { backupId: string | null; at: string } | null;
+  /** Successful backup jobs / finished backup jobs of the last 30 days (null: none ran). */
+  successRate30d: number | null;
+  backups30d: { succeeded: number; failed: number };
+  storage: { used: number; free: number; total: number; backups: number };
+  jobs: Array<{
+    id: string;
+    type: string;
+    trigger: string;
+    status: string;
+    startedAt: string;
+    durationMs: number | null;
+    bytes: number | null;
+    rows: number | null;
+    /** Archive bytes / bytes before compression. */
+    compressionRatio: number | null;
+    backupId: string | null;
+    error: string | null;
+  }>;
+}
+
+const STALE_AFTER_MS = 26 * 3600 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Free space under the configured threshold (bytes, or a percentage of the volume). */
+export const isLowSpace = (free: number, total: number, threshold: number | string) => {
+  if (typeof threshold === 'number') return free < threshold;
+  const percent = Number(threshold.replace('%', ''));
+  return total > 0 && (free / total) * 100 < percent;
+};
+
+/**
+ * What an admin watches: active alerts (a failed job, no recent backup, low space, a failed
+ * drill), metrics over the job history (also as Prometheus text), and the restore drill.
+ */
+const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
+  const config = () => getService('config', { strapi }).get();
+  const backups = () => getService('backups', { strapi });
+  const jobs = () => getService('jobs', { strapi });
+
+  const service = {
+    async alerts(now = new Date()): Promise<Alert[]> {
+      const alerts: Alert[] = [];
+      const current = config();
+      const history = await jobs().history({ limit: 200 });
+      const lastOf = (type: Job['type']) => history.find((j) => j.type === type && (j.status === 'succeeded' || j.status === 'failed'));
+
+      const backup = lastOf('backup');
+      if (backup?.status === 'failed') {
+        alerts.push({
+          type: 'failed-job',
+          severity: 'error',
+          message: `The last backup failed: ${backup.error?.message ?? 'unknown error'}`,
+          at: backup.finishedAt ?? backup.startedAt,
+          jobId: backup.id,
+        });
+      }
+      const restore = lastOf('restore');
+      if (restore?.status === 'failed' && Date.parse(restore.startedAt) > now.getTime() - DAY_MS) {
+        alerts.push({
+          type: 'failed-job',
+          severity: 'warning',
+          message: `A restore failed (the data was left as it was): ${restore.error?.message ?? 'unknown error'}`,
+          at: restore.finishedAt ?? restore.startedAt,
+          jobId: restore.id,
+        });
+      }
+
+      let list: Awaited<ReturnType<ReturnType<typeof backups>['list']>>;
+      let storage: Awaited<ReturnType<ReturnType<typeof backups>['storageInfo']>>;
+      try {
+        list = await backups().list();
+        storage = await backups().storageInfo();
+      } catch (error) {
+        alerts.push({
+          type: 'storage-unavailable',
+          severity: 'error',
+          message: `The backup storage cannot be read: ${(error as Error).message}`,
+          at: now.toISOString(),
+        });
+        return alerts;
+      }
+      const good = list.filter((b) => b.status === 'ok' && b.kind !== 'safety');
+      if (current.enabled) {
+        const newest = good[0];
+        if (!newest || now.getTime() - Date.parse(newest.createdAt) > STALE_AFTER_MS) {
+          alerts.push({
+            type: 'stale',
+            severity: 'error',
+            message: newest ? `No successful backup since ${newest.createdAt} (more than 26 hours)` : 'There is no successful backup yet',
+            at: now.toISOString(),
+            backupId: newest?.id,
+          });
+        }
+      }
+
+      if (isLowSpace(storage.free, storage.total, current.spaceAlertBelow)) {
+        alerts.push({
+          type: 'low-space',
+          severity: 'warning',
+          message: `Low free space for backups in ${storage.location}: ${storage.free} bytes free of ${storage.total} (alert below ${current.spaceAlertBelow})`,
+          at: now.toISOString(),
+        });
+      }
+
+      const drill = lastOf('drill');
+      if (drill?.status === 'failed') {
+        alerts.push({
+          type: 'failed-drill',
+          severity: 'error',
+          message: `The last restore drill failed: ${drill.error?.message ?? 'unknown error'}`,
+          at: drill.finishedAt ?? drill.startedAt,
+          jobId: drill.id,
+          backupId: drill.backupId ?? undefined,
+        });
+      }
+      return alerts;
+    },
+
+    async metrics(now = new Date()): Promise<Metrics> {
+      const since = new Date(now.getTime() - 30 * DAY_MS);
+      const history = await jobs().history({ since, limit: 1000 });
+      const finishedBackups = history.filter((j) => j.type === 'backup' && (j.status === 'succeeded' || j.status === 'failed'));
+      const succeeded = finishedBackups.filter((j) => j.status === 'succeeded').length;
+      const lastSuccess = (await jobs().history({ type: 'backup', limit: 200 })).find((j) => j.status === 'succeeded');
+      const storage = await backups().storageInfo();
+      return {
+        lastSuccess: lastSuccess ? { backupId: lastSuccess.backupId, at: lastSuccess.finishedAt ?? lastSuccess.startedAt } : null,
+        successRate30d: finishedBackups.length ? Number((succeeded / finishedBackups.length).toFixed(4)) : null,
+        backups30d: { succeeded, failed: finishedBackups.length - succeeded },
+        storage: { used: storage.used, free: storage.free, total: storage.total, backups: storage.backups },
+        jobs: history.map((j) => ({
+          id: j.id,
+          type: j.type,
+          trigger: j.trigger,
+          status: j.status,
+          startedAt: j.startedAt,
+          durationMs: j.durationMs,
+          bytes: j.measures.bytes,
+          rows: j.measures.rows,
+          compressionRatio: j.measures.ratio,
+          backupId: j.backupId,
+          error: j.error?.message ?? null,
+        })),
+      };
+    },
+
+    /** The metrics in Prometheus' text exposition format (version 0.0.4). */
+    async prometheus(now = new Date()): Promise<string> {
+      const m = await service.metrics(now);
+      const lastBackup = m.jobs.find((j) => j.type === 'backup' && j.status === 'succeeded');
+      const lines: string[] = [];
+      const metric = (name: string, help: string, type: 'gauge' | 'counter', samples: Array<[string, number]>) => {
+        lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+        for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+      };
+      metric('pacta_backup_last_success_timestamp_seconds', 'Unix time of the last successful backup (0: none).', 'gauge', [
+        ['', m.lastSuccess ? Math.floor(Date.parse(m.lastSuccess.at) / 1000) : 0],
+      ]);
+      metric('pacta_backup_jobs_30d', 'Backup jobs of the last 30 days by result.', 'gauge', [
+        ['{result="succeeded"}', m.backups30d.succeeded],
+        ['{result="failed"}', m.backups30d.failed],
+      ]);
+      metric('pacta_backup_success_ratio_30d', 'Successful backup jobs / finished backup jobs, last 30 days (1 when none ran).', 'gauge', [
+        ['', m.successRate30d ?? 1],
+      ]);
+      metric('pacta_backup_last_duration_seconds', 'Duration of the last successful backup.', 'gauge', [
+        ['', lastBackup?.durationMs != null ? lastBackup.durationMs / 1000 : 0],
+      ]);
+      metric('pacta_backup_last_size_bytes', 'Archive size of the last successful backup.', 'gauge', [['', lastBackup?.bytes ?? 0]]);
+      metric('pacta_backup_last_compression_ratio', 'Archive bytes / bytes before compression of the last successful backup.', 'gauge', [
+        ['', lastBackup?.compressionRatio ?? 0],
+      ]);
+      metric('pacta_backup_storage_bytes', 'Storage of the backups.', 'gauge', [
+        ['{kind="used"}', m.storage.used],
+        ['{kind="free"}', m.storage.free],
+        ['{kind="total"}', m.storage.total],
+      ]);
+      metric('pacta_backup_stored_backups', 'Backups in the storage.', 'gauge', [['', m.storage.backups]]);
+      const alerts = await service.alerts(now);
+      metric(
+        'pacta_backup_alert',
+        'Active alerts by type (1: active).',
+        'gauge',
+        (['failed-job', 'stale', 'low-space', 'failed-drill', 'storage-unavailable'] as const).map((type) => [`{type="${type}"}`, alerts.some((a) => a.type === type) ? 1 : 0])
+      );
+      return `${lines.join('\n')}\n`;
+    },
+
+    /**
+     * Starts a restore drill of a backup (the newest good one by default): restores it into a
+     * scratch SQLite database in the system's temp folder and records the result on the backup.
+     * Returns null when there is no backup to drill.
+     */
+    async startDrill({ backupId, trigger = 'manual' }: { backupId?: string; trigger?: JobTrigger } = {}): Promise<Job | null> {
+      const list = await backups().list();
+      const target = backupId ? list.find((b) => b.id === backupId) : list.find((b) => b.status === 'ok' && b.kind !== 'safety');
+      if (!target) return null;
+      const passphrase = process.env[config().encryptionKeyEnv] || null;
+      return jobs().start(
+        'drill',
+        async (context) => {
+          context.progress({ phase: 'drill' });
+          const archivePath = await backups().storage().localPath(`${target.id}.pacta.zip`);
+          const scratchFile = path.join(os.tmpdir(), `pacta-drill-${process.pid}-${Date.now()}.sqlite`);
+          let result;
+          try {
+            result = await runDrill({
+              archivePath,
+              passphrase,
+              scratchFile,
+              onProgress: ({ done, total }) => context.progress({ done, total }),
+            });
+          } catch (error) {
+            await backups().updateMeta(target.id, { drill: { status: 'failed', at: new Date().toISOString(), message: (error as Error).message } });
+            throw error;
+          }
+          context.measure({ rows: result.rows });
+          const message = result.ok
+            ? `${result.tables.length} tables, ${result.rows} rows restored into a scratch database; counts and checksums match the manifest`
+            : result.problems.join('; ');
+          await backups().updateMeta(target.id, { drill: { status: result.ok ? 'passed' : 'failed', at: new Date().toISOString(), message } });
+          if (!result.ok) throw new EngineError('CHECKSUM', `Restore drill of ${target.id} failed: ${message}`, { result });
+          context.log(message);
+          return { ...result } as unknown as Record<string, unknown>;
+        },
+        { backupId: target.id, trigger }
+      );
+    },
+  };
+  return service;
+};
+
+export default createMonitoringService;

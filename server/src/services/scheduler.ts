@@ -1,0 +1,175 @@
+import type { Core } from '@strapi/strapi';
+import cron, { type ScheduledTask } from 'node-cron';
+
+import type { Job } from '../contracts/backups';
+import { getService } from '../utils';
+import { JobConflictError } from './jobs';
+
+/** How long an occurrence lock is held at most if its instance dies mid-run. */
+const OCCURRENCE_LEASE_MS = 6 * 3600 * 1000;
+/** A failed scheduled backup is tried once more after this delay. */
+export const RETRY_DELAY_MS = 5 * 60 * 1000;
+
+export interface ScheduleInfo {
+  enabled: boolean;
+  timezone: string;
+  backup: { schedule: string; nextRun: string | null };
+  drill: { enabled: boolean; schedule: string; nextRun: string | null };
+}
+
+/**
+ * The automatic backups and restore drills: node-cron tasks registered at bootstrap (when the
+ * configuration enables them) and stopped at destroy. Every instance of a scaled deployment
+ * registers them; for each occurrence the instances race for one lock row in the database
+ * (node-cron's distributed mode with the locks service as coordinator): one runs it, the
+ * others record that they skipped it. A failed backup is logged, recorded and retried once
+ * after a delay; nothing here throws into Strapi.
+ */
+const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
+  let tasks: ScheduledTask[] = [];
+  let stopped = false;
+  /** Retry delays in progress: stop() ends them at once. */
+  const timers = new Map<NodeJS.Timeout, () => void>();
+  const config = () => getService('config', { strapi }).get();
+  const logger = () => getService('logger', { strapi }).get();
+  const jobs = () => getService('jobs', { strapi });
+
+  /** Starts a scheduled backup and waits for it; a conflict (a restore running) counts as a failure. */
+  const backupOnce = async (): Promise<Job> => {
+    const { scope } = config();
+    const backups = getService('backups', { strapi });
+    const started = await backups.startBackup(
+      {
+        name: `Scheduled ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
+        contentTypes: scope.contentTypes === 'all' ? undefined : scope.contentTypes,
+        media: scope.media,
+        adminUsers: scope.adminUsers,
+        config: scope.config,
+        encrypt: scope.encrypt,
+      },
+      { kind: 'scheduled', trigger: 'scheduled' }
+    );
+    return jobs().wait(started.id, 250);
+  };
+
+  const service = {
+    /** Runs one scheduled backup now: backup, retry once on failure, then purge. */
+    async runScheduledBackup({ retryDelayMs = RETRY_DELAY_MS, fromTask = false }: { retryDelayMs?: number; fromTask?: boolean } = {}): Promise<Job | null> {
+      let job: Job | null = null;
+      for (let attempt = 1; attempt <= 2; attempt += 1) {
+        try {
+          job = await backupOnce();
+        } catch (error) {
+          const message = error instanceof JobConflictError ? error.message : (error as Error).message;
+          logger().error(`scheduled backup could not start: ${message}`, { type: 'backup', trigger: 'scheduled', attempt });
+          job = null;
+        }
+        if (job?.status === 'succeeded') break;
+        if (attempt === 1) {
+          logger().warn(`scheduled backup failed; trying again in ${Math.round(retryDelayMs / 1000)} s`, { type: 'backup', attempt });
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              timers.delete(timer);
+              resolve();
+            }, retryDelayMs);
+            timers.set(timer, resolve);
+          });
+          // Strapi is shutting down: a run of the schedule ends here.
+          if (fromTask && stopped) return job;
+        }
+      }
+      if (job?.status === 'succeeded') {
+        try {
+          await getService('backups', { strapi }).purge();
+          await getService('locks', { strapi }).prune();
+        } catch (error) {
+          logger().error(`purge after the scheduled backup failed: ${(error as Error).message}`, { type: 'purge' });
+        }
+      }
+      return job;
+    },
+
+    /** Runs the restore drill of the latest backup now. */
+    async runDrill(): Promise<Job | null> {
+      try {
+        const started = await getService('monitoring', { strapi }).startDrill({ trigger: 'scheduled' });
+        return started ? await jobs().wait(started.id, 250) : null;
+      } catch (error) {
+        logger().error(`scheduled drill could not run: ${(error as Error).message}`, { type: 'drill' });
+        return null;
+      }
+    },
+
+    start() {
+      service.stop();
+      stopped = false;
+      const current = config();
+      if (!current.enabled) {
+        logger().info('scheduled backups are disabled (enabled: false)');
+        return;
+      }
+      const options = (name: string) => ({
+        name: `pacta-backup:${name}`,
+        timezone: current.timezone,
+        noOverlap: true,
+        distributed: true,
+        runCoordinator: getService('locks', { strapi }).coordinator(),
+        distributedLease: OCCURRENCE_LEASE_MS,
+      });
+      const backup = cron.schedule(current.schedule, () => service.runScheduledBackup({ fromTask: true }), options('backup'));
+      backup.on('execution:skipped', (context) => {
+        const reason = context.reason === 'not-elected' ? 'another instance runs this occurrence' : `coordinator error: ${context.error?.message ?? 'unknown'}`;
+        jobs()
+          .recordSkipped('backup', 'scheduled', `${reason} (${context.date.toISOString()})`)
+          .catch((error) => logger().error(`could not record a skipped backup: ${(error as Error).message}`));
+      });
+      tasks.push(backup);
+      if (current.drill.enabled) {
+        const drill = cron.schedule(current.drill.schedule, () => service.runDrill(), options('drill'));
+        drill.on('execution:skipped', (context) => {
+          jobs()
+            .recordSkipped('drill', 'scheduled', `another instance runs this occurrence (${context.date.toISOString()})`)
+            .catch(() => undefined);
+        });
+        tasks.push(drill);
+      }
+      const info = service.info();
+      logger().info(`scheduled backups at "${current.schedule}" (${current.timezone}), next ${info.backup.nextRun}`, { type: 'schedule' });
+    },
+
+    stop() {
+      stopped = true;
+      for (const task of tasks) task.destroy();
+      tasks = [];
+      for (const [timer, resolve] of timers) {
+        clearTimeout(timer);
+        resolve();
+      }
+      timers.clear();
+    },
+
+    info(): ScheduleInfo {
+      const current = config();
+      const next = (expression: string) => {
+        // node-cron's own reckoning (a task that is never started).
+        const task = cron.createTask(expression, () => undefined, { timezone: current.timezone });
+        const [at] = task.getNextRuns(1);
+        task.destroy();
+        return at ? at.toISOString() : null;
+      };
+      return {
+        enabled: current.enabled,
+        timezone: current.timezone,
+        backup: { schedule: current.schedule, nextRun: current.enabled ? next(current.schedule) : null },
+        drill: {
+          enabled: current.enabled && current.drill.enabled,
+          schedule: current.drill.schedule,
+          nextRun: current.enabled && current.drill.enabled ? next(current.drill.schedule) : null,
+        },
+      };
+    },
+  };
+  return service;
+};
+
+export default createSchedulerService;

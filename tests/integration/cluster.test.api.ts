@@ -1,0 +1,137 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { databaseClient } from '../helpers/app';
+import { appSecrets } from '../helpers/secrets';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createDatabase } = require('../helpers/databases');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const knexFactory = require('knex');
+
+const SCHEDULE_SECONDS = 4;
+const RUN_MS = 15_000;
+
+interface Instance {
+  name: string;
+  child: ChildProcessWithoutNullStreams;
+  storage: string;
+  output: string;
+}
+
+/**
+ * Two Strapi processes on one database, with the same schedule (every 4 seconds): each
+ * occurrence is run by exactly one of them; the other records that it skipped it.
+ */
+describe(`two instances on one ${databaseClient} database`, () => {
+  let database: { env: Record<string, string>; drop(): Promise<void> };
+  let tmp: string;
+  const instances: Instance[] = [];
+
+  const start = (name: string) =>
+    new Promise<Instance>((resolve, reject) => {
+      const storage = path.join(tmp, name, 'backups');
+      fs.mkdirSync(path.join(tmp, name, 'public', 'uploads'), { recursive: true });
+      const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(DATABASE_|PACTA_BACKUP_|PUBLIC_DIR$|ENV_PATH$)/.test(key)));
+      const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'instance.js')], {
+        env: {
+          ...inherited,
+          ...appSecrets(),
+          ...database.env,
+          PUBLIC_DIR: path.join(tmp, name, 'public'),
+          ENV_PATH: path.join(tmp, 'no-such.env'),
+          PACTA_BACKUP_STORAGE: storage,
+          PACTA_BACKUP_LOG_DIR: path.join(tmp, name, 'logs'),
+          PACTA_BACKUP_ENABLED: 'true',
+          PACTA_BACKUP_SCHEDULE: `*/${SCHEDULE_SECONDS} * * * * *`,
+          STRAPI_TELEMETRY_DISABLED: 'true',
+          NODE_ENV: 'test',
+        },
+      });
+      const instance: Instance = { name, child, storage, output: '' };
+      child.stdout.on('data', (chunk) => {
+        instance.output += chunk;
+        if (instance.output.includes('ready')) resolve(instance);
+      });
+      child.stderr.on('data', (chunk) => {
+        instance.output += chunk;
+      });
+      child.on('exit', (code) => {
+        if (!instance.output.includes('ready')) reject(new Error(`instance ${name} exited with ${code}:\n${instance.output}`));
+      });
+    });
+
+  const stop = (instance: Instance) =>
+    new Promise<void>((resolve) => {
+      instance.child.on('exit', () => resolve());
+      instance.child.stdin.write('stop\n');
+    });
+
+  beforeAll(async () => {
+    database = await createDatabase(databaseClient);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-cluster-'));
+  });
+
+  afterAll(async () => {
+    for (const instance of instances) if (instance.child.exitCode === null) instance.child.kill('SIGKILL');
+    await database?.drop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('runs each scheduled occurrence once; the other instance records that it skipped it', async () => {
+    // The first instance creates the schema; the second boots on it.
+    instances.push(await start('a'));
+    instances.push(await start('b'));
+    const bothUp = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, RUN_MS));
+    const stopped = Date.now();
+    await Promise.all(instances.map(stop));
+
+    const { client, connection } = connectionOf(database.env);
+    const knex = knexFactory({ client, connection, useNullAsDefault: true });
+    try {
+      const jobs = await knex('pacta_backup_jobs').where({ type: 'backup', trigger: 'scheduled' }).select('*');
+      const locks = await knex('pacta_backup_locks').where('name', 'like', 'pacta-backup:backup:%').select('*');
+      const ran = jobs.filter((j: { status: string }) => j.status !== 'skipped');
+      const skipped = jobs.filter((j: { status: string }) => j.status === 'skipped');
+
+      // Every occurrence has one lock row, held by the instance that ran it, and done.
+      const slots = locks.map((l: { name: string }) => l.name.slice('pacta-backup:backup:'.length)).sort();
+      expect(new Set(slots).size).toBe(locks.length);
+      expect(locks.every((l: { done_at: unknown }) => l.done_at !== null)).toBe(true);
+      // Occurrences while both were up: at least RUN_MS / SCHEDULE_SECONDS - 1 of them.
+      const shared = slots.filter((slot: string) => Date.parse(slot) >= bothUp && Date.parse(slot) <= stopped - 1000);
+      expect(shared.length).toBeGreaterThanOrEqual(Math.floor(RUN_MS / 1000 / SCHEDULE_SECONDS) - 1);
+
+      // One backup per occurrence, all succeeded, written by the lock's owner.
+      expect(ran.length).toBe(locks.length);
+      expect(ran.every((j: { status: string }) => j.status === 'succeeded')).toBe(true);
+      const owners = new Map(locks.map((l: { name: string; owner: string }) => [l.name, l.owner]));
+      expect([...owners.values()].every((owner) => ran.some((j: { instance: string }) => j.instance === owner))).toBe(true);
+      for (const slot of shared) {
+        // …and the other instance recorded a skip for that same occurrence.
+        const owner = owners.get(`pacta-backup:backup:${slot}`);
+        const skips = skipped.filter((j: { result: unknown }) => (typeof j.result === 'string' ? j.result : JSON.stringify(j.result)).includes(slot));
+        expect({ slot, skips: skips.length, byOther: skips.every((j: { instance: string }) => j.instance !== owner) }).toEqual({ slot, skips: 1, byOther: true });
+      }
+      // Each run wrote its own backup (the purge after each run then keeps the newest of the day).
+      const ids = ran.map((j: { backup_id: string }) => j.backup_id);
+      expect(new Set(ids).size).toBe(ran.length);
+      expect(ids.every((id: string) => /^\d{8}-\d{6}-[0-9a-f]{6}$/.test(id))).toBe(true);
+    } finally {
+      await knex.destroy();
+    }
+  }, 120_000);
+});
+
+/** The knex connection of the databases helper's env (DATABASE_* variables). */
+const connectionOf = (env: Record<string, string>) => {
+  const client = env.DATABASE_CLIENT;
+  if (client === 'sqlite') return { client: 'better-sqlite3', connection: { filename: env.DATABASE_FILENAME } };
+  return {
+    client: client === 'postgres' ? 'pg' : 'mysql2',
+    connection: { host: env.DATABASE_HOST, port: Number(env.DATABASE_PORT), user: env.DATABASE_USERNAME, password: env.DATABASE_PASSWORD, database: env.DATABASE_NAME },
+  };
+};
