@@ -3,7 +3,8 @@ import type { Core } from '@strapi/strapi';
 import { getService } from './utils';
 
 const destroy = async ({ strapi }: { strapi: Core.Strapi }) => {
-  getService('scheduler', { strapi }).stop();
+  // A scheduled backup in progress gets a few seconds to finish and record itself.
+  await getService('scheduler', { strapi }).stop();
   await getService('logger', { strapi }).close();
 };
 

@@ -507,6 +507,15 @@ const printTargets = (rows, datasets) => {
 
 // ---------------------------------------------------------------------------------------------
 
+/** The figures of the datasets not run this time, from the last results (--datasets M keeps S's). */
+const earlierResults = (datasets) => {
+  try {
+    return JSON.parse(fs.readFileSync(RESULTS, 'utf8')).filter((row) => !datasets.includes(row.dataset));
+  } catch {
+    return [];
+  }
+};
+
 const writeResults = (rows) => {
   fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
   fs.writeFileSync(RESULTS, `${JSON.stringify(rows, null, 2)}\n`);
@@ -530,7 +539,9 @@ const main = async () => {
   say(`datasets ${options.datasets.join(', ')}; work folder ${WORK}`);
   const secrets = appSecrets();
   const started = Date.now();
-  const all = [];
+  const earlier = earlierResults(options.datasets);
+  if (earlier.length) say(`keeping the earlier figures of ${[...new Set(earlier.map((r) => r.dataset))].join(', ')} from ${path.relative(ROOT, RESULTS)}`);
+  const all = [...earlier];
   const datasets = [];
   let failed = null;
   try {
@@ -545,9 +556,10 @@ const main = async () => {
   }
   if (all.length) {
     console.log('');
-    printTable(all, options.datasets);
+    const shown = ['S', 'M'].filter((d) => all.some((r) => r.dataset === d));
+    printTable(all, shown);
     console.log('');
-    printTargets(all, options.datasets);
+    printTargets(all, shown);
     console.log('');
     say(`restore bytes are the size of the archive restored from; peak RSS is of the whole process tree (see README)`);
   }

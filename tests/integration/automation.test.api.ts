@@ -36,7 +36,7 @@ describe(`automatic backups, retention, alerts, metrics and drills on ${database
         PACTA_BACKUP_KEY: KEY,
       },
     });
-    scheduler().stop();
+    await scheduler().stop();
     await seed(app.strapi, { documents: 8, media: 2, seed: 11 });
     admin = await loginAsSuperAdmin(app.strapi);
   });
@@ -59,7 +59,7 @@ describe(`automatic backups, retention, alerts, metrics and drills on ${database
     scheduler().start();
     const deadline = Date.now() + 30_000;
     while (!(await backups()).some((b) => b.kind === 'scheduled') && Date.now() < deadline) await sleep(250);
-    scheduler().stop();
+    await scheduler().stop();
     const list = await backups();
     const scheduled = list.filter((b) => b.kind === 'scheduled');
     expect(scheduled.length).toBeGreaterThanOrEqual(1);

@@ -81,20 +81,63 @@ export const runDrill = async ({
       const hasId = columns.includes('id');
       db.exec(`CREATE TABLE ${quote(table.name)} (${columns.map((c) => (c === 'id' ? `${quote(c)} PRIMARY KEY` : quote(c))).join(', ')})`);
       const insert = db.prepare(`INSERT INTO ${quote(table.name)} (${columns.map(quote).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+      // Columns the source's inspector calls text but whose driver hands back parsed JSON
+      // (MariaDB's JSON is LONGTEXT): stored as JSON text, read back parsed, as on MariaDB.
+      const jsonText = columns.map(() => false);
       db.exec('BEGIN');
       for await (const batch of ndjsonBatches(archive.open(table.entry))) {
-        for (const row of batch) insert.run(...row.map((value, i) => fromCanonical(value, types[i], 'sqlite')));
+        for (const row of batch) {
+          row.forEach((value, i) => {
+            if (value !== null && typeof value === 'object' && !('$base64' in value)) jsonText[i] = true;
+          });
+          insert.run(...row.map((value, i) => fromCanonical(value, types[i], 'sqlite')));
+        }
       }
       db.exec('COMMIT');
+      const canonical = (row: unknown[]) =>
+        row.map((value, i) => {
+          const out = toCanonical(value, types[i], 'sqlite');
+          if (!jsonText[i] || typeof out !== 'string') return out;
+          try {
+            return JSON.parse(out) as unknown;
+          } catch {
+            return out;
+          }
+        });
 
       const count = Number((db.prepare(`SELECT COUNT(*) AS n FROM ${quote(table.name)}`).get() as { n: number }).n);
       const hash = createHash('sha256');
       const read = db.prepare(`SELECT ${columns.map(quote).join(', ')} FROM ${quote(table.name)} ORDER BY ${hasId ? quote('id') : 'rowid'}`).raw(true);
-      for (const row of read.iterate()) hash.update(`${JSON.stringify(row.map((value, i) => toCanonical(value, types[i], 'sqlite')))}\n`);
+      for (const row of read.iterate()) hash.update(`${JSON.stringify(canonical(row))}\n`);
       const checksumOk = hash.digest('hex') === entries.get(table.entry)?.sha256;
+      /** Where the rows read back first differ from the archive's, in words. */
+      const firstDifference = async () => {
+        const back = read.iterate();
+        try {
+          return await differenceIn(back);
+        } finally {
+          back.return?.();
+        }
+      };
+      const differenceIn = async (back: IterableIterator<unknown[]>) => {
+        let index = 0;
+        for await (const batch of ndjsonBatches(archive.open(table.entry))) {
+          for (const row of batch) {
+            const next = back.next();
+            if (next.done) return `: row ${index + 1} is missing`;
+            const restored = canonical(next.value);
+            const column = columns.findIndex((_, i) => JSON.stringify(restored[i]) !== JSON.stringify(row[i]));
+            if (column >= 0) {
+              return `: first at row ${index + 1}, column ${columns[column]} (${types[column]}): ${JSON.stringify(row[column]).slice(0, 80)} became ${JSON.stringify(restored[column]).slice(0, 80)}`;
+            }
+            index += 1;
+          }
+        }
+        return '';
+      };
       results.push({ table: table.name, expectedRows: table.rows, rows: count, checksumOk });
       if (count !== table.rows) problems.push(`${table.name}: ${count} rows restored, the manifest says ${table.rows}`);
-      if (!checksumOk) problems.push(`${table.name}: the rows read back differ from the archive (checksum)`);
+      if (!checksumOk) problems.push(`${table.name}: the rows read back differ from the archive (checksum)${await firstDifference()}`);
       onProgress?.({ done: ++done, total: manifest.tables.length, table: table.name });
     }
   } finally {

@@ -28,6 +28,29 @@ export interface ScheduleInfo {
 const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
   let tasks: ScheduledTask[] = [];
   let stopped = false;
+  /** Runs started by the tasks and not finished yet (stop() waits for them, for a while). */
+  const inFlight = new Set<Promise<unknown>>();
+  /**
+   * A task's run: the work, then its occurrence lock marked done (node-cron's onComplete does
+   * it too; doing it here, inside the tracked run, means a shutdown never leaves it undone).
+   */
+  const track = (name: string, work: () => Promise<unknown>) => async (context: { date: Date }) => {
+    const run = (async () => {
+      try {
+        await work();
+      } finally {
+        await getService('locks', { strapi })
+          .finish(`pacta-backup:${name}:${context.date.toISOString()}`)
+          .catch(() => undefined);
+      }
+    })();
+    inFlight.add(run);
+    try {
+      await run;
+    } finally {
+      inFlight.delete(run);
+    }
+  };
   /** Retry delays in progress: stop() ends them at once. */
   const timers = new Map<NodeJS.Timeout, () => void>();
   const config = () => getService('config', { strapi }).get();
@@ -101,7 +124,8 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     start() {
-      service.stop();
+      for (const task of tasks) task.destroy();
+      tasks = [];
       stopped = false;
       const current = config();
       if (!current.enabled) {
@@ -116,7 +140,7 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
         runCoordinator: getService('locks', { strapi }).coordinator(),
         distributedLease: OCCURRENCE_LEASE_MS,
       });
-      const backup = cron.schedule(current.schedule, () => service.runScheduledBackup({ fromTask: true }), options('backup'));
+      const backup = cron.schedule(current.schedule, track('backup', () => service.runScheduledBackup({ fromTask: true })), options('backup'));
       backup.on('execution:skipped', (context) => {
         const reason = context.reason === 'not-elected' ? 'another instance runs this occurrence' : `coordinator error: ${context.error?.message ?? 'unknown'}`;
         jobs()
@@ -125,7 +149,7 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
       });
       tasks.push(backup);
       if (current.drill.enabled) {
-        const drill = cron.schedule(current.drill.schedule, () => service.runDrill(), options('drill'));
+        const drill = cron.schedule(current.drill.schedule, track('drill', () => service.runDrill()), options('drill'));
         drill.on('execution:skipped', (context) => {
           jobs()
             .recordSkipped('drill', 'scheduled', `another instance runs this occurrence (${context.date.toISOString()})`)
@@ -137,7 +161,13 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
       logger().info(`scheduled backups at "${current.schedule}" (${current.timezone}), next ${info.backup.nextRun}`, { type: 'schedule' });
     },
 
-    stop() {
+    /** Whether a scheduled run is in progress in this process. */
+    busy() {
+      return inFlight.size > 0;
+    },
+
+    /** Stops the tasks, ends retry delays, and waits up to `waitMs` for runs in progress. */
+    async stop(waitMs = 10_000) {
       stopped = true;
       for (const task of tasks) task.destroy();
       tasks = [];
@@ -146,6 +176,9 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
         resolve();
       }
       timers.clear();
+      if (inFlight.size) {
+        await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
+      }
     },
 
     info(): ScheduleInfo {
