@@ -64,7 +64,7 @@ export class ArchiveWriter {
     readonly filePath: string,
     private readonly options: ArchiveWriterOptions
   ) {
-    this.zip = archiver('zip', { zlib: { level: LEVEL[options.compression] }, forceZip64: false });
+    this.zip = archiver('zip', { zlib: { level: LEVEL[options.compression], chunkSize: 256 * 1024 }, forceZip64: false });
     this.output = fs.createWriteStream(filePath, { flags: 'wx', mode: 0o600 });
     this.done = new Promise((resolve, reject) => {
       this.output.on('close', resolve);

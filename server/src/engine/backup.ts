@@ -126,7 +126,9 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
       const providerIndex = columns.indexOf('provider');
       async function* canonical() {
         for await (const batch of snapshot.batches({ name: table.name, columns, filter: table.filter })) {
-          const rows = batch.map((row) => row.map((value, i) => toCanonical(value, types[i], dialect)));
+          // The snapshot hands out fresh arrays: converted in place.
+          const rows = batch;
+          for (const row of rows) for (let i = 0; i < row.length; i += 1) row[i] = toCanonical(row[i], types[i], dialect);
           if (isFiles) {
             for (const row of rows) {
               const files = localFilesOf({ url: row[urlIndex], formats: row[formatsIndex], provider: row[providerIndex] });

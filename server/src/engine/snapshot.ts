@@ -124,12 +124,15 @@ const openServerSnapshot = async (knex: Knex, dialect: 'postgres' | 'mysql'): Pr
   };
 };
 
+interface SqliteStatement {
+  all(...bindings: unknown[]): Record<string, unknown>[];
+  get(...bindings: unknown[]): Record<string, unknown> | undefined;
+  raw(on: boolean): { iterate(...bindings: unknown[]): IterableIterator<unknown[]> };
+}
+
 interface SqliteDatabase {
   backup(destination: string): Promise<unknown>;
-  prepare(sql: string): {
-    all(...bindings: unknown[]): Record<string, unknown>[];
-    get(...bindings: unknown[]): Record<string, unknown> | undefined;
-  };
+  prepare(sql: string): SqliteStatement;
   close(): void;
 }
 
@@ -155,6 +158,22 @@ const openSqliteSnapshot = async (knex: Knex, tempFile: string): Promise<Snapsho
   let closed = false;
   return {
     ...readers(knex, run),
+    /**
+     * The copy is private and read-only: one statement walks the whole table in id order and
+     * hands out its rows as arrays (no query per batch, no object per row).
+     */
+    async *batches(table, size = BATCH) {
+      const { sql, bindings } = build(knex, table).select(table.columns).orderBy(orderColumns(table)).toSQL().toNative();
+      let batch: unknown[][] = [];
+      for (const row of copy.prepare(sql).raw(true).iterate(...bindings)) {
+        batch.push(row);
+        if (batch.length >= size) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length) yield batch;
+    },
     async nextId(table) {
       const row = copy.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').get(table);
       return row ? Number(row.seq) + 1 : null;
