@@ -3,6 +3,8 @@ import type { Core } from '@strapi/strapi';
 import { getService } from './utils';
 
 const bootstrap = async ({ strapi }: { strapi: Core.Strapi }) => {
+  // The settings edited in the admin panel, over the defaults, under config/plugins.ts.
+  await getService('config', { strapi }).load();
   const storage = getService('backups', { strapi }).storage();
   // A backup interrupted by a crash or a restart leaves a temporary file: never listed, removed here.
   const removed = await storage.cleanTemp();

@@ -33,6 +33,7 @@ describe(`automatic backups, retention, alerts, metrics and drills on ${database
         PACTA_BACKUP_SCHEDULE: '*/3 * * * * *',
         PACTA_BACKUP_RETENTION_DAILY: '2',
         PACTA_BACKUP_RETENTION_WEEKLY: '0',
+        PACTA_BACKUP_TIMEZONE: 'Europe/Madrid',
         PACTA_BACKUP_KEY: KEY,
       },
     });

@@ -5,7 +5,7 @@ import { createRestrictedAdmin, editorPermissions } from '../helpers/roles';
 const MISSING = '20990101-000000-none00';
 
 /** Every admin route of the plugin, with the action a role needs for it. */
-const ROUTES: Array<{ method: 'get' | 'post' | 'delete' | 'patch'; url: string; action: string; body?: object; allowed: number }> = [
+const ROUTES: Array<{ method: 'get' | 'post' | 'delete' | 'patch' | 'put'; url: string; action: string; body?: object; allowed: number }> = [
   { method: 'get', url: '/pacta-backup/health', action: 'read', allowed: 200 },
   { method: 'get', url: '/pacta-backup/backups', action: 'read', allowed: 200 },
   { method: 'post', url: '/pacta-backup/backups', action: 'create', body: { compression: 'max' }, allowed: 400 },
@@ -25,6 +25,8 @@ const ROUTES: Array<{ method: 'get' | 'post' | 'delete' | 'patch'; url: string; 
   { method: 'get', url: '/pacta-backup/metrics', action: 'read', allowed: 200 },
   { method: 'get', url: '/pacta-backup/metrics?format=prometheus', action: 'read', allowed: 200 },
   { method: 'get', url: '/pacta-backup/schedule', action: 'read', allowed: 200 },
+  { method: 'get', url: '/pacta-backup/settings', action: 'read', allowed: 200 },
+  { method: 'put', url: '/pacta-backup/settings', action: 'settings', body: { schedule: 'never' }, allowed: 400 },
 ];
 
 describe(`RBAC of every admin route on ${databaseClient}`, () => {
@@ -46,7 +48,9 @@ describe(`RBAC of every admin route on ${databaseClient}`, () => {
         ? agent.delete(route.url)
         : route.method === 'patch'
           ? agent.patch(route.url, route.body)
-          : agent.post(route.url, route.body);
+          : route.method === 'put'
+            ? agent.put(route.url, route.body)
+            : agent.post(route.url, route.body);
 
   it('answers 401 to every route without a login', async () => {
     for (const route of ROUTES) {
@@ -64,7 +68,7 @@ describe(`RBAC of every admin route on ${databaseClient}`, () => {
   });
 
   it('lets a role through a route exactly when it holds that route’s action', async () => {
-    for (const action of ['read', 'create', 'restore', 'delete']) {
+    for (const action of ['read', 'create', 'restore', 'delete', 'settings']) {
       const agent = await createRestrictedAdmin(app.strapi, { name: `Only ${action}`, permissions: [{ action: `plugin::pacta-backup.${action}` }] });
       for (const route of ROUTES) {
         const res = await send(agent, route);

@@ -123,3 +123,55 @@ export type RetentionPolicy = PluginConfig['retention'];
 /** Formats zod issues as `storage.folder: must be a non-empty path` lines. */
 export const formatIssues = (error: z.ZodError) =>
   error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`).join('; ');
+
+/** The fields an admin may change in Settings → Backups (unless config/plugins.ts sets them). */
+export const SETTINGS_FIELDS = [
+  'enabled',
+  'schedule',
+  'timezone',
+  'retention.daily',
+  'retention.weekly',
+  'retention.monthly',
+  'retention.keepLast',
+  'compression',
+  'scope.contentTypes',
+  'scope.media',
+  'scope.adminUsers',
+  'scope.config',
+  'spaceAlertBelow',
+  'drill.enabled',
+  'drill.schedule',
+] as const;
+
+const partial = <T extends z.ZodRawShape>(shape: z.ZodObject<T>) => shape.partial().strict();
+
+/** A change of settings: every field optional, no defaults filled in, nothing else allowed. */
+export const settingsSchema = z
+  .object({
+    enabled: z.boolean(),
+    schedule: cronExpression('0 2 * * *'),
+    timezone: z.string().trim().refine(isTimeZone, 'must be an IANA time zone such as "Europe/Madrid" or "UTC"'),
+    retention: partial(
+      z.object({
+        daily: z.number().int().min(0).max(3650),
+        weekly: z.number().int().min(0).max(520),
+        monthly: z.number().int().min(0).max(1200),
+        keepLast: z.number().int().min(1, 'must be at least 1: the last good backup is never purged').max(1000),
+      })
+    ),
+    compression: z.enum(['none', 'fast', 'best']),
+    scope: partial(
+      z.object({
+        contentTypes: z.union([z.literal('all'), z.array(z.string().regex(UID, 'must be a content type uid such as api::contract.contract')).min(1)]),
+        media: z.boolean(),
+        adminUsers: z.boolean(),
+        config: z.boolean(),
+      })
+    ),
+    spaceAlertBelow: z.union([z.number().int().min(0), z.string().trim().regex(/^\d+(\.\d+)?%$/, 'must be a number of bytes or a percentage such as "10%"')]),
+    drill: partial(z.object({ enabled: z.boolean(), schedule: cronExpression('0 4 * * 0') })),
+  })
+  .partial()
+  .strict();
+
+export type Settings = z.infer<typeof settingsSchema>;

@@ -115,3 +115,12 @@ export interface PurgeResult {
   temporary: string[];
   freedBytes: number;
 }
+
+/** A content type a backup or restore can select (GET /pacta-backup/content-types). */
+export interface SelectableContentType {
+  uid: string;
+  kind: 'collectionType' | 'singleType';
+  displayName: string;
+  table: string;
+  rows: number;
+}

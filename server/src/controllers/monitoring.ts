@@ -20,6 +20,15 @@ const createMonitoringController = ({ strapi }: { strapi: Core.Strapi }) =>
     async schedule(ctx) {
       ctx.body = { data: getService('scheduler', { strapi }).info() };
     },
+    async settings(ctx) {
+      ctx.body = { data: { ...getService('config', { strapi }).settings(), schedule: getService('scheduler', { strapi }).info() } };
+    },
+    async updateSettings(ctx) {
+      const settings = await getService('config', { strapi }).update(ctx.request.body);
+      // The new schedule takes effect at once.
+      getService('scheduler', { strapi }).start();
+      ctx.body = { data: { ...settings, schedule: getService('scheduler', { strapi }).info() } };
+    },
   }) satisfies Core.Controller;
 
 export default createMonitoringController;

@@ -19,6 +19,8 @@ export default {
     { method: 'DELETE' as const, path: '/backups/:id', handler: 'backups.delete', config: guard('delete') },
     // keep protects a backup from retention: changing it is part of managing deletions.
     { method: 'PATCH' as const, path: '/backups/:id', handler: 'backups.update', config: guard('delete') },
+    // The same for clients without PATCH (the admin panel's fetch client has get/post/put/del).
+    { method: 'PUT' as const, path: '/backups/:id', handler: 'backups.update', config: guard('delete') },
     { method: 'POST' as const, path: '/backups/:id/verify', handler: 'backups.verify', config: guard('read') },
     { method: 'POST' as const, path: '/backups/:id/restore', handler: 'backups.restore', config: guard('restore') },
     { method: 'POST' as const, path: '/backups/:id/drill', handler: 'backups.drill', config: guard('create') },
@@ -28,6 +30,8 @@ export default {
     { method: 'GET' as const, path: '/alerts', handler: 'monitoring.alerts', config: guard('read') },
     { method: 'GET' as const, path: '/metrics', handler: 'monitoring.metrics', config: guard('read') },
     { method: 'GET' as const, path: '/schedule', handler: 'monitoring.schedule', config: guard('read') },
+    { method: 'GET' as const, path: '/settings', handler: 'monitoring.settings', config: guard('read') },
+    { method: 'PUT' as const, path: '/settings', handler: 'monitoring.updateSettings', config: guard('settings') },
     { method: 'GET' as const, path: '/storage', handler: 'backups.storage', config: guard('read') },
     { method: 'GET' as const, path: '/content-types', handler: 'backups.contentTypes', config: guard('read') },
   ],

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Core } from '@strapi/strapi';
 import { errors } from '@strapi/utils';
 
+import type { SelectableContentType } from '../contracts/backups';
 import type { BackupTablePlan } from '../engine/backup';
 import type { ContentTypeSummary, Manifest, RowFilter, SubQuery } from '../engine/manifest';
 import type { TargetSchema } from '../engine/apply';
@@ -48,13 +49,7 @@ export interface ScopeRequest {
   config: boolean;
 }
 
-export interface SelectableContentType {
-  uid: string;
-  kind: 'collectionType' | 'singleType';
-  displayName: string;
-  table: string;
-  rows: number;
-}
+export type { SelectableContentType } from '../contracts/backups';
 
 const createScopeService = ({ strapi }: { strapi: Core.Strapi }) => {
   const models = (): ModelMeta[] =>

@@ -2,33 +2,39 @@ import path from 'path';
 
 const appRoot = path.resolve(__dirname, '..', '..');
 
+/** The object without its undefined fields (at any depth): what is not set stays editable. */
+const defined = <T extends Record<string, unknown>>(value: T): T =>
+  Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, v && typeof v === 'object' && !Array.isArray(v) ? defined(v as Record<string, unknown>) : v])
+      .filter(([, v]) => !(v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0))
+  ) as T;
+
 /**
- * The plugin's configuration (reference: the README). Schedule, retention and folders come
- * from environment variables, so the demo can be tried with another schedule without editing
- * files, e.g. PACTA_BACKUP_SCHEDULE="* * * * *" npm run demo.
+ * The plugin's configuration (reference: the README). What an environment variable sets here
+ * is fixed (shown read-only in Settings → Backups); the rest is edited in the admin panel.
+ * E.g. PACTA_BACKUP_SCHEDULE="* * * * *" npm run demo runs a backup every minute.
  */
-export default ({ env }) => ({
-  'pacta-backup': {
-    enabled: true,
-    config: {
-      enabled: env.bool('PACTA_BACKUP_ENABLED', true),
-      schedule: env('PACTA_BACKUP_SCHEDULE', '0 2 * * *'),
-      timezone: env('PACTA_BACKUP_TIMEZONE', 'Europe/Madrid'),
-      retention: {
-        daily: env.int('PACTA_BACKUP_RETENTION_DAILY', 7),
-        weekly: env.int('PACTA_BACKUP_RETENTION_WEEKLY', 4),
-        monthly: env.int('PACTA_BACKUP_RETENTION_MONTHLY', 0),
-        keepLast: 1,
-      },
-      storage: {
-        folder: path.resolve(appRoot, env('PACTA_BACKUP_STORAGE', 'backups')),
-      },
-      compression: 'best',
-      encryptionKeyEnv: 'PACTA_BACKUP_KEY',
-      scope: { contentTypes: 'all', media: true, adminUsers: false, config: false },
-      spaceAlertBelow: env('PACTA_BACKUP_SPACE_ALERT_BELOW', '10%'),
-      drill: { enabled: true, schedule: env('PACTA_BACKUP_DRILL_SCHEDULE', '0 4 * * 0') },
-      log: { folder: path.resolve(appRoot, env('PACTA_BACKUP_LOG_DIR', 'logs/pacta-backup')), level: 'info', maxDays: 14 },
+export default ({ env }) => {
+  const set = (name: string, read: (name: string) => unknown) => (process.env[name] === undefined ? undefined : read(name));
+  return {
+    'pacta-backup': {
+      enabled: true,
+      config: defined({
+        enabled: set('PACTA_BACKUP_ENABLED', (n) => env.bool(n)),
+        schedule: set('PACTA_BACKUP_SCHEDULE', (n) => env(n)),
+        timezone: set('PACTA_BACKUP_TIMEZONE', (n) => env(n)),
+        retention: {
+          daily: set('PACTA_BACKUP_RETENTION_DAILY', (n) => env.int(n)),
+          weekly: set('PACTA_BACKUP_RETENTION_WEEKLY', (n) => env.int(n)),
+        },
+        storage: {
+          folder: path.resolve(appRoot, env('PACTA_BACKUP_STORAGE', 'backups')),
+        },
+        spaceAlertBelow: set('PACTA_BACKUP_SPACE_ALERT_BELOW', (n) => env(n)),
+        log: { folder: path.resolve(appRoot, env('PACTA_BACKUP_LOG_DIR', 'logs/pacta-backup')) },
+      }),
     },
-  },
-});
+  };
+};

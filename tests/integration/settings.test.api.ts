@@ -1,0 +1,53 @@
+import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
+import { databaseClient, startApp, type TestApp } from '../helpers/app';
+
+/**
+ * Settings → Backups: what config/plugins.ts sets is fixed; the rest is edited through the
+ * API, kept in Strapi's store, validated, and takes effect at once (the next run moves).
+ */
+describe(`settings on ${databaseClient}`, () => {
+  let app: TestApp;
+  let admin: Agent;
+
+  beforeAll(async () => {
+    // The example app fixes the retention's daily count through its environment variable.
+    app = await startApp({ env: { PACTA_BACKUP_ENABLED: 'true', PACTA_BACKUP_RETENTION_DAILY: '5', PACTA_BACKUP_TIMEZONE: 'UTC' } });
+    admin = await loginAsSuperAdmin(app.strapi);
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('lists every setting with the ones config/plugins.ts fixes', async () => {
+    const res = await admin.get('/pacta-backup/settings');
+    expect(res.status).toBe(200);
+    const { values, fixed, schedule } = res.body.data;
+    expect(values).toMatchObject({ enabled: true, schedule: '0 2 * * *', timezone: 'UTC', 'retention.daily': 5, 'retention.keepLast': 1, compression: 'best' });
+    expect(fixed.sort()).toEqual(['enabled', 'retention.daily', 'timezone']);
+    expect(new Date(schedule.backup.nextRun).getUTCHours()).toBe(2);
+  });
+
+  it('saves a change, which takes effect at once: the next run moves', async () => {
+    const res = await admin.put('/pacta-backup/settings', { schedule: '30 23 * * *', retention: { weekly: 4 }, compression: 'fast' });
+    expect(res.status).toBe(200);
+    expect(res.body.data.values).toMatchObject({ schedule: '30 23 * * *', 'retention.weekly': 4, 'retention.daily': 5, compression: 'fast' });
+    const next = new Date(res.body.data.schedule.backup.nextRun);
+    expect([next.getUTCHours(), next.getUTCMinutes()]).toEqual([23, 30]);
+    // Kept in the store: read back, and used by the services.
+    expect((await admin.get('/pacta-backup/settings')).body.data.values.schedule).toBe('30 23 * * *');
+    expect(app.strapi.plugin('pacta-backup').service('config').get()).toMatchObject({ compression: 'fast', retention: { daily: 5, weekly: 4 } });
+  });
+
+  it('refuses a field config/plugins.ts sets, and a bad value, naming them, and changes nothing', async () => {
+    const fixed = await admin.put('/pacta-backup/settings', { retention: { daily: 30 } });
+    expect(fixed.status).toBe(400);
+    expect(fixed.body.error.message).toBe('Set in config/plugins.ts, not editable here: retention.daily');
+    const bad = await admin.put('/pacta-backup/settings', { schedule: 'every night', drill: { schedule: '99 * * * *' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/^schedule: must be a cron expression .*; drill\.schedule: must be a cron expression/);
+    const unknown = await admin.put('/pacta-backup/settings', { storage: { folder: '/tmp/elsewhere' } });
+    expect(unknown.status).toBe(400);
+    expect((await admin.get('/pacta-backup/settings')).body.data.values).toMatchObject({ schedule: '30 23 * * *', 'retention.daily': 5 });
+  });
+});
