@@ -15,6 +15,17 @@ export default {
       Component: () => import('./pages/App'),
     });
 
+    app.addSettingsLink(
+      { id: PLUGIN_ID, intlLabel: { id: getTranslation('plugin.name'), defaultMessage: 'Backups' } },
+      {
+        id: 'settings',
+        to: PLUGIN_ID,
+        intlLabel: { id: getTranslation('settings.title'), defaultMessage: 'Backup settings' },
+        permissions: PERMISSIONS.read,
+        Component: () => import('./pages/SettingsPage'),
+      }
+    );
+
     app.registerPlugin({ id: PLUGIN_ID, name: PLUGIN_ID });
   },
 

@@ -46,7 +46,7 @@ describe('the Backups page in the admin panel', () => {
     await expect(card.getByText(pkg.version, { exact: true }).isVisible()).resolves.toBe(true);
     await expect(card.getByText('sqlite', { exact: true }).isVisible()).resolves.toBe(true);
     await expect(
-      card.getByText(app.strapi.config.get('plugin::pacta-backup.storage.folder') as string).isVisible()
+      card.getByText(app.strapi.config.get('plugin::pacta-backup.storage.folder') as string, { exact: true }).isVisible()
     ).resolves.toBe(true);
     await screenshot(page, 'backups-home');
   });

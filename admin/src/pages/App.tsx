@@ -2,12 +2,14 @@ import { Page } from '@strapi/strapi/admin';
 import { Route, Routes } from 'react-router-dom';
 
 import { PERMISSIONS } from '../permissions';
-import { HomePage } from './HomePage';
+import { BackupDetailsPage } from './BackupDetailsPage';
+import { BackupsPage } from './BackupsPage';
 
 const App = () => (
   <Page.Protect permissions={PERMISSIONS.read}>
     <Routes>
-      <Route index element={<HomePage />} />
+      <Route index element={<BackupsPage />} />
+      <Route path=":id" element={<BackupDetailsPage />} />
       <Route path="*" element={<Page.Error />} />
     </Routes>
   </Page.Protect>

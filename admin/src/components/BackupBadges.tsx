@@ -1,0 +1,29 @@
+import { Badge, Flex } from '@strapi/design-system';
+import { useIntl } from 'react-intl';
+
+import type { Backup } from '../../../server/src/contracts/backups';
+import { getTranslation } from '../utils/translations';
+
+/** Kind, state (verified, damaged), drill result, encrypted and keep, as badges. */
+export const BackupBadges = ({ backup }: { backup: Backup }) => {
+  const { formatMessage } = useIntl();
+  const t = (id: string, defaultMessage: string) => formatMessage({ id: getTranslation(id), defaultMessage });
+  return (
+    <Flex gap={1} wrap="wrap">
+      {backup.status === 'damaged' ? (
+        <Badge variant="danger">{t('badge.damaged', 'Damaged')}</Badge>
+      ) : backup.verifiedAt ? (
+        <Badge variant="success">{t('badge.verified', 'Verified')}</Badge>
+      ) : (
+        <Badge variant="warning">{t('badge.unverified', 'Not verified')}</Badge>
+      )}
+      {backup.drill ? (
+        <Badge variant={backup.drill.status === 'passed' ? 'success' : 'danger'}>
+          {backup.drill.status === 'passed' ? t('badge.drill.passed', 'Drill passed') : t('badge.drill.failed', 'Drill failed')}
+        </Badge>
+      ) : null}
+      {backup.encrypted ? <Badge variant="secondary">{t('badge.encrypted', 'Encrypted')}</Badge> : null}
+      {backup.keep ? <Badge variant="primary">{t('badge.keep', 'Kept')}</Badge> : null}
+    </Flex>
+  );
+};

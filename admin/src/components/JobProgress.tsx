@@ -1,0 +1,44 @@
+import { useEffect, useState } from 'react';
+
+import { Flex, ProgressBar, Typography } from '@strapi/design-system';
+import { useIntl } from 'react-intl';
+
+import type { Job } from '../../../server/src/contracts/backups';
+import { formatBytes, formatDuration } from '../utils/format';
+import { getTranslation } from '../utils/translations';
+
+/** A job's live progress: phase, percent, bytes written and time elapsed. */
+export const JobProgress = ({ job }: { job: Job }) => {
+  const { formatMessage } = useIntl();
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (job.finishedAt) return undefined;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [job.finishedAt]);
+
+  const done = job.status === 'succeeded';
+  const percent = done ? 100 : job.progress.total > 0 ? Math.min(99, Math.floor((job.progress.done / job.progress.total) * 100)) : 0;
+  const elapsed = (job.finishedAt ? Date.parse(job.finishedAt) : now) - Date.parse(job.startedAt);
+  const phase = formatMessage({ id: getTranslation(`phase.${job.phase}`), defaultMessage: job.phase });
+
+  return (
+    <Flex direction="column" alignItems="stretch" gap={2}>
+      <Flex justifyContent="space-between">
+        <Typography variant="omega" fontWeight="bold">
+          {phase}
+        </Typography>
+        <Typography variant="omega" data-testid="job-percent">
+          {percent}%
+        </Typography>
+      </Flex>
+      <ProgressBar value={percent} size="M" aria-label={phase} />
+      <Typography variant="pi" textColor="neutral600">
+        {formatMessage(
+          { id: getTranslation('job.progress'), defaultMessage: '{bytes} written · {elapsed}' },
+          { bytes: formatBytes(job.progress.bytes), elapsed: formatDuration(elapsed) }
+        )}
+      </Typography>
+    </Flex>
+  );
+};

@@ -1,0 +1,244 @@
+import { useCallback, useEffect, useState } from 'react';
+
+import { Box, Button, Dialog, Flex, Grid, Table, Tbody, Td, Th, Thead, Toggle, Tr, Typography } from '@strapi/design-system';
+import { ArrowLeft, Download, Trash } from '@strapi/icons';
+import { Layouts, Page, useFetchClient, useNotification, useRBAC } from '@strapi/strapi/admin';
+import { useIntl } from 'react-intl';
+import { Link, useNavigate, useParams } from 'react-router-dom';
+
+import type { Backup, Job } from '../../../server/src/contracts/backups';
+import { BackupBadges } from '../components/BackupBadges';
+import { JobProgress } from '../components/JobProgress';
+import { RestoreModal } from '../components/RestoreModal';
+import { useBackups } from '../hooks/useBackups';
+import { useJob } from '../hooks/useJob';
+import { PERMISSIONS } from '../permissions';
+import { PLUGIN_ID } from '../pluginId';
+import { formatBytes } from '../utils/format';
+import { getTranslation } from '../utils/translations';
+
+interface Details extends Backup {
+  manifest: {
+    contentTypes: Array<{ uid: string; displayName: string; rows: number }>;
+    tables: Array<{ name: string; rows: number }>;
+    totals: { rows: number; bytes: number };
+    warnings: string[];
+  } | null;
+}
+
+const Fact = ({ label, value }: { label: string; value: string }) => (
+  <Grid.Item col={4} s={6} xs={12} direction="column" alignItems="flex-start">
+    <Typography variant="sigma" textColor="neutral600">
+      {label}
+    </Typography>
+    <Typography tag="p">{value}</Typography>
+  </Grid.Item>
+);
+
+/** One backup: its manifest, verify, download, keep, delete and restore. */
+export const BackupDetailsPage = () => {
+  const { id = '' } = useParams();
+  const { formatMessage, formatDate } = useIntl();
+  const t = (key: string, defaultMessage: string, values?: Record<string, string | number>) =>
+    formatMessage({ id: getTranslation(key), defaultMessage }, values);
+  const navigate = useNavigate();
+  const { get, post, put, del } = useFetchClient();
+  const { toggleNotification } = useNotification();
+  const { names } = useBackups();
+  const { allowedActions } = useRBAC({ read: PERMISSIONS.read, restore: PERMISSIONS.restore, delete: PERMISSIONS.delete });
+  const [backup, setBackup] = useState<Details | null>(null);
+  const [missing, setMissing] = useState(false);
+  const [verifyJob, setVerifyJob] = useState<string | null>(null);
+  const [restoring, setRestoring] = useState(false);
+  const { job: verification } = useJob(verifyJob);
+
+  const load = useCallback(async () => {
+    try {
+      const { data } = await get<{ data: Details }>(`/${PLUGIN_ID}/backups/${id}`);
+      setBackup(data.data);
+    } catch {
+      setMissing(true);
+    }
+  }, [get, id]);
+
+  useEffect(() => {
+    load();
+  }, [load]);
+  useEffect(() => {
+    if (!verification?.finishedAt) return;
+    toggleNotification(
+      verification.status === 'succeeded'
+        ? { type: 'success', message: t('details.verify.ok', 'Every entry matches its checksum.') }
+        : { type: 'danger', message: t('details.verify.failed', 'The backup is damaged: {message}', { message: verification.error?.message ?? '' }) }
+    );
+    load();
+  }, [verification?.finishedAt]);
+
+  if (missing) return <Page.Error content={t('details.missing', 'There is no backup {id}.', { id })} />;
+  if (!backup) return <Page.Loading />;
+
+  const verify = async () => {
+    const { data } = await post<{ data: Job }>(`/${PLUGIN_ID}/backups/${id}/verify`);
+    setVerifyJob(data.data.id);
+  };
+  const download = async () => {
+    const { data } = await get<Blob>(`/${PLUGIN_ID}/backups/${id}/download`, { responseType: 'blob' });
+    const url = URL.createObjectURL(data);
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = `${id}.pacta.zip`;
+    link.click();
+    URL.revokeObjectURL(url);
+  };
+  const setKeep = async (keep: boolean) => {
+    const { data } = await put<{ data: Backup }>(`/${PLUGIN_ID}/backups/${id}`, { keep });
+    setBackup({ ...backup, keep: data.data.keep });
+  };
+  const remove = async () => {
+    await del(`/${PLUGIN_ID}/backups/${id}`);
+    toggleNotification({ type: 'success', message: t('details.deleted', 'The backup was deleted.') });
+    navigate('..', { relative: 'path' });
+  };
+
+  const contentTypes = backup.manifest?.contentTypes ?? [];
+  return (
+    <Page.Main>
+      <Page.Title>{backup.name}</Page.Title>
+      <Layouts.Header
+        navigationAction={
+          <Link to=".." relative="path">
+            <Flex gap={2}>
+              <ArrowLeft />
+              <Typography>{t('details.back', 'Back')}</Typography>
+            </Flex>
+          </Link>
+        }
+        title={backup.name}
+        subtitle={formatDate(backup.createdAt, { dateStyle: 'full', timeStyle: 'medium' })}
+        primaryAction={
+          allowedActions.canRestore && backup.status === 'ok' ? (
+            <Button variant="danger-light" onClick={() => setRestoring(true)}>
+              {t('details.restore', 'Restore…')}
+            </Button>
+          ) : undefined
+        }
+        secondaryAction={<BackupBadges backup={backup} />}
+      />
+      <Layouts.Content>
+        <Flex direction="column" alignItems="stretch" gap={6}>
+          <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
+            <Flex direction="column" alignItems="stretch" gap={4}>
+              <Flex gap={2} wrap="wrap">
+                <Button variant="secondary" onClick={verify} loading={Boolean(verifyJob) && !verification?.finishedAt}>
+                  {t('details.verify', 'Verify')}
+                </Button>
+                <Button variant="tertiary" startIcon={<Download />} onClick={download}>
+                  {t('details.download', 'Download')}
+                </Button>
+                {allowedActions.canDelete ? (
+                  <Box minWidth="240px">
+                    <Toggle
+                      name="keep"
+                      checked={backup.keep}
+                      onLabel={t('details.keep.on', 'Kept: never purged')}
+                      offLabel={t('details.keep.off', 'Purged by the retention policy')}
+                      onChange={(e: React.ChangeEvent<HTMLInputElement>) => setKeep(e.target.checked)}
+                    />
+                  </Box>
+                ) : null}
+                {allowedActions.canDelete ? (
+                  <Dialog.Root>
+                    <Dialog.Trigger>
+                      <Button variant="danger-light" startIcon={<Trash />}>
+                        {t('details.delete', 'Delete')}
+                      </Button>
+                    </Dialog.Trigger>
+                    <Dialog.Content>
+                      <Dialog.Header>{t('details.delete.title', 'Delete this backup?')}</Dialog.Header>
+                      <Dialog.Body>
+                        <Typography>{t('details.delete.body', 'The archive “{name}” is removed from the storage. This cannot be undone.', { name: backup.name })}</Typography>
+                      </Dialog.Body>
+                      <Dialog.Footer>
+                        <Dialog.Cancel>
+                          <Button variant="tertiary">{t('action.cancel', 'Cancel')}</Button>
+                        </Dialog.Cancel>
+                        <Dialog.Action>
+                          <Button variant="danger" onClick={remove}>
+                            {t('details.delete.confirm', 'Delete')}
+                          </Button>
+                        </Dialog.Action>
+                      </Dialog.Footer>
+                    </Dialog.Content>
+                  </Dialog.Root>
+                ) : null}
+              </Flex>
+              {verification && !verification.finishedAt ? <JobProgress job={verification} /> : null}
+              {verification?.finishedAt ? (
+                <Typography role="status" textColor={verification.status === 'succeeded' ? 'success600' : 'danger600'}>
+                  {verification.status === 'succeeded'
+                    ? t('details.verify.result', 'Verified: {entries} entries match their checksums.', {
+                        entries: (verification.result as { entries?: number })?.entries ?? 0,
+                      })
+                    : t('details.verify.failed', 'The backup is damaged: {message}', { message: verification.error?.message ?? '' })}
+                </Typography>
+              ) : null}
+              <Grid.Root gap={5}>
+                <Fact label={t('details.kind', 'Kind')} value={t(`kind.${backup.kind}`, backup.kind)} />
+                <Fact label={t('list.size', 'Size')} value={formatBytes(backup.size)} />
+                <Fact label={t('details.rows', 'Rows')} value={String(backup.rows)} />
+                <Fact label={t('details.media', 'Media files')} value={`${backup.media.files} (${formatBytes(backup.media.bytes)})`} />
+                <Fact label={t('details.compression', 'Compression')} value={t(`compression.${backup.compression}`, backup.compression)} />
+                <Fact label={t('details.encrypted', 'Encrypted')} value={backup.encrypted ? t('yes', 'Yes') : t('no', 'No')} />
+                <Fact
+                  label={t('details.verifiedAt', 'Checksums verified')}
+                  value={backup.verifiedAt ? formatDate(backup.verifiedAt, { dateStyle: 'medium', timeStyle: 'short' }) : t('never', 'Never')}
+                />
+                <Fact label={t('details.versions', 'Versions')} value={`Strapi ${backup.strapiVersion} · plugin ${backup.pluginVersion} · ${backup.database}`} />
+                {backup.drill ? (
+                  <Fact label={t('details.drill', 'Last restore drill')} value={`${formatDate(backup.drill.at, { dateStyle: 'medium', timeStyle: 'short' })}: ${backup.drill.message}`} />
+                ) : null}
+              </Grid.Root>
+            </Flex>
+          </Box>
+          <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
+            <Flex direction="column" alignItems="stretch" gap={4}>
+              <Typography variant="delta" tag="h2">
+                {t('details.contents', 'Contents')}
+              </Typography>
+              <Table colCount={2} rowCount={contentTypes.length + 1}>
+                <Thead>
+                  <Tr>
+                    <Th>
+                      <Typography variant="sigma">{t('list.contentTypes', 'Content types')}</Typography>
+                    </Th>
+                    <Th>
+                      <Typography variant="sigma">{t('details.entries', 'Entries (all locales, drafts and published)')}</Typography>
+                    </Th>
+                  </Tr>
+                </Thead>
+                <Tbody>
+                  {contentTypes.map((ct) => (
+                    <Tr key={ct.uid}>
+                      <Td>
+                        <Typography>{ct.displayName}</Typography>
+                      </Td>
+                      <Td>
+                        <Typography>{ct.rows}</Typography>
+                      </Td>
+                    </Tr>
+                  ))}
+                </Tbody>
+              </Table>
+              {(backup.manifest?.warnings ?? []).map((warning) => (
+                <Typography key={warning} textColor="warning600">
+                  {warning}
+                </Typography>
+              ))}
+            </Flex>
+          </Box>
+        </Flex>
+      </Layouts.Content>
+      <RestoreModal backup={backup} open={restoring} onClose={() => { setRestoring(false); load(); }} names={names} />
+    </Page.Main>
+  );
+};

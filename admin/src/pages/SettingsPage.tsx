@@ -1,0 +1,216 @@
+import { useCallback, useEffect, useState } from 'react';
+
+import { Box, Button, Field, Flex, Grid, NumberInput, SingleSelect, SingleSelectOption, TextInput, Toggle, Typography } from '@strapi/design-system';
+import { Layouts, Page, useFetchClient, useNotification, useRBAC } from '@strapi/strapi/admin';
+import { useIntl } from 'react-intl';
+
+import { PERMISSIONS } from '../permissions';
+import { PLUGIN_ID } from '../pluginId';
+import { getTranslation } from '../utils/translations';
+
+type Values = Record<string, unknown>;
+interface SettingsResponse {
+  values: Values;
+  fixed: string[];
+  schedule: { timezone: string; backup: { nextRun: string | null }; drill: { nextRun: string | null } };
+}
+
+/** { 'retention.daily': 7 } → { retention: { daily: 7 } } (the shape PUT /settings takes). */
+const nest = (flat: Values) => {
+  const out: Record<string, unknown> = {};
+  for (const [dotted, value] of Object.entries(flat)) {
+    const keys = dotted.split('.');
+    let current = out;
+    for (const key of keys.slice(0, -1)) current = (current[key] ??= {}) as Record<string, unknown>;
+    current[keys[keys.length - 1]] = value;
+  }
+  return out;
+};
+
+/** Settings → Backups: the schedule, retention, compression, scope and drill; config-file values read-only. */
+const SettingsPage = () => {
+  const { formatMessage, formatDate } = useIntl();
+  const t = (id: string, defaultMessage: string, values?: Record<string, string | number>) =>
+    formatMessage({ id: getTranslation(id), defaultMessage }, values);
+  const { get, put } = useFetchClient();
+  const { toggleNotification } = useNotification();
+  const { allowedActions } = useRBAC({ settings: PERMISSIONS.settings });
+  const [data, setData] = useState<SettingsResponse | null>(null);
+  const [draft, setDraft] = useState<Values>({});
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [saving, setSaving] = useState(false);
+
+  const load = useCallback(async () => {
+    const { data: body } = await get<{ data: SettingsResponse }>(`/${PLUGIN_ID}/settings`);
+    setData(body.data);
+    setDraft(body.data.values);
+  }, [get]);
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  if (!data) return <Page.Loading />;
+
+  const editable = (field: string) => allowedActions.canSettings && !data.fixed.includes(field);
+  const hint = (field: string, text?: string) =>
+    data.fixed.includes(field) ? t('settings.fixed', 'Set in config/plugins.ts: change it there') : (text ?? '');
+  const set = (field: string, value: unknown) => setDraft({ ...draft, [field]: value });
+  const changed = Object.keys(draft).filter((field) => JSON.stringify(draft[field]) !== JSON.stringify(data.values[field]) && !data.fixed.includes(field));
+
+  const save = async () => {
+    setSaving(true);
+    setErrors({});
+    try {
+      const body = nest(Object.fromEntries(changed.map((field) => [field, draft[field]])));
+      const { data: response } = await put<{ data: SettingsResponse }>(`/${PLUGIN_ID}/settings`, body);
+      setData(response.data);
+      setDraft(response.data.values);
+      toggleNotification({ type: 'success', message: t('settings.saved', 'Saved. The schedule is updated.') });
+    } catch (error) {
+      const err = error as { response?: { data?: { error?: { message?: string; details?: { errors?: Array<{ path: string[]; message: string }> } } } } };
+      const details = err.response?.data?.error?.details?.errors ?? [];
+      setErrors(Object.fromEntries(details.map((d) => [d.path.join('.'), d.message])));
+      toggleNotification({ type: 'danger', message: err.response?.data?.error?.message ?? String(error) });
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const text = (field: string, label: string, help?: string) => (
+    <Grid.Item col={6} s={12} direction="column" alignItems="stretch">
+      <Field.Root name={field} hint={hint(field, help)} error={errors[field]}>
+        <Field.Label>{label}</Field.Label>
+        <TextInput value={String(draft[field] ?? '')} disabled={!editable(field)} onChange={(e: React.ChangeEvent<HTMLInputElement>) => set(field, e.target.value)} />
+        <Field.Hint />
+        <Field.Error />
+      </Field.Root>
+    </Grid.Item>
+  );
+  const number = (field: string, label: string, help?: string) => (
+    <Grid.Item col={3} s={6} direction="column" alignItems="stretch">
+      <Field.Root name={field} hint={hint(field, help)} error={errors[field]}>
+        <Field.Label>{label}</Field.Label>
+        <NumberInput value={Number(draft[field] ?? 0)} disabled={!editable(field)} onValueChange={(value: number | undefined) => set(field, value ?? 0)} />
+        <Field.Hint />
+        <Field.Error />
+      </Field.Root>
+    </Grid.Item>
+  );
+  const toggle = (field: string, label: string) => (
+    <Grid.Item col={6} s={12} direction="column" alignItems="stretch">
+      <Field.Root name={field} hint={hint(field)}>
+        <Field.Label>{label}</Field.Label>
+        <Toggle
+          checked={Boolean(draft[field])}
+          disabled={!editable(field)}
+          onLabel={t('settings.on', 'On')}
+          offLabel={t('settings.off', 'Off')}
+          onChange={(e: React.ChangeEvent<HTMLInputElement>) => set(field, e.target.checked)}
+        />
+        <Field.Hint />
+      </Field.Root>
+    </Grid.Item>
+  );
+  const next = (at: string | null) => (at ? formatDate(at, { dateStyle: 'full', timeStyle: 'short', timeZone: data.schedule.timezone }) : t('settings.next.none', 'not scheduled'));
+
+  return (
+    <Page.Main>
+      <Page.Title>{t('settings.title', 'Backup settings')}</Page.Title>
+      <Layouts.Header
+        title={t('settings.title', 'Backup settings')}
+        subtitle={t('settings.subtitle', 'When automatic backups run, how long they are kept, and what they hold.')}
+        primaryAction={
+          allowedActions.canSettings ? (
+            <Button onClick={save} loading={saving} disabled={!changed.length}>
+              {t('settings.save', 'Save')}
+            </Button>
+          ) : undefined
+        }
+      />
+      <Layouts.Content>
+        <Flex direction="column" alignItems="stretch" gap={6}>
+          <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
+            <Flex direction="column" alignItems="stretch" gap={4}>
+              <Typography variant="delta" tag="h2">
+                {t('settings.schedule', 'Schedule')}
+              </Typography>
+              <Typography role="status" data-testid="next-run">
+                {t('settings.next', 'Next backup: {date}', { date: next(data.schedule.backup.nextRun) })}
+              </Typography>
+              <Grid.Root gap={5}>
+                {toggle('enabled', t('settings.enabled', 'Automatic backups'))}
+                {text('schedule', t('settings.cron', 'Schedule (cron)'), t('settings.cron.hint', 'minute hour day month weekday, e.g. 0 2 * * * for 02:00 every day'))}
+                {text('timezone', t('settings.timezone', 'Time zone'), t('settings.timezone.hint', 'e.g. Europe/Madrid'))}
+                {text('spaceAlertBelow', t('settings.space', 'Alert when free space is below'), t('settings.space.hint', 'bytes, or a percentage such as 10%'))}
+              </Grid.Root>
+            </Flex>
+          </Box>
+          <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
+            <Flex direction="column" alignItems="stretch" gap={4}>
+              <Typography variant="delta" tag="h2">
+                {t('settings.retention', 'Retention')}
+              </Typography>
+              <Grid.Root gap={5}>
+                {number('retention.daily', t('settings.daily', 'Days'), t('settings.daily.hint', 'newest backup of each day'))}
+                {number('retention.weekly', t('settings.weekly', 'Weeks'), t('settings.weekly.hint', 'newest of each week'))}
+                {number('retention.monthly', t('settings.monthly', 'Months'), t('settings.monthly.hint', 'newest of each month'))}
+                {number('retention.keepLast', t('settings.keepLast', 'Always keep the newest'), t('settings.keepLast.hint', 'at least 1'))}
+              </Grid.Root>
+            </Flex>
+          </Box>
+          <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
+            <Flex direction="column" alignItems="stretch" gap={4}>
+              <Typography variant="delta" tag="h2">
+                {t('settings.content', 'What scheduled backups hold')}
+              </Typography>
+              <Grid.Root gap={5}>
+                <Grid.Item col={6} s={12} direction="column" alignItems="stretch">
+                  <Field.Root name="compression" hint={hint('compression')}>
+                    <Field.Label>{t('create.compression', 'Compression')}</Field.Label>
+                    <SingleSelect value={String(draft.compression)} disabled={!editable('compression')} onChange={(value: string | number) => set('compression', value)}>
+                      <SingleSelectOption value="best">{t('compression.best', 'Best (smallest archive)')}</SingleSelectOption>
+                      <SingleSelectOption value="fast">{t('compression.fast', 'Fast')}</SingleSelectOption>
+                      <SingleSelectOption value="none">{t('compression.none', 'None')}</SingleSelectOption>
+                    </SingleSelect>
+                    <Field.Hint />
+                  </Field.Root>
+                </Grid.Item>
+                <Grid.Item col={6} s={12} direction="column" alignItems="flex-start">
+                  <Typography variant="sigma" textColor="neutral600">
+                    {t('create.contentTypes', 'Content types')}
+                  </Typography>
+                  <Typography>
+                    {draft['scope.contentTypes'] === 'all' ? t('list.scope.all', 'All') : (draft['scope.contentTypes'] as string[]).join(', ')}
+                  </Typography>
+                </Grid.Item>
+                {toggle('scope.media', t('create.media', 'Media files'))}
+                {toggle('scope.config', t('create.config', 'Configuration store'))}
+                {toggle('scope.adminUsers', t('create.adminUsers', 'Admin users, roles and API tokens (encrypted backups only)'))}
+              </Grid.Root>
+            </Flex>
+          </Box>
+          <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
+            <Flex direction="column" alignItems="stretch" gap={4}>
+              <Typography variant="delta" tag="h2">
+                {t('settings.drill', 'Restore drill')}
+              </Typography>
+              <Typography>{t('settings.drill.next', 'Next drill: {date}', { date: next(data.schedule.drill.nextRun) })}</Typography>
+              <Grid.Root gap={5}>
+                {toggle('drill.enabled', t('settings.drill.enabled', 'Restore the latest backup into a scratch database and check it'))}
+                {text('drill.schedule', t('settings.cron', 'Schedule (cron)'))}
+              </Grid.Root>
+            </Flex>
+          </Box>
+        </Flex>
+      </Layouts.Content>
+    </Page.Main>
+  );
+};
+
+const ProtectedSettingsPage = () => (
+  <Page.Protect permissions={PERMISSIONS.read}>
+    <SettingsPage />
+  </Page.Protect>
+);
+
+export default ProtectedSettingsPage;
