@@ -138,6 +138,19 @@ describe('backing up and restoring from the admin panel', () => {
     await screenshot(page, 'settings-saved');
   });
 
+  it('monitors: alerts, last success, size and duration charts, the history and a job log', async () => {
+    await page.goto(`${baseUrl}/admin/plugins/pacta-backup`);
+    await page.getByRole('link', { name: 'Monitoring' }).click();
+    await page.getByRole('heading', { name: 'Monitoring' }).waitFor();
+    await page.getByRole('region', { name: 'Alerts' }).waitFor();
+    await page.getByRole('img', { name: 'Backup size' }).waitFor();
+    await page.getByRole('img', { name: 'Backup duration' }).waitFor();
+    // The jobs of this test: the backup, its verify, the restore (and the safety backup inside it).
+    for (const job of ['Backup', 'Verify', 'Restore']) await page.getByRole('row', { name: new RegExp(`${job} An admin Succeeded`) }).first().waitFor();
+    await expect(page.getByTestId('job-log').textContent()).resolves.toMatch(/ (backup|verify|restore|drill) started\n/);
+    await screenshot(page, 'monitoring');
+  });
+
   it('shows the pages in Spanish when the admin chose Español', async () => {
     await page.evaluate("window.localStorage.setItem('strapi-admin-language', 'es')");
     await page.goto(`${baseUrl}/admin/plugins/pacta-backup`);

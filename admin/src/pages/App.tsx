@@ -4,11 +4,13 @@ import { Route, Routes } from 'react-router-dom';
 import { PERMISSIONS } from '../permissions';
 import { BackupDetailsPage } from './BackupDetailsPage';
 import { BackupsPage } from './BackupsPage';
+import { MonitoringPage } from './MonitoringPage';
 
 const App = () => (
   <Page.Protect permissions={PERMISSIONS.read}>
     <Routes>
       <Route index element={<BackupsPage />} />
+      <Route path="monitoring" element={<MonitoringPage />} />
       <Route path=":id" element={<BackupDetailsPage />} />
       <Route path="*" element={<Page.Error />} />
     </Routes>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 
-import { Box, Button, EmptyStateLayout, Flex, Grid, Table, Tbody, Td, TextButton, Th, Thead, Tr, Typography } from '@strapi/design-system';
+import { Box, Button, EmptyStateLayout, Flex, Grid, LinkButton, Table, Tbody, Td, TextButton, Th, Thead, Tr, Typography } from '@strapi/design-system';
 import { Plus } from '@strapi/icons';
 import { Layouts, Page, useFetchClient, useRBAC } from '@strapi/strapi/admin';
 import { useIntl } from 'react-intl';
@@ -77,11 +77,16 @@ export const BackupsPage = () => {
         title={title}
         subtitle={t('home.subtitle', 'Back up and restore every row, relation, locale, draft and media file of this app.')}
         primaryAction={
-          allowedActions.canCreate ? (
-            <Button startIcon={<Plus />} onClick={() => setCreating(true)}>
-              {t('create.open', 'Create backup')}
-            </Button>
-          ) : undefined
+          <Flex gap={2}>
+            <LinkButton variant="tertiary" tag={Link} to="monitoring">
+              {t('monitoring.title', 'Monitoring')}
+            </LinkButton>
+            {allowedActions.canCreate ? (
+              <Button startIcon={<Plus />} onClick={() => setCreating(true)}>
+                {t('create.open', 'Create backup')}
+              </Button>
+            ) : null}
+          </Flex>
         }
       />
       <Layouts.Content>
