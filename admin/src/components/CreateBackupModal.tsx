@@ -18,8 +18,8 @@ interface Props {
   onDone: () => void;
   storage: StorageInfo | null;
   latest: Backup | null;
-  /** Free-space threshold below which the storage bar turns to warning (percent of the volume). */
-  lowSpacePercent: number;
+  /** The configured alert threshold (spaceAlertBelow): bytes, or "N%" of the volume. */
+  spaceAlertBelow: number | string;
 }
 
 const errorMessage = (error: unknown) => {
@@ -28,7 +28,7 @@ const errorMessage = (error: unknown) => {
 };
 
 /** "Create backup": what to include, the storage left, then the job's live progress. */
-export const CreateBackupModal = ({ open, onClose, onDone, storage, latest, lowSpacePercent }: Props) => {
+export const CreateBackupModal = ({ open, onClose, onDone, storage, latest, spaceAlertBelow }: Props) => {
   const { formatMessage } = useIntl();
   const { get, post } = useFetchClient();
   const { toggleNotification } = useNotification();
@@ -74,6 +74,9 @@ export const CreateBackupModal = ({ open, onClose, onDone, storage, latest, lowS
     return Math.round(latest.size * (all ? 1 : selectedRows / totalRows));
   }, [latest, all, selectedRows, totalRows]);
   const freePercent = storage && storage.total ? (storage.free / storage.total) * 100 : 100;
+  const lowSpace =
+    storage !== null &&
+    (typeof spaceAlertBelow === 'number' ? storage.free < spaceAlertBelow : freePercent < Number(String(spaceAlertBelow).replace('%', '')));
   const usedPercent = storage && storage.total ? Math.round(((storage.total - storage.free) / storage.total) * 100) : 0;
 
   const toggle = (uid: string, on: boolean) => {
@@ -182,7 +185,7 @@ export const CreateBackupModal = ({ open, onClose, onDone, storage, latest, lowS
                     {t('create.storage', 'Storage')}
                   </Typography>
                   <ProgressBar value={usedPercent} aria-label={t('create.storage', 'Storage')} />
-                  <Typography variant="pi" textColor={freePercent < lowSpacePercent ? 'warning600' : 'neutral600'}>
+                  <Typography variant="pi" textColor={lowSpace ? 'warning600' : 'neutral600'}>
                     {t('create.storage.free', '{free} free of {total} · backups use {used}', {
                       free: formatBytes(storage.free),
                       total: formatBytes(storage.total),

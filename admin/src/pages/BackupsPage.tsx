@@ -39,11 +39,15 @@ export const BackupsPage = () => {
   const { backups, storage, names, error, reload } = useBackups();
   const { allowedActions } = useRBAC({ create: PERMISSIONS.create });
   const [health, setHealth] = useState<Health | null>(null);
+  const [spaceAlertBelow, setSpaceAlertBelow] = useState<number | string>('10%');
   const [creating, setCreating] = useState(false);
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'createdAt', desc: true });
 
   useEffect(() => {
     get<GetHealth.Response>(`/${PLUGIN_ID}/health`).then(({ data }) => setHealth(data.data));
+    get<{ data: { values: Record<string, unknown> } }>(`/${PLUGIN_ID}/settings`).then(({ data }) =>
+      setSpaceAlertBelow((data.data.values.spaceAlertBelow as number | string) ?? '10%')
+    );
   }, [get]);
 
   const title = t('home.title', 'Backups');
@@ -185,7 +189,7 @@ export const BackupsPage = () => {
         onDone={reload}
         storage={storage}
         latest={backups?.find((b) => b.kind !== 'safety' && b.status === 'ok') ?? null}
-        lowSpacePercent={10}
+        spaceAlertBelow={spaceAlertBelow}
       />
     </Page.Main>
   );
