@@ -2,13 +2,12 @@ import { useEffect, useMemo, useState } from 'react';
 
 import { Box, Button, Checkbox, Field, Flex, Modal, ProgressBar, SingleSelect, SingleSelectOption, TextInput, Typography } from '@strapi/design-system';
 import { useFetchClient, useNotification } from '@strapi/strapi/admin';
-import { useIntl } from 'react-intl';
 
 import type { Backup, Compression, CreateBackupBody, Job, SelectableContentType, StorageInfo } from '../../../server/src/contracts/backups';
 import { useJob } from '../hooks/useJob';
+import { useT } from '../hooks/useT';
 import { PLUGIN_ID } from '../pluginId';
 import { formatBytes } from '../utils/format';
-import { getTranslation } from '../utils/translations';
 import { JobProgress } from './JobProgress';
 
 interface Props {
@@ -29,11 +28,9 @@ const errorMessage = (error: unknown) => {
 
 /** "Create backup": what to include, the storage left, then the job's live progress. */
 export const CreateBackupModal = ({ open, onClose, onDone, storage, latest, spaceAlertBelow }: Props) => {
-  const { formatMessage } = useIntl();
   const { get, post } = useFetchClient();
   const { toggleNotification } = useNotification();
-  const t = (id: string, defaultMessage: string, values?: Record<string, string | number>) =>
-    formatMessage({ id: getTranslation(id), defaultMessage }, values);
+  const t = useT();
 
   const [types, setTypes] = useState<SelectableContentType[]>([]);
   const [selected, setSelected] = useState<Set<string>>(new Set());

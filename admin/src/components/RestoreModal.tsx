@@ -2,12 +2,11 @@ import { useEffect, useState } from 'react';
 
 import { Box, Button, Checkbox, Flex, Modal, Typography } from '@strapi/design-system';
 import { useFetchClient, useNotification } from '@strapi/strapi/admin';
-import { useIntl } from 'react-intl';
 
 import type { Backup, Job, RestoreBody } from '../../../server/src/contracts/backups';
 import { useJob } from '../hooks/useJob';
+import { useT } from '../hooks/useT';
 import { PLUGIN_ID } from '../pluginId';
-import { getTranslation } from '../utils/translations';
 import { JobProgress } from './JobProgress';
 
 interface Props {
@@ -25,11 +24,9 @@ type Step = 'choose' | 'confirm' | 'run';
  * will be replaced (a safety backup is taken first), follow the progress, read the summary.
  */
 export const RestoreModal = ({ backup, open, onClose, names }: Props) => {
-  const { formatMessage } = useIntl();
   const { post } = useFetchClient();
   const { toggleNotification } = useNotification();
-  const t = (id: string, defaultMessage: string, values?: Record<string, string | number>) =>
-    formatMessage({ id: getTranslation(id), defaultMessage }, values);
+  const t = useT();
   const uids = Object.keys(backup.counts);
   const [selected, setSelected] = useState<Set<string>>(new Set(uids));
   const [media, setMedia] = useState(backup.scope.media);

@@ -1,21 +1,22 @@
 import { useCallback, useEffect, useState } from 'react';
 
 import { Box, Button, Dialog, Flex, Grid, Table, Tbody, Td, Th, Thead, Toggle, Tr, Typography } from '@strapi/design-system';
-import { ArrowLeft, Download, Trash } from '@strapi/icons';
+import { Download, Trash } from '@strapi/icons';
 import { Layouts, Page, useFetchClient, useNotification, useRBAC } from '@strapi/strapi/admin';
 import { useIntl } from 'react-intl';
-import { Link, useNavigate, useParams } from 'react-router-dom';
+import { useNavigate, useParams } from 'react-router-dom';
 
 import type { Backup, Job } from '../../../server/src/contracts/backups';
 import { BackupBadges } from '../components/BackupBadges';
 import { JobProgress } from '../components/JobProgress';
 import { RestoreModal } from '../components/RestoreModal';
+import { BackLink, Section } from '../components/Section';
 import { useBackups } from '../hooks/useBackups';
 import { useJob } from '../hooks/useJob';
+import { useT } from '../hooks/useT';
 import { PERMISSIONS } from '../permissions';
 import { PLUGIN_ID } from '../pluginId';
 import { formatBytes } from '../utils/format';
-import { getTranslation } from '../utils/translations';
 
 interface Details extends Backup {
   manifest: {
@@ -38,9 +39,8 @@ const Fact = ({ label, value }: { label: string; value: string }) => (
 /** One backup: its manifest, verify, download, keep, delete and restore. */
 export const BackupDetailsPage = () => {
   const { id = '' } = useParams();
-  const { formatMessage, formatDate } = useIntl();
-  const t = (key: string, defaultMessage: string, values?: Record<string, string | number>) =>
-    formatMessage({ id: getTranslation(key), defaultMessage }, values);
+  const { formatDate } = useIntl();
+  const t = useT();
   const navigate = useNavigate();
   const { get, post, put, del } = useFetchClient();
   const { toggleNotification } = useNotification();
@@ -106,12 +106,7 @@ export const BackupDetailsPage = () => {
       <Page.Title>{backup.name}</Page.Title>
       <Layouts.Header
         navigationAction={
-          <Link to=".." relative="path">
-            <Flex gap={2}>
-              <ArrowLeft />
-              <Typography>{t('details.back', 'Back')}</Typography>
-            </Flex>
-          </Link>
+          <BackLink label={t('details.back', 'Back')} />
         }
         title={backup.name}
         subtitle={formatDate(backup.createdAt, { dateStyle: 'full', timeStyle: 'medium' })}
@@ -200,42 +195,37 @@ export const BackupDetailsPage = () => {
               </Grid.Root>
             </Flex>
           </Box>
-          <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
-            <Flex direction="column" alignItems="stretch" gap={4}>
-              <Typography variant="delta" tag="h2">
-                {t('details.contents', 'Contents')}
-              </Typography>
-              <Table colCount={2} rowCount={contentTypes.length + 1}>
-                <Thead>
-                  <Tr>
-                    <Th>
-                      <Typography variant="sigma">{t('list.contentTypes', 'Content types')}</Typography>
-                    </Th>
-                    <Th>
-                      <Typography variant="sigma">{t('details.entries', 'Entries (all locales, drafts and published)')}</Typography>
-                    </Th>
+          <Section title={t('details.contents', 'Contents')}>
+            <Table colCount={2} rowCount={contentTypes.length + 1}>
+              <Thead>
+                <Tr>
+                  <Th>
+                    <Typography variant="sigma">{t('list.contentTypes', 'Content types')}</Typography>
+                  </Th>
+                  <Th>
+                    <Typography variant="sigma">{t('details.entries', 'Entries (all locales, drafts and published)')}</Typography>
+                  </Th>
+                </Tr>
+              </Thead>
+              <Tbody>
+                {contentTypes.map((ct) => (
+                  <Tr key={ct.uid}>
+                    <Td>
+                      <Typography>{ct.displayName}</Typography>
+                    </Td>
+                    <Td>
+                      <Typography>{ct.rows}</Typography>
+                    </Td>
                   </Tr>
-                </Thead>
-                <Tbody>
-                  {contentTypes.map((ct) => (
-                    <Tr key={ct.uid}>
-                      <Td>
-                        <Typography>{ct.displayName}</Typography>
-                      </Td>
-                      <Td>
-                        <Typography>{ct.rows}</Typography>
-                      </Td>
-                    </Tr>
-                  ))}
-                </Tbody>
-              </Table>
-              {(backup.manifest?.warnings ?? []).map((warning) => (
-                <Typography key={warning} textColor="warning600">
-                  {warning}
-                </Typography>
-              ))}
-            </Flex>
-          </Box>
+                ))}
+              </Tbody>
+            </Table>
+            {(backup.manifest?.warnings ?? []).map((warning) => (
+              <Typography key={warning} textColor="warning600">
+                {warning}
+              </Typography>
+            ))}
+          </Section>
         </Flex>
       </Layouts.Content>
       <RestoreModal backup={backup} open={restoring} onClose={() => { setRestoring(false); load(); }} names={names} />

@@ -11,10 +11,10 @@ import type { GetHealth, Health } from '../../../server/src/contracts/health';
 import { BackupBadges } from '../components/BackupBadges';
 import { CreateBackupModal } from '../components/CreateBackupModal';
 import { useBackups } from '../hooks/useBackups';
+import { useT } from '../hooks/useT';
 import { PERMISSIONS } from '../permissions';
 import { PLUGIN_ID } from '../pluginId';
 import { formatBytes } from '../utils/format';
-import { getTranslation } from '../utils/translations';
 
 type SortKey = 'createdAt' | 'name' | 'size' | 'kind';
 
@@ -31,9 +31,8 @@ const Fact = ({ label, value }: { label: string; value: string }) => (
 
 /** The list of backups, the "Create backup" modal, and the installation facts. */
 export const BackupsPage = () => {
-  const { formatMessage, formatDate } = useIntl();
-  const t = (id: string, defaultMessage: string, values?: Record<string, string | number>) =>
-    formatMessage({ id: getTranslation(id), defaultMessage }, values);
+  const { formatDate } = useIntl();
+  const t = useT();
   const navigate = useNavigate();
   const { get } = useFetchClient();
   const { backups, storage, names, error, reload } = useBackups();

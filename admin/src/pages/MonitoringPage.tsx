@@ -1,16 +1,15 @@
 import { useCallback, useEffect, useState } from 'react';
 
 import { Badge, Box, Flex, Grid, SingleSelect, SingleSelectOption, Table, Tbody, Td, Th, Thead, Tr, Typography } from '@strapi/design-system';
-import { ArrowLeft } from '@strapi/icons';
 import { Layouts, Page, useFetchClient } from '@strapi/strapi/admin';
 import { useIntl } from 'react-intl';
-import { Link } from 'react-router-dom';
 
 import type { Job } from '../../../server/src/contracts/backups';
 import { BarChart } from '../components/BarChart';
+import { BackLink, Section } from '../components/Section';
+import { useT } from '../hooks/useT';
 import { PLUGIN_ID } from '../pluginId';
 import { formatBytes, formatDuration } from '../utils/format';
-import { getTranslation } from '../utils/translations';
 
 interface Alert {
   type: string;
@@ -29,9 +28,8 @@ interface Metrics {
 
 /** Monitoring: alerts, the last success, charts of size and duration, the job history and a job's log. */
 export const MonitoringPage = () => {
-  const { formatMessage, formatDate } = useIntl();
-  const t = (id: string, defaultMessage: string, values?: Record<string, string | number>) =>
-    formatMessage({ id: getTranslation(id), defaultMessage }, values);
+  const { formatDate } = useIntl();
+  const t = useT();
   const { get } = useFetchClient();
   const [metrics, setMetrics] = useState<Metrics | null>(null);
   const [alerts, setAlerts] = useState<Alert[]>([]);
@@ -64,12 +62,7 @@ export const MonitoringPage = () => {
       <Page.Title>{title}</Page.Title>
       <Layouts.Header
         navigationAction={
-          <Link to=".." relative="path">
-            <Flex gap={2}>
-              <ArrowLeft />
-              <Typography>{t('details.back', 'Back')}</Typography>
-            </Flex>
-          </Link>
+          <BackLink label={t('details.back', 'Back')} />
         }
         title={title}
         subtitle={t('monitoring.subtitle', 'Whether backups happen, how big and how long they are, and what went wrong.')}
@@ -136,50 +129,45 @@ export const MonitoringPage = () => {
               </Grid.Item>
             </Grid.Root>
           </Box>
-          <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
-            <Flex direction="column" alignItems="stretch" gap={4}>
-              <Typography variant="delta" tag="h2">
-                {t('monitoring.history', 'History')}
-              </Typography>
-              <Table colCount={6} rowCount={metrics.jobs.length + 1}>
-                <Thead>
-                  <Tr>
-                    {[t('list.date', 'Date'), t('monitoring.job', 'Job'), t('monitoring.trigger', 'Started by'), t('list.state', 'State'), t('monitoring.durationCol', 'Duration'), t('list.size', 'Size')].map((h) => (
-                      <Th key={h}>
-                        <Typography variant="sigma" textColor="neutral600">
-                          {h}
-                        </Typography>
-                      </Th>
-                    ))}
-                  </Tr>
-                </Thead>
-                <Tbody>
-                  {metrics.jobs.slice(0, 50).map((j) => (
-                    <Tr key={j.id} onClick={() => setChosen(j.id)} style={{ cursor: 'pointer' }}>
-                      <Td>
-                        <Typography>{formatDate(j.startedAt, { dateStyle: 'short', timeStyle: 'short' })}</Typography>
-                      </Td>
-                      <Td>
-                        <Typography>{t(`job.${j.type}`, j.type)}</Typography>
-                      </Td>
-                      <Td>
-                        <Typography>{t(`trigger.${j.trigger}`, j.trigger)}</Typography>
-                      </Td>
-                      <Td>
-                        <Badge variant={j.status === 'succeeded' ? 'success' : j.status === 'failed' ? 'danger' : 'neutral'}>{t(`status.${j.status}`, j.status)}</Badge>
-                      </Td>
-                      <Td>
-                        <Typography>{formatDuration(j.durationMs)}</Typography>
-                      </Td>
-                      <Td>
-                        <Typography>{j.bytes == null ? '—' : formatBytes(j.bytes)}</Typography>
-                      </Td>
-                    </Tr>
+          <Section title={t('monitoring.history', 'History')}>
+            <Table colCount={6} rowCount={metrics.jobs.length + 1}>
+              <Thead>
+                <Tr>
+                  {[t('list.date', 'Date'), t('monitoring.job', 'Job'), t('monitoring.trigger', 'Started by'), t('list.state', 'State'), t('monitoring.durationCol', 'Duration'), t('list.size', 'Size')].map((h) => (
+                    <Th key={h}>
+                      <Typography variant="sigma" textColor="neutral600">
+                        {h}
+                      </Typography>
+                    </Th>
                   ))}
-                </Tbody>
-              </Table>
-            </Flex>
-          </Box>
+                </Tr>
+              </Thead>
+              <Tbody>
+                {metrics.jobs.slice(0, 50).map((j) => (
+                  <Tr key={j.id} onClick={() => setChosen(j.id)} style={{ cursor: 'pointer' }}>
+                    <Td>
+                      <Typography>{formatDate(j.startedAt, { dateStyle: 'short', timeStyle: 'short' })}</Typography>
+                    </Td>
+                    <Td>
+                      <Typography>{t(`job.${j.type}`, j.type)}</Typography>
+                    </Td>
+                    <Td>
+                      <Typography>{t(`trigger.${j.trigger}`, j.trigger)}</Typography>
+                    </Td>
+                    <Td>
+                      <Badge variant={j.status === 'succeeded' ? 'success' : j.status === 'failed' ? 'danger' : 'neutral'}>{t(`status.${j.status}`, j.status)}</Badge>
+                    </Td>
+                    <Td>
+                      <Typography>{formatDuration(j.durationMs)}</Typography>
+                    </Td>
+                    <Td>
+                      <Typography>{j.bytes == null ? '—' : formatBytes(j.bytes)}</Typography>
+                    </Td>
+                  </Tr>
+                ))}
+              </Tbody>
+            </Table>
+          </Section>
           {metrics.jobs.length ? (
             <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
               <Flex direction="column" alignItems="stretch" gap={3}>

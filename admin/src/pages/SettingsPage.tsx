@@ -1,12 +1,13 @@
 import { useCallback, useEffect, useState } from 'react';
 
-import { Box, Button, Field, Flex, Grid, NumberInput, SingleSelect, SingleSelectOption, TextInput, Toggle, Typography } from '@strapi/design-system';
+import { Button, Field, Flex, Grid, NumberInput, SingleSelect, SingleSelectOption, TextInput, Toggle, Typography } from '@strapi/design-system';
 import { Layouts, Page, useFetchClient, useNotification, useRBAC } from '@strapi/strapi/admin';
 import { useIntl } from 'react-intl';
 
+import { Section } from '../components/Section';
+import { useT } from '../hooks/useT';
 import { PERMISSIONS } from '../permissions';
 import { PLUGIN_ID } from '../pluginId';
-import { getTranslation } from '../utils/translations';
 
 type Values = Record<string, unknown>;
 interface SettingsResponse {
@@ -29,9 +30,8 @@ const nest = (flat: Values) => {
 
 /** Settings → Backups: the schedule, retention, compression, scope and drill; config-file values read-only. */
 const SettingsPage = () => {
-  const { formatMessage, formatDate } = useIntl();
-  const t = (id: string, defaultMessage: string, values?: Record<string, string | number>) =>
-    formatMessage({ id: getTranslation(id), defaultMessage }, values);
+  const { formatDate } = useIntl();
+  const t = useT();
   const { get, put } = useFetchClient();
   const { toggleNotification } = useNotification();
   const { allowedActions } = useRBAC({ settings: PERMISSIONS.settings });
@@ -129,78 +129,58 @@ const SettingsPage = () => {
       />
       <Layouts.Content>
         <Flex direction="column" alignItems="stretch" gap={6}>
-          <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
-            <Flex direction="column" alignItems="stretch" gap={4}>
-              <Typography variant="delta" tag="h2">
-                {t('settings.schedule', 'Schedule')}
-              </Typography>
-              <Typography role="status" data-testid="next-run">
-                {t('settings.next', 'Next backup: {date}', { date: next(data.schedule.backup.nextRun) })}
-              </Typography>
-              <Grid.Root gap={5}>
-                {toggle('enabled', t('settings.enabled', 'Automatic backups'))}
-                {text('schedule', t('settings.cron', 'Schedule (cron)'), t('settings.cron.hint', 'minute hour day month weekday, e.g. 0 2 * * * for 02:00 every day'))}
-                {text('timezone', t('settings.timezone', 'Time zone'), t('settings.timezone.hint', 'e.g. Europe/Madrid'))}
-                {text('spaceAlertBelow', t('settings.space', 'Alert when free space is below'), t('settings.space.hint', 'bytes, or a percentage such as 10%'))}
-              </Grid.Root>
-            </Flex>
-          </Box>
-          <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
-            <Flex direction="column" alignItems="stretch" gap={4}>
-              <Typography variant="delta" tag="h2">
-                {t('settings.retention', 'Retention')}
-              </Typography>
-              <Grid.Root gap={5}>
-                {number('retention.daily', t('settings.daily', 'Days'), t('settings.daily.hint', 'newest backup of each day'))}
-                {number('retention.weekly', t('settings.weekly', 'Weeks'), t('settings.weekly.hint', 'newest of each week'))}
-                {number('retention.monthly', t('settings.monthly', 'Months'), t('settings.monthly.hint', 'newest of each month'))}
-                {number('retention.keepLast', t('settings.keepLast', 'Always keep the newest'), t('settings.keepLast.hint', 'at least 1'))}
-              </Grid.Root>
-            </Flex>
-          </Box>
-          <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
-            <Flex direction="column" alignItems="stretch" gap={4}>
-              <Typography variant="delta" tag="h2">
-                {t('settings.content', 'What scheduled backups hold')}
-              </Typography>
-              <Grid.Root gap={5}>
-                <Grid.Item col={6} s={12} direction="column" alignItems="stretch">
-                  <Field.Root name="compression" hint={hint('compression')}>
-                    <Field.Label>{t('create.compression', 'Compression')}</Field.Label>
-                    <SingleSelect value={String(draft.compression)} disabled={!editable('compression')} onChange={(value: string | number) => set('compression', value)}>
-                      <SingleSelectOption value="best">{t('compression.best', 'Best (smallest archive)')}</SingleSelectOption>
-                      <SingleSelectOption value="fast">{t('compression.fast', 'Fast')}</SingleSelectOption>
-                      <SingleSelectOption value="none">{t('compression.none', 'None')}</SingleSelectOption>
-                    </SingleSelect>
-                    <Field.Hint />
-                  </Field.Root>
-                </Grid.Item>
-                <Grid.Item col={6} s={12} direction="column" alignItems="flex-start">
-                  <Typography variant="sigma" textColor="neutral600">
-                    {t('create.contentTypes', 'Content types')}
-                  </Typography>
-                  <Typography>
-                    {draft['scope.contentTypes'] === 'all' ? t('list.scope.all', 'All') : (draft['scope.contentTypes'] as string[]).join(', ')}
-                  </Typography>
-                </Grid.Item>
-                {toggle('scope.media', t('create.media', 'Media files'))}
-                {toggle('scope.config', t('create.config', 'Configuration store'))}
-                {toggle('scope.adminUsers', t('create.adminUsers', 'Admin users, roles and API tokens (encrypted backups only)'))}
-              </Grid.Root>
-            </Flex>
-          </Box>
-          <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
-            <Flex direction="column" alignItems="stretch" gap={4}>
-              <Typography variant="delta" tag="h2">
-                {t('settings.drill', 'Restore drill')}
-              </Typography>
-              <Typography>{t('settings.drill.next', 'Next drill: {date}', { date: next(data.schedule.drill.nextRun) })}</Typography>
-              <Grid.Root gap={5}>
-                {toggle('drill.enabled', t('settings.drill.enabled', 'Restore the latest backup into a scratch database and check it'))}
-                {text('drill.schedule', t('settings.cron', 'Schedule (cron)'))}
-              </Grid.Root>
-            </Flex>
-          </Box>
+          <Section title={t('settings.schedule', 'Schedule')}>
+            <Typography role="status" data-testid="next-run">
+              {t('settings.next', 'Next backup: {date}', { date: next(data.schedule.backup.nextRun) })}
+            </Typography>
+            <Grid.Root gap={5}>
+              {toggle('enabled', t('settings.enabled', 'Automatic backups'))}
+              {text('schedule', t('settings.cron', 'Schedule (cron)'), t('settings.cron.hint', 'minute hour day month weekday, e.g. 0 2 * * * for 02:00 every day'))}
+              {text('timezone', t('settings.timezone', 'Time zone'), t('settings.timezone.hint', 'e.g. Europe/Madrid'))}
+              {text('spaceAlertBelow', t('settings.space', 'Alert when free space is below'), t('settings.space.hint', 'bytes, or a percentage such as 10%'))}
+            </Grid.Root>
+          </Section>
+          <Section title={t('settings.retention', 'Retention')}>
+            <Grid.Root gap={5}>
+              {number('retention.daily', t('settings.daily', 'Days'), t('settings.daily.hint', 'newest backup of each day'))}
+              {number('retention.weekly', t('settings.weekly', 'Weeks'), t('settings.weekly.hint', 'newest of each week'))}
+              {number('retention.monthly', t('settings.monthly', 'Months'), t('settings.monthly.hint', 'newest of each month'))}
+              {number('retention.keepLast', t('settings.keepLast', 'Always keep the newest'), t('settings.keepLast.hint', 'at least 1'))}
+            </Grid.Root>
+          </Section>
+          <Section title={t('settings.content', 'What scheduled backups hold')}>
+            <Grid.Root gap={5}>
+              <Grid.Item col={6} s={12} direction="column" alignItems="stretch">
+                <Field.Root name="compression" hint={hint('compression')}>
+                  <Field.Label>{t('create.compression', 'Compression')}</Field.Label>
+                  <SingleSelect value={String(draft.compression)} disabled={!editable('compression')} onChange={(value: string | number) => set('compression', value)}>
+                    <SingleSelectOption value="best">{t('compression.best', 'Best (smallest archive)')}</SingleSelectOption>
+                    <SingleSelectOption value="fast">{t('compression.fast', 'Fast')}</SingleSelectOption>
+                    <SingleSelectOption value="none">{t('compression.none', 'None')}</SingleSelectOption>
+                  </SingleSelect>
+                  <Field.Hint />
+                </Field.Root>
+              </Grid.Item>
+              <Grid.Item col={6} s={12} direction="column" alignItems="flex-start">
+                <Typography variant="sigma" textColor="neutral600">
+                  {t('create.contentTypes', 'Content types')}
+                </Typography>
+                <Typography>
+                  {draft['scope.contentTypes'] === 'all' ? t('list.scope.all', 'All') : (draft['scope.contentTypes'] as string[]).join(', ')}
+                </Typography>
+              </Grid.Item>
+              {toggle('scope.media', t('create.media', 'Media files'))}
+              {toggle('scope.config', t('create.config', 'Configuration store'))}
+              {toggle('scope.adminUsers', t('create.adminUsers', 'Admin users, roles and API tokens (encrypted backups only)'))}
+            </Grid.Root>
+          </Section>
+          <Section title={t('settings.drill', 'Restore drill')}>
+            <Typography>{t('settings.drill.next', 'Next drill: {date}', { date: next(data.schedule.drill.nextRun) })}</Typography>
+            <Grid.Root gap={5}>
+              {toggle('drill.enabled', t('settings.drill.enabled', 'Restore the latest backup into a scratch database and check it'))}
+              {text('drill.schedule', t('settings.cron', 'Schedule (cron)'))}
+            </Grid.Root>
+          </Section>
         </Flex>
       </Layouts.Content>
     </Page.Main>
