@@ -68,6 +68,23 @@ export interface BackupOptions {
 
 export const archiveName = (id: string) => `${id}.pacta.zip`;
 
+const MEDIA_HASH_CONCURRENCY = 8;
+
+/** Maps items with at most `limit` calls running at once; results in the items' order. */
+const mapLimit = async <T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> => {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      results[index] = await fn(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+};
+
 const sha256OfFile = async (file: string) => {
   const hash = createHash('sha256');
   await pipeline(fs.createReadStream(file), hash);
@@ -163,20 +180,23 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
       progress.done = 0;
       progress.total = mediaPaths.size;
       report();
-      for (const relative of [...mediaPaths].sort()) {
+      // Files are hashed several at a time (their reads overlap), then appended one by one.
+      const hashed = await mapLimit([...mediaPaths].sort(), MEDIA_HASH_CONCURRENCY, async (relative) => {
         const file = path.join(plan.media.publicDir, relative);
         const stat = await fs.promises.stat(file).catch(() => null);
-        if (!stat?.isFile()) {
+        return stat?.isFile() ? { relative, file, size: stat.size, sha256: await sha256OfFile(file) } : { relative, file, size: 0, sha256: null };
+      });
+      for (const { relative, file, size, sha256 } of hashed) {
+        if (!sha256) {
           missing.push(relative);
           continue;
         }
-        const sha256 = await sha256OfFile(file);
         if (!stored.has(sha256)) {
           await writer.addEntry(`media/${sha256}`, fs.createReadStream(file), { compressible: await worthCompressing(file) });
           stored.add(sha256);
-          mediaBytes += stat.size;
+          mediaBytes += size;
         }
-        mediaFiles.push({ path: relative, sha256, size: stat.size });
+        mediaFiles.push({ path: relative, sha256, size });
         progress.done += 1;
         report();
       }
