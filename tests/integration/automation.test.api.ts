@@ -159,6 +159,22 @@ describe(`automatic backups, retention, alerts, metrics and drills on ${database
     }
   });
 
+  it('raises a low-space alert when the free space is under the configured threshold', async () => {
+    const alertTypes = async () => ((await admin.get('/pacta-backup/alerts')).body.data as Array<{ type: string }>).map((a) => a.type);
+    expect(await alertTypes()).not.toContain('low-space');
+    // Every volume has less than 100% free: the threshold is crossed at once.
+    expect((await admin.put('/pacta-backup/settings', { spaceAlertBelow: '100%' })).status).toBe(200);
+    expect(await alertTypes()).toContain('low-space');
+    const storage = (await admin.get('/pacta-backup/storage')).body.data;
+    expect((await admin.put('/pacta-backup/settings', { spaceAlertBelow: storage.free + 1_000_000_000 })).status).toBe(200);
+    expect(await alertTypes()).toContain('low-space');
+    expect((await admin.put('/pacta-backup/settings', { spaceAlertBelow: 1024 })).status).toBe(200);
+    expect(await alertTypes()).not.toContain('low-space');
+    // Saving settings restarts the schedule (every 3 s here): stopped again for the tests after this one.
+    await scheduler().stop();
+    while (app.strapi.plugin('pacta-backup').service('jobs').running()) await sleep(100);
+  });
+
   it('gives metrics as JSON and as Prometheus text', async () => {
     const metrics = (await admin.get('/pacta-backup/metrics')).body.data;
     expect(metrics.lastSuccess).toMatchObject({ backupId: expect.any(String) });
