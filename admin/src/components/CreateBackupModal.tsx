@@ -7,6 +7,7 @@ import type { Backup, Compression, CreateBackupBody, Job, SelectableContentType,
 import { useJob } from '../hooks/useJob';
 import { useT } from '../hooks/useT';
 import { PLUGIN_ID } from '../pluginId';
+import { apiError } from '../utils/errors';
 import { formatBytes } from '../utils/format';
 import { JobProgress } from './JobProgress';
 
@@ -20,11 +21,6 @@ interface Props {
   /** The configured alert threshold (spaceAlertBelow): bytes, or "N%" of the volume. */
   spaceAlertBelow: number | string;
 }
-
-const errorMessage = (error: unknown) => {
-  const err = error as { response?: { data?: { error?: { message?: string } } }; message?: string };
-  return err.response?.data?.error?.message ?? err.message ?? String(error);
-};
 
 /** "Create backup": what to include, the storage left, then the job's live progress. */
 export const CreateBackupModal = ({ open, onClose, onDone, storage, latest, spaceAlertBelow }: Props) => {
@@ -92,7 +88,7 @@ export const CreateBackupModal = ({ open, onClose, onDone, storage, latest, spac
       const { data } = await post<{ data: Job }>(`/${PLUGIN_ID}/backups`, body);
       setJobId(data.data.id);
     } catch (error) {
-      toggleNotification({ type: 'danger', message: errorMessage(error) });
+      toggleNotification({ type: 'danger', message: apiError(error).message });
     } finally {
       setStarting(false);
     }

@@ -7,6 +7,7 @@ import type { Backup, Job, RestoreBody } from '../../../server/src/contracts/bac
 import { useJob } from '../hooks/useJob';
 import { useT } from '../hooks/useT';
 import { PLUGIN_ID } from '../pluginId';
+import { apiError } from '../utils/errors';
 import { JobProgress } from './JobProgress';
 
 interface Props {
@@ -60,8 +61,7 @@ export const RestoreModal = ({ backup, open, onClose, names }: Props) => {
       setJobId(data.data.id);
       setStep('run');
     } catch (error) {
-      const err = error as { response?: { data?: { error?: { message?: string } } }; message?: string };
-      toggleNotification({ type: 'danger', message: err.response?.data?.error?.message ?? err.message ?? String(error) });
+      toggleNotification({ type: 'danger', message: apiError(error).message });
     }
   };
   const running = step === 'run' && !job?.finishedAt;

@@ -8,6 +8,7 @@ import { Section } from '../components/Section';
 import { useT } from '../hooks/useT';
 import { PERMISSIONS } from '../permissions';
 import { PLUGIN_ID } from '../pluginId';
+import { apiError } from '../utils/errors';
 
 type Values = Record<string, unknown>;
 interface SettingsResponse {
@@ -67,10 +68,9 @@ const SettingsPage = () => {
       setDraft(response.data.values);
       toggleNotification({ type: 'success', message: t('settings.saved', 'Saved. The schedule is updated.') });
     } catch (error) {
-      const err = error as { response?: { data?: { error?: { message?: string; details?: { errors?: Array<{ path: string[]; message: string }> } } } } };
-      const details = err.response?.data?.error?.details?.errors ?? [];
-      setErrors(Object.fromEntries(details.map((d) => [d.path.join('.'), d.message])));
-      toggleNotification({ type: 'danger', message: err.response?.data?.error?.message ?? String(error) });
+      const { message, fields } = apiError(error);
+      setErrors(Object.fromEntries(fields.map((d) => [d.path.join('.'), d.message])));
+      toggleNotification({ type: 'danger', message });
     } finally {
       setSaving(false);
     }
