@@ -5,7 +5,10 @@ import { getService } from './utils';
 const bootstrap = async ({ strapi }: { strapi: Core.Strapi }) => {
   // The settings edited in the admin panel, over the defaults, under config/plugins.ts.
   await getService('config', { strapi }).load();
-  const storage = getService('backups', { strapi }).storage();
+  const backups = getService('backups', { strapi });
+  // A restore a crash interrupted: its media files follow its rows (forward or back).
+  await backups.recoverRestores();
+  const storage = backups.storage();
   // A backup interrupted by a crash or a restart leaves a temporary file: never listed, removed here.
   const removed = await storage.cleanTemp();
   getService('logger', { strapi })

@@ -19,6 +19,7 @@ describe(`bad input changes nothing, on ${databaseClient}`, () => {
   let plainId: string;
   let encryptedId: string;
   let before: Awaited<ReturnType<typeof dumpDatabase>>;
+  let beforeWithIndexes: Awaited<ReturnType<typeof dumpDatabase>>;
   let uploadsBefore: Record<string, string>;
 
   const archive = (id: string) => path.join(app.backupsDir, `${id}.pacta.zip`);
@@ -55,6 +56,7 @@ describe(`bad input changes nothing, on ${databaseClient}`, () => {
     // Changes after the backups: a restore that fails must leave these in place.
     await app.strapi.documents('api::tag.tag').create({ data: { name: 'Made after the backups' } as never });
     before = await dumpDatabase(app.strapi);
+    beforeWithIndexes = await dumpDatabase(app.strapi, { indexes: true });
     uploadsBefore = hashUploads(app.publicDir);
   });
 
@@ -178,12 +180,69 @@ describe(`bad input changes nothing, on ${databaseClient}`, () => {
     const done = await waitForJob(admin, job.id);
     expect(done.status).toBe('failed');
     expect(done.error?.message).toMatch(/Injected failure after 8 tables/);
-    expect(await dumpDatabase(app.strapi)).toEqual(before);
+    expect(await dumpDatabase(app.strapi, { indexes: true })).toEqual(beforeWithIndexes);
     expect(hashUploads(app.publicDir)).toEqual(uploadsBefore);
   });
 
+  it('puts rows, indexes and media files back when the restore fails after its files were swapped', async () => {
+    // Uploads that differ from the backup: a file the backup lacks (a full restore removes it)
+    // and a file of the backup gone from disk (a full restore brings it back).
+    const uploads = path.join(app.publicDir, 'uploads');
+    const [gone] = Object.keys(uploadsBefore).sort();
+    const goneBytes = fs.readFileSync(path.join(uploads, gone));
+    fs.writeFileSync(path.join(uploads, 'added-after-the-backup.txt'), 'not in the backup');
+    fs.rmSync(path.join(uploads, gone));
+    const uploadsNow = hashUploads(app.publicDir);
+    try {
+      const job = await app.strapi.plugin('pacta-backup').service('backups').startRestore(plainId, { confirm: true }, { failBeforeCommit: true });
+      const done = await waitForJob(admin, job.id);
+      expect(done.status).toBe('failed');
+      expect(done.error?.message).toMatch(/Injected failure after the media files were swapped/);
+      expect(done.log.join('\n')).toMatch(/with 1 files the restore removes/);
+      expect(await dumpDatabase(app.strapi, { indexes: true })).toEqual(beforeWithIndexes);
+      expect(hashUploads(app.publicDir)).toEqual(uploadsNow);
+      expect(fs.readdirSync(app.publicDir).filter((name) => name.startsWith('.pacta'))).toEqual([]);
+    } finally {
+      fs.rmSync(path.join(uploads, 'added-after-the-backup.txt'), { force: true });
+      fs.writeFileSync(path.join(uploads, gone), goneBytes);
+    }
+    expect(hashUploads(app.publicDir)).toEqual(uploadsBefore);
+  });
+
+  it('never takes admin users or the config store from an archive that is not sealed with this app\'s key', async () => {
+    // An attacker who can write into the storage folder drops a plain archive whose admin_users
+    // rows carry a password hash of their own.
+    const id = await forge(plainId, (entries) => {
+      const manifestEntry = entries.find((e) => e.name === 'manifest.json')!;
+      const manifest = JSON.parse(manifestEntry.data.toString('utf8'));
+      const columns = before.admin_users[0].map(([column]) => ({ name: column as string, type: column === 'id' ? 'increments' : 'string' }));
+      const rows = before.admin_users.map((row) => row.map(([column, value]) => (column === 'password' ? '$2a$10$attackerattackerattackerattackerattackerattackerat' : value)));
+      const data = Buffer.from(rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
+      entries.push({ name: 'tables/admin_users.ndjson', data });
+      manifest.tables.push({ name: 'admin_users', group: 'admin', owner: 'admin::user', columns, rows: rows.length, nextId: null, mode: 'replace', filter: null, entry: 'tables/admin_users.ndjson' });
+      manifest.entries.push({ path: 'tables/admin_users.ndjson', size: data.length, sha256: createHash('sha256').update(data).digest('hex'), compressed: false });
+      manifest.scope.adminUsers = true;
+      manifestEntry.data = Buffer.from(JSON.stringify(manifest));
+      entries.find((e) => e.name === 'manifest.sha256')!.data = Buffer.from(createHash('sha256').update(manifestEntry.data).digest('hex'));
+    });
+    const asked = await admin.post(`/pacta-backup/backups/${id}/restore`, { confirm: true, adminUsers: true });
+    expect(asked.status).toBe(400);
+    expect(asked.body.error.message).toMatch(/only restored from an encrypted backup made with this app's key/);
+    const config = await admin.post(`/pacta-backup/backups/${plainId}/restore`, { confirm: true, config: true });
+    expect(config.status).toBe(400);
+    // Its content alone may be restored: the admin accounts stay as they are.
+    const job = await runJob(admin, `/pacta-backup/backups/${id}/restore`, { confirm: true, contentTypes: ['api::tag.tag'], media: false });
+    expect(job.error).toBeNull();
+    expect((await dumpDatabase(app.strapi, { only: ['admin_users'] })).admin_users).toEqual(before.admin_users);
+    expect((await admin.get('/pacta-backup/backups')).status).toBe(200);
+    // Put the tag created after the backups back, as the other tests expect it.
+    await app.strapi.documents('api::tag.tag').create({ data: { name: 'Made after the backups' } as never });
+    before = await dumpDatabase(app.strapi);
+    beforeWithIndexes = await dumpDatabase(app.strapi, { indexes: true });
+  });
+
   it('restores an encrypted backup with admin users; admins log in again with the restored accounts', async () => {
-    const started = await admin.post(`/pacta-backup/backups/${encryptedId}/restore`, { confirm: true });
+    const started = await admin.post(`/pacta-backup/backups/${encryptedId}/restore`, { confirm: true, adminUsers: true, config: true });
     expect(started.status).toBe(202);
     expect(started.body.data.warnings).toEqual([expect.stringMatching(/admin sessions end/)]);
     // The admin's own session ends with the restore: follow the job from the server side.

@@ -27,6 +27,9 @@ Options:
   restore:
     --content-types UID,UID   restore only these content types
     --no-media                leave the media files as they are
+    --admin-users             also restore admin users, roles and API tokens (encrypted
+                              backups made with this app's key only; every admin logs in again)
+    --config                  also restore the config store and webhooks (the same)
     --yes                     do not ask for confirmation (required when not on a terminal)
   -h, --help                  this help
   -v, --version               the plugin's version
@@ -80,7 +83,7 @@ const ALLOWED: Record<'list' | 'backup' | 'verify' | 'restore', OptionName[]> = 
   list: COMMON,
   backup: [...COMMON, 'name', 'content-types', 'no-media', 'admin-users', 'config', 'compression', 'encrypt'],
   verify: COMMON,
-  restore: [...COMMON, 'content-types', 'no-media', 'yes'],
+  restore: [...COMMON, 'content-types', 'no-media', 'admin-users', 'config', 'yes'],
 };
 
 const UID = /^[a-z0-9-]+::[a-z0-9-]+\.[a-z0-9-]+$/i;
@@ -165,6 +168,8 @@ export const parseCli = (argv: string[], cwd = process.cwd()): CliCommand => {
       const contentTypes = contentTypesOf(values['content-types']);
       if (contentTypes) body.contentTypes = contentTypes;
       if (values['no-media']) body.media = false;
+      if (values['admin-users']) body.adminUsers = true;
+      if (values.config) body.config = true;
       return { command: 'restore', id: rest[0], yes: Boolean(values.yes), body, ...common };
     }
   }

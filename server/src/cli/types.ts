@@ -48,6 +48,8 @@ export interface CliBackupBody {
 export interface CliRestoreBody {
   contentTypes?: string[];
   media?: boolean;
+  adminUsers?: boolean;
+  config?: boolean;
   confirm: true;
 }
 

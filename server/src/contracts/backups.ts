@@ -80,6 +80,10 @@ export interface CreateBackupBody {
 export interface RestoreBody {
   contentTypes?: string[];
   media?: boolean;
+  /** Admin users, roles and API tokens (encrypted backups only); off unless asked. */
+  adminUsers?: boolean;
+  /** Strapi's config store and webhooks (encrypted backups only); off unless asked. */
+  config?: boolean;
   skipIncompatible?: boolean;
   confirm: true;
 }

@@ -10,15 +10,21 @@ import { fromCanonical, type Dialect } from './values';
  * leaves the database exactly as it was. Works the same on SQLite, PostgreSQL and MariaDB,
  * without privileges beyond those Strapi itself needs (no disabling of foreign keys):
  *
- *  1. the rows each restored table will lose are named (all, the rows a filter selects, or the
- *     ids the archive brings);
- *  2. rows of tables NOT restored that point at those rows are kept aside, since deleting what
- *     they point at would cascade to them (a link from a clause to a restored supplier) or null
- *     them (created_by of content when admin users are restored);
+ *  1. the rows each restored table will lose are named: all of them (replace), the rows a
+ *     filter selects (filtered), none (upsert: rows are updated in place or added, never
+ *     deleted, so nothing that points at them cascades away — `files` rows that other content
+ *     links to; incoming: link rows another model owns, see 4);
+ *  2. rows that stay (tables not restored, and the rows a restored table keeps) and point at
+ *     rows about to go are kept aside, since deleting what they point at would cascade to them
+ *     (a link from a clause to a restored supplier) or null them (created_by of content when
+ *     admin users are restored);
  *  3. deletes run children first, inserts parents first (foreign-key order). A reference to a
  *     table that is not restored and no longer has the row is handled as the database would on
- *     delete: the link row is dropped (CASCADE) or the column set to null (SET NULL), and counted;
- *  4. the rows kept aside come back where what they point at exists again;
+ *     delete: the link row is dropped (CASCADE) or the column set to null (SET NULL), and
+ *     reported;
+ *  4. the rows kept aside come back where what they point at exists again, the others are
+ *     reported; incoming link tables get the archive's links of the documents the restore
+ *     brought back (whose row was not there before) where the other side still exists;
  *  5. sequences are set so the next insert gets the id it would have got at backup time.
  */
 
@@ -42,11 +48,15 @@ export interface TargetSchema {
   foreignKeys: ForeignKey[];
 }
 
+export type ApplyMode = 'replace' | 'filtered' | 'upsert' | 'incoming';
+
 export interface TablePlan {
   name: string;
   /** The archive's columns, in the order of the row arrays. */
   columns: Array<{ name: string; type: string }>;
-  mode: 'replace' | 'filtered' | 'upsert';
+  mode: ApplyMode;
+  /** incoming mode: the column holding the restored content type's row id, and its table. */
+  incoming?: { column: string; table: string };
   filter: RowFilter | null;
   nextId: number | null;
   /** Canonical rows from the archive, in batches (a fresh iterable on each call). */
@@ -62,10 +72,28 @@ export interface TableOutcome {
   nulled: number;
 }
 
+/**
+ * Links (rows of link tables, or reference columns) that did not survive a restore because the
+ * row they point at is not in the database afterwards: dropped rows and nulled columns, per
+ * table and column. A restore reports them; it never drops one silently.
+ */
+export interface LinkOutcome {
+  table: string;
+  column: string;
+  refTable: string;
+  dropped: number;
+  nulled: number;
+}
+
+export interface ApplyResult {
+  tables: TableOutcome[];
+  links: LinkOutcome[];
+}
+
 export interface ApplyOptions {
   onProgress?: (progress: { table: string; rows: number }) => void;
   /** Runs inside the transaction after the data is written; a throw rolls everything back. */
-  beforeCommit?: () => Promise<void>;
+  beforeCommit?: (trx: Knex.Transaction) => Promise<void>;
   /** Test hook: throw after this many tables were written (proves the rollback). */
   failAfterTables?: number;
 }
@@ -210,7 +238,7 @@ export const applyRestore = async (
   schema: TargetSchema,
   plans: TablePlan[],
   options: ApplyOptions = {}
-): Promise<TableOutcome[]> => {
+): Promise<ApplyResult> => {
   const restored = new Set(plans.map((plan) => plan.name));
   const plansByName = new Map(plans.map((plan) => [plan.name, plan]));
   const seen = new Set<string>();
@@ -221,6 +249,13 @@ export const applyRestore = async (
     return true;
   });
   const outcomes = new Map(plans.map((p) => [p.name, { name: p.name, deleted: 0, inserted: 0, dropped: 0, nulled: 0 }]));
+  const links = new Map<string, LinkOutcome>();
+  const lose = (fk: ForeignKey, kind: 'dropped' | 'nulled', count = 1) => {
+    const key = `${fk.table}.${fk.column}`;
+    const link = links.get(key) ?? { table: fk.table, column: fk.column, refTable: fk.refTable, dropped: 0, nulled: 0 };
+    link[kind] += count;
+    links.set(key, link);
+  };
 
   for (const plan of plans) {
     if (!schema.tables.has(plan.name)) {
@@ -231,7 +266,7 @@ export const applyRestore = async (
   const trx = await knex.transaction();
   const afterCommit: Array<() => Promise<void>> = [];
   try {
-    // 1. What each restored table loses: 'all' or a list of ids.
+    // 1. What each restored table loses: 'all' or a list of ids (none for upsert and incoming).
     const losing = new Map<string, 'all' | number[]>();
     for (const plan of plans) {
       if (plan.mode === 'replace') {
@@ -241,27 +276,44 @@ export const applyRestore = async (
         applyFilter(trx, builder, plan.filter ?? []);
         losing.set(plan.name, (await builder).map((row: { id: number }) => Number(row.id)));
       } else {
-        const ids: number[] = [];
-        const idIndex = plan.columns.findIndex((c) => c.name === 'id');
-        for await (const batch of plan.rows()) for (const row of batch) ids.push(Number(row[idIndex]));
-        losing.set(plan.name, ids);
+        losing.set(plan.name, []);
       }
     }
+    const loses = (table: string) => {
+      const lost = losing.get(table);
+      return lost === 'all' || (lost !== undefined && lost.length > 0);
+    };
+    // The rows of the restored content types before anything changes: an incoming link of a
+    // row that was here stays as it is now; one of a row the restore brings back is restored.
+    const before = new Map<string, Set<number>>();
+    for (const plan of plans) {
+      if (plan.mode !== 'incoming' || !plan.incoming || before.has(plan.incoming.table)) continue;
+      const rows = await trx(plan.incoming.table).select('id');
+      before.set(plan.incoming.table, new Set(rows.map((r: { id: number }) => Number(r.id))));
+    }
 
-    // 2. Rows of other tables that point at rows about to go.
+    // 2. Rows that stay and point at rows about to go.
     const selectPointing = async (fk: ForeignKey, columns: string[] | '*') => {
       const lost = losing.get(fk.refTable)!;
-      if (lost === 'all') return trx(fk.table).whereNotNull(fk.column).select(columns);
-      const rows: Record<string, unknown>[] = [];
-      for (const part of chunks(lost, 5000)) rows.push(...(await trx(fk.table).whereIn(fk.column, part).select(columns)));
+      let rows: Record<string, unknown>[] = [];
+      if (lost === 'all') rows = await trx(fk.table).whereNotNull(fk.column).select(columns);
+      else for (const part of chunks(lost, 5000)) rows.push(...(await trx(fk.table).whereIn(fk.column, part).select(columns)));
+      // A restored table's own lost rows are not kept: the archive brings its version of them.
+      const own = losing.get(fk.table);
+      if (Array.isArray(own) && own.length) {
+        const gone = new Set(own);
+        rows = rows.filter((row) => !gone.has(Number(row.id)));
+      }
       return rows;
     };
-    const keptCascade: Array<{ fk: ForeignKey; rows: Record<string, unknown>[] }> = [];
+    const keptCascade = new Map<string, Map<number, Record<string, unknown>>>();
     const keptNull: Array<{ fk: ForeignKey; rows: Record<string, unknown>[] }> = [];
     for (const fk of foreignKeys) {
-      if (restored.has(fk.table) || !restored.has(fk.refTable)) continue;
+      if (!loses(fk.refTable) || losing.get(fk.table) === 'all') continue;
       if (fk.onDelete.toUpperCase() === 'CASCADE') {
-        keptCascade.push({ fk, rows: await selectPointing(fk, '*') });
+        const kept = keptCascade.get(fk.table) ?? new Map<number, Record<string, unknown>>();
+        for (const row of await selectPointing(fk, '*')) kept.set(Number(row.id), row);
+        keptCascade.set(fk.table, kept);
       } else {
         const rows = await selectPointing(fk, ['id', fk.column]);
         keptNull.push({ fk, rows });
@@ -297,16 +349,20 @@ export const applyRestore = async (
       return existing.get(table)!;
     };
 
+    /** The archive's rows of a table, converted for this database, in the target's columns. */
+    const columnsOf = (plan: TablePlan) => {
+      const target = new Map(schema.tables.get(plan.name)!.map((c) => [c.name, c]));
+      return plan.columns.map((column, index) => ({ ...column, index, target: target.get(column.name) })).filter((c) => c.target);
+    };
+
     let written = 0;
     for (const table of order) {
       const plan = plansByName.get(table)!;
+      if (plan.mode === 'incoming') continue;
       const outcome = outcomes.get(table)!;
-      const target = new Map(schema.tables.get(table)!.map((c) => [c.name, c]));
-      const columns = plan.columns
-        .map((column, index) => ({ ...column, index, target: target.get(column.name) }))
-        .filter((c) => c.target);
+      const columns = columnsOf(plan);
       const outgoing = foreignKeys.filter((fk) => fk.table === table);
-      const external = outgoing.filter((fk) => !restored.has(fk.refTable));
+      const external = outgoing.filter((fk) => !restored.has(fk.refTable) || plansByName.get(fk.refTable)!.mode === 'incoming');
       const self = outgoing.filter((fk) => fk.refTable === table);
       const deferred: Array<{ id: unknown; column: string; value: unknown }> = [];
       const names = columns.map((c) => c.name);
@@ -319,6 +375,9 @@ export const applyRestore = async (
         outcome.inserted += rows;
         options.onProgress?.({ table, rows });
       });
+      // upsert: a row whose id is here is updated in place, never deleted and inserted again.
+      const present =
+        plan.mode === 'upsert' ? new Set((await trx(table).select('id')).map((r: { id: number }) => Number(r.id))) : null;
 
       for await (const batch of plan.rows()) {
         rows: for (const row of batch) {
@@ -328,16 +387,25 @@ export const applyRestore = async (
             if (value == null || ids.has(Number(value))) continue;
             if (fk.onDelete.toUpperCase() === 'CASCADE') {
               outcome.dropped += 1;
+              lose(fk, 'dropped');
               continue rows;
             }
             values[at] = null;
             outcome.nulled += 1;
+            lose(fk, 'nulled');
           }
           for (const { fk, at } of selfAt) {
             if (values[at] != null) {
               deferred.push({ id: values[idPosition], column: fk.column, value: values[at] });
               values[at] = null;
             }
+          }
+          if (present?.has(Number(values[idPosition]))) {
+            const record: Record<string, unknown> = {};
+            for (let i = 0; i < names.length; i += 1) if (i !== idPosition) record[names[i]] = values[i];
+            await trx(table).where('id', values[idPosition] as number).update(record);
+            outcome.inserted += 1;
+            continue;
           }
           // Synchronous on SQLite: no promise per row.
           const pending = insert.add(values);
@@ -356,30 +424,65 @@ export const applyRestore = async (
       }
     }
 
-    // 4. What was kept aside comes back where it can.
+    // 4. What was kept aside comes back where it can; what cannot is reported.
     // Restored tables are read here for the first time, after their inserts.
     const exists = async (table: string, value: unknown) => value == null || (await idsOf(table)).has(Number(value));
-    for (const { fk, rows } of keptCascade) {
-      const links = foreignKeys.filter((other) => other.table === fk.table);
+    for (const [table, kept] of keptCascade) {
+      const keys = foreignKeys.filter((fk) => fk.table === table);
       const back: Record<string, unknown>[] = [];
-      for (const row of rows) {
-        let ok = true;
-        for (const link of links) if (!(await exists(link.refTable, row[link.column]))) ok = false;
-        if (ok) back.push(row);
+      rows: for (const row of kept.values()) {
+        for (const fk of keys) {
+          if (!(await exists(fk.refTable, row[fk.column]))) {
+            lose(fk, 'dropped');
+            continue rows;
+          }
+        }
+        back.push(row);
       }
       // Without enforced cascades (or when another key already brought them back) some may remain.
-      for (const part of chunks(back.map((r) => r.id as number), 5000)) await trx(fk.table).whereIn('id', part).del();
+      for (const part of chunks(back.map((r) => r.id as number), 5000)) await trx(table).whereIn('id', part).del();
       for (const part of chunks(back, batchSize(dialect, Object.keys(back[0] ?? { id: 1 }).length))) {
-        await trx(fk.table).insert(part);
+        await trx(table).insert(part);
       }
+      existing.delete(table);
     }
     for (const { fk, rows } of keptNull) {
       const byValue = new Map<unknown, number[]>();
       for (const row of rows) byValue.set(row[fk.column], [...(byValue.get(row[fk.column]) ?? []), row.id as number]);
       for (const [value, ids] of byValue) {
-        if (!(await exists(fk.refTable, value))) continue;
+        if (!(await exists(fk.refTable, value))) {
+          lose(fk, 'nulled', ids.length);
+          continue;
+        }
         for (const part of chunks(ids, 5000)) await trx(fk.table).whereIn('id', part).update({ [fk.column]: value });
       }
+    }
+    // Incoming links: those of the rows the restore brought back, where both sides exist.
+    for (const plan of plans) {
+      if (plan.mode !== 'incoming' || !plan.incoming) continue;
+      const outcome = outcomes.get(plan.name)!;
+      const columns = columnsOf(plan);
+      const names = columns.map((c) => c.name);
+      const idPosition = names.indexOf('id');
+      const targetAt = names.indexOf(plan.incoming.column);
+      const was = before.get(plan.incoming.table)!;
+      const keys = foreignKeys.filter((fk) => fk.table === plan.name).map((fk) => ({ fk, at: names.indexOf(fk.column) }));
+      const here = await idsOf(plan.name);
+      const insert = await inserter(trx, dialect, plan.name, names, (rows) => {
+        outcome.inserted += rows;
+        options.onProgress?.({ table: plan.name, rows });
+      });
+      for await (const batch of plan.rows()) {
+        rows: for (const row of batch) {
+          const values = columns.map((column) => fromCanonical(row[column.index], column.target!.type, dialect));
+          const target = values[targetAt];
+          if (target == null || was.has(Number(target)) || here.has(Number(values[idPosition]))) continue;
+          for (const { fk, at } of keys) if (!(await exists(fk.refTable, values[at]))) continue rows;
+          const pending = insert.add(values);
+          if (pending) await pending;
+        }
+      }
+      await insert.end();
     }
 
     // 5. Sequences.
@@ -413,12 +516,12 @@ export const applyRestore = async (
       }
     }
 
-    await options.beforeCommit?.();
+    await options.beforeCommit?.(trx);
     await trx.commit();
   } catch (error) {
     await trx.rollback().catch(() => undefined);
     throw error;
   }
   for (const step of afterCommit) await step();
-  return [...outcomes.values()];
+  return { tables: [...outcomes.values()], links: [...links.values()] };
 };

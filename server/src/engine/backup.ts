@@ -43,7 +43,8 @@ export interface BackupPlan {
   versions: { plugin: string; strapi: string };
   contentTypes: Array<Omit<ContentTypeSummary, 'rows'>>;
   tables: BackupTablePlan[];
-  media: { include: boolean; provider: string; publicDir: string };
+  /** extra: files under the public folder to keep besides those the `files` rows name. */
+  media: { include: boolean; provider: string; publicDir: string; extra?: string[] };
   /** Bytes the archive may take, at most; checked against the free space first. */
   estimatedBytes: number;
 }
@@ -176,6 +177,7 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
     const stored = new Set<string>();
     let mediaBytes = 0;
     if (plan.media.include) {
+      for (const extra of plan.media.extra ?? []) mediaPaths.add(extra);
       progress.phase = 'media';
       progress.done = 0;
       progress.total = mediaPaths.size;

@@ -16,6 +16,8 @@ export type EngineErrorCode =
   | 'NO_SPACE'
   | 'INVALID_SCOPE'
   | 'RESTORE_FAILED'
+  /** Admin or config tables asked of an archive not sealed under this app's key. */
+  | 'UNAUTHENTICATED'
   | 'DRILL_UNAVAILABLE';
 
 export class EngineError extends Error {

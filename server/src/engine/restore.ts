@@ -5,6 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Knex } from 'knex';
 
 import { applyRestore, type TablePlan, type TargetSchema } from './apply';
+import { crashPoint } from './faults';
+import { FileSwap, listUploads } from './journal';
 import { openArchive, type OpenedArchive } from './archive';
 import { EngineError, type EngineErrorCode } from './errors';
 import { localFilesOf } from './media';
@@ -20,8 +22,10 @@ export interface RestoreSelection {
    * selective restore from a full backup replaces only the rows the filter selects, on both
    * sides. Tables not named keep the archive's mode.
    */
-  filters?: Map<string, { mode: ManifestTable['mode']; filter: RowFilter | null }>;
+  filters?: Map<string, { mode: ManifestTable['mode']; filter: RowFilter | null; incoming?: { column: string; table: string } }>;
   media: boolean;
+  /** A full restore: the uploads folder ends up with exactly the backup's files. */
+  exactMedia?: boolean;
   /** Leave out the tables that do not fit this app instead of refusing the restore. */
   skipIncompatible?: boolean;
 }
@@ -34,10 +38,25 @@ export interface RestoreOptions {
   schema: TargetSchema;
   selection: (manifest: Manifest) => RestoreSelection;
   publicDir: string;
-  /** Called once everything is validated, before anything changes (the safety backup). */
-  beforeApply?: (manifest: Manifest) => Promise<void>;
+  /**
+   * Called once everything is validated, before anything changes (the safety backup); a full
+   * restore names the files under uploads/ that it will remove (the backup does not have them).
+   */
+  beforeApply?: (manifest: Manifest, context: { extraMedia: string[] }) => Promise<void>;
   onProgress?: (progress: { phase: string; done: number; total: number }) => void;
+  /** The commit marker of the file journal (see journal.ts): a row in the plugin's own table. */
+  marker?: CommitMarker;
   failAfterTables?: number;
+  /** Test hook: fail after the media files were swapped, just before the commit. */
+  failBeforeCommit?: boolean;
+}
+
+/** Says, after a crash, whether a restore's transaction committed. */
+export interface CommitMarker {
+  /** Writes the marker in the restore's transaction. */
+  mark(trx: Knex.Transaction, id: string): Promise<void>;
+  committed(id: string): Promise<boolean>;
+  forget(id: string): Promise<void>;
 }
 
 export interface Incompatibility {
@@ -142,6 +161,18 @@ export const runRestore = async (options: RestoreOptions) => {
       { problems }
     );
   }
+  // Admin accounts, roles, API tokens and the config store decide who can do what in this app:
+  // they come back only from an archive sealed under this app's key (an encrypted archive opens
+  // only with it, and its manifest's MAC is checked). Anyone who can drop a file into the
+  // storage folder could otherwise restore their own super admin.
+  const privileged = [...new Set(tables.filter((t) => t.group !== 'content').map((t) => t.owner))];
+  if (privileged.length && !manifest.encryption) {
+    throw new EngineError(
+      'UNAUTHENTICATED',
+      `Admin users, roles, API tokens and the config store are only restored from an encrypted backup made with this app's key; this backup is not encrypted (${privileged.slice(0, 5).join(', ')}). Restore its content only.`,
+      { owners: privileged }
+    );
+  }
   const skipped = [...new Set(problems.map((p) => p.owner))];
   tables = tables
     .filter((t) => !skipped.includes(t.owner))
@@ -178,87 +209,118 @@ export const runRestore = async (options: RestoreOptions) => {
   }
 
   lap('verifyMs');
-  await options.beforeApply?.(manifest);
-  lap('safetyBackupMs');
 
-  // Media: staged next to the uploads, swapped in before the commit.
+  // Media: a full restore leaves exactly the backup's files (every file of its index; the others
+  // are moved away, after the safety backup took them); a partial one brings the files its
+  // `files` rows name and removes nothing.
   const restoreMedia = selection.media && manifest.media.included;
-  const uploads = path.join(publicDir, 'uploads');
-  const stamp = `${process.pid}-${Date.now()}`;
-  const staging = path.join(uploads, `.pacta-staging-${stamp}`);
-  const trash = path.join(uploads, `.pacta-trash-${stamp}`);
-  const swapped: Array<{ target: string; previous: string | null }> = [];
+  const exact = restoreMedia && Boolean(selection.exactMedia);
   let mediaFiles: MediaFile[] = [];
+  let extraFiles: string[] = [];
   if (restoreMedia) {
     const index = archive.open(MEDIA_INDEX_ENTRY);
     for await (const line of fromNdjson(index)) mediaFiles.push(line as unknown as MediaFile);
-    // Only the files that the restored `files` rows name.
-    const filesTable = tables.find((t) => t.name === 'files');
-    const named = new Set<string>();
-    if (filesTable) {
-      const columns = filesTable.columns.map((c) => c.name);
-      const [url, formats, provider] = ['url', 'formats', 'provider'].map((c) => columns.indexOf(c));
-      for await (const batch of rowsOf(filesTable)) {
-        for (const row of batch) localFilesOf({ url: row[url], formats: row[formats], provider: row[provider] }).forEach((f) => named.add(f));
+    if (!exact) {
+      // Only the files that the restored `files` rows name.
+      const filesTable = tables.find((t) => t.name === 'files');
+      const named = new Set<string>();
+      if (filesTable) {
+        const columns = filesTable.columns.map((c) => c.name);
+        const [url, formats, provider] = ['url', 'formats', 'provider'].map((c) => columns.indexOf(c));
+        for await (const batch of rowsOf(filesTable)) {
+          for (const row of batch) localFilesOf({ url: row[url], formats: row[formats], provider: row[provider] }).forEach((f) => named.add(f));
+        }
       }
+      mediaFiles = mediaFiles.filter((file) => named.has(file.path));
+    } else {
+      const kept = new Set(mediaFiles.map((file) => file.path));
+      extraFiles = (await listUploads(publicDir)).filter((file) => !kept.has(file));
     }
-    mediaFiles = mediaFiles.filter((file) => named.has(file.path));
-    await fs.promises.mkdir(staging, { recursive: true });
-    const staged = new Set<string>();
-    let done = 0;
-    for (const file of mediaFiles) {
-      if (!staged.has(file.sha256)) {
-        await pipeline(archive.open(`media/${file.sha256}`), fs.createWriteStream(path.join(staging, file.sha256)));
-        staged.add(file.sha256);
-      }
-      onProgress?.({ phase: 'media', done: ++done, total: mediaFiles.length });
-    }
+    const uploads = path.join(publicDir, 'uploads') + path.sep;
+    const unsafe = mediaFiles.find((file) => !path.join(publicDir, file.path).startsWith(uploads));
+    if (unsafe) throw new EngineError('UNSAFE_PATH', `Unsafe media path ${unsafe.path}`);
   }
 
-  const swapMedia = async () => {
-    await fs.promises.mkdir(trash, { recursive: true });
-    for (const file of mediaFiles) {
-      const target = path.join(publicDir, file.path);
-      if (!target.startsWith(uploads + path.sep)) throw new EngineError('UNSAFE_PATH', `Unsafe media path ${file.path}`);
-      await fs.promises.mkdir(path.dirname(target), { recursive: true });
-      const exists = await fs.promises.stat(target).catch(() => null);
-      let previous: string | null = null;
-      if (exists) {
-        previous = path.join(trash, `${swapped.length}`);
-        await fs.promises.rename(target, previous);
-      }
-      swapped.push({ target, previous });
-      await fs.promises.copyFile(path.join(staging, file.sha256), target);
-    }
-  };
+  await options.beforeApply?.(manifest, { extraMedia: extraFiles });
+  lap('safetyBackupMs');
 
-  lap('mediaMs');
-  const plans: TablePlan[] = tables.map((table) => ({
-    name: table.name,
-    columns: table.columns,
-    mode: table.mode,
-    filter: table.filter,
-    nextId: table.nextId,
-    rows: () => rowsOf(table),
-  }));
-  const total = tables.reduce((n, t) => n + t.rows, 0);
-  let done = 0;
+  // Staged in a work folder of their own, journaled, swapped in just before the commit.
+  const swap = restoreMedia ? await FileSwap.create(publicDir) : null;
+  const marker = options.marker;
   try {
-    const outcomes = await applyRestore(knex, dialect, schema, plans, {
+    if (swap) {
+      const staged = new Set<string>();
+      let done = 0;
+      for (const file of mediaFiles) {
+        if (!staged.has(file.sha256)) {
+          await pipeline(archive.open(`media/${file.sha256}`), fs.createWriteStream(path.join(swap.staging, file.sha256), { mode: 0o600 }));
+          staged.add(file.sha256);
+        }
+        onProgress?.({ phase: 'media', done: ++done, total: mediaFiles.length });
+      }
+      const present = async (file: string) => Boolean(await fs.promises.stat(path.join(publicDir, file)).catch(() => null));
+      await swap.plan([
+        ...(await Promise.all(mediaFiles.map(async (file) => ({ target: file.path, staged: file.sha256, existed: await present(file.path) })))),
+        ...extraFiles.map((file) => ({ target: file, staged: null, existed: true })),
+      ]);
+      crashPoint('restore:journal');
+    }
+    lap('mediaMs');
+
+    const plans: TablePlan[] = tables.map((table) => {
+      const incoming = selection.filters?.get(table.name)?.incoming;
+      return {
+        name: table.name,
+        columns: table.columns,
+        // Incoming link tables are read whole from the archive and merged (apply.ts).
+        mode: incoming ? 'incoming' : table.mode,
+        filter: table.filter,
+        incoming,
+        nextId: table.nextId,
+        rows: () => rowsOf(table),
+      };
+    });
+    const total = tables.reduce((n, t) => n + t.rows, 0);
+    let done = 0;
+    const applied = await applyRestore(knex, dialect, schema, plans, {
       failAfterTables: options.failAfterTables,
       onProgress: ({ rows }) => onProgress?.({ phase: 'rows', done: (done += rows), total }),
-      beforeCommit: restoreMedia ? swapMedia : undefined,
+      beforeCommit: swap
+        ? async (trx) => {
+            // Written in the transaction: present after a crash exactly when the rows committed.
+            await marker?.mark(trx, swap.id);
+            crashPoint('restore:rows');
+            const half = Math.ceil(swap.changes.length / 2);
+            await swap.forward((n) => {
+              if (n === half) crashPoint('restore:swap');
+            });
+            if (options.failBeforeCommit) throw new EngineError('RESTORE_FAILED', 'Injected failure after the media files were swapped');
+          }
+        : undefined,
     });
+    crashPoint('restore:committed');
     lap('rowsMs');
-    return { manifest, outcomes, skipped, media: { files: mediaFiles.length }, timings };
+    if (swap) {
+      await swap.discard();
+      await marker?.forget(swap.id);
+    }
+    return {
+      manifest,
+      outcomes: applied.tables,
+      links: applied.links,
+      skipped,
+      media: { files: mediaFiles.length, removed: extraFiles.length },
+      timings,
+    };
   } catch (error) {
-    for (const { target, previous } of swapped.reverse()) {
-      await fs.promises.rm(target, { force: true });
-      if (previous) await fs.promises.rename(previous, target);
+    if (swap) {
+      // The marker tells whether the rows committed (an error after the commit keeps them).
+      const committed = marker ? await marker.committed(swap.id).catch(() => false) : false;
+      if (committed) await swap.forward();
+      else await swap.back();
+      await swap.discard();
+      if (committed) await marker?.forget(swap.id).catch(() => undefined);
     }
     throw error;
-  } finally {
-    await fs.promises.rm(staging, { recursive: true, force: true });
-    await fs.promises.rm(trash, { recursive: true, force: true });
   }
 };

@@ -20,11 +20,14 @@ import { archiveName, runBackup } from '../engine/backup';
 import { EngineError } from '../engine/errors';
 import type { Manifest } from '../engine/manifest';
 import { planRetention } from '../engine/retention';
-import { runRestore } from '../engine/restore';
+import { recoverFileSwaps } from '../engine/journal';
+import { runRestore, type CommitMarker } from '../engine/restore';
 import { createLocalStorage, type StoredFile } from '../engine/storage';
 import type { Dialect } from '../engine/values';
+import { LOCK_TABLE } from '../models';
 import { getService } from '../utils';
 import type { JobContext } from './jobs';
+import { INSTANCE_ID } from './locks';
 
 const ARCHIVE = /^(.+)\.pacta\.zip$/;
 
@@ -137,8 +140,36 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
     return Math.ceil(database + Number(kb ?? 0) * 1024 * 2);
   };
 
+  /**
+   * The commit marker of a restore's file journal (engine/journal.ts): a row of the plugin's lock
+   * table, written in the restore's transaction, so it exists after a crash exactly when the
+   * rows committed.
+   */
+  const markerName = (swapId: string) => `restore-commit:${swapId}`;
+  const marker: CommitMarker = {
+    mark: async (trx, swapId) => {
+      await trx(LOCK_TABLE).insert({ name: markerName(swapId), owner: INSTANCE_ID, expires_at: Date.now(), done_at: Date.now() });
+    },
+    committed: async (swapId) => Boolean(await strapi.db.connection(LOCK_TABLE).where({ name: markerName(swapId) }).first()),
+    forget: async (swapId) => {
+      await strapi.db.connection(LOCK_TABLE).where({ name: markerName(swapId) }).del();
+    },
+  };
+
   const service = {
     storage,
+
+    /**
+     * Finishes the file changes of restores a crash interrupted: forward where their rows
+     * committed, back where they did not. At start only the folders of processes that are gone;
+     * `all` when the caller holds the job lock (no restore can be running).
+     */
+    async recoverRestores({ all = false }: { all?: boolean } = {}) {
+      const recovered = await recoverFileSwaps({ publicDir: publicDir(), ...marker, all });
+      const logger = getService('logger', { strapi }).get();
+      for (const r of recovered) logger.warn(`restore ${r.id} was interrupted: its media files were ${r.action} (${r.changes} changes)`);
+      return recovered;
+    },
 
     async list(): Promise<Backup[]> {
       const files = (await storage().list()).filter((f) => ARCHIVE.test(f.name));
@@ -253,7 +284,12 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     /** Writes one backup now (inside a job, or for the safety backup of a restore). */
-    async write(request: BackupRequest, kind: Manifest['kind'], context?: Pick<JobContext, 'progress' | 'log'>) {
+    async write(
+      request: BackupRequest,
+      kind: Manifest['kind'],
+      context?: Pick<JobContext, 'progress' | 'log'>,
+      { extraMedia = [] }: { extraMedia?: string[] } = {}
+    ) {
       const scope = getService('scope', { strapi });
       const resolved = await scope.resolve(request);
       const id = newId();
@@ -272,8 +308,9 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
           compression: request.compression,
           versions: { plugin: pkg.version, strapi: String(strapi.config.get('info.strapi')) },
           contentTypes: resolved.contentTypes,
-          tables: resolved.tables,
-          media: { include: request.media && provider === 'local', provider, publicDir: publicDir() },
+          // A restore's plan is not the archive's: its incoming marks stay out of the manifest.
+          tables: resolved.tables.map(({ incoming: _incoming, ...table }) => table),
+          media: { include: request.media && provider === 'local', provider, publicDir: publicDir(), extra: extraMedia },
           estimatedBytes: await estimate(),
         },
         onProgress: ({ phase, done, total, bytes }) => context?.progress({ phase, done, total, bytes }),
@@ -321,29 +358,51 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
       }, { backupId: id, trigger });
     },
 
-    async startRestore(id: string, body: RestoreBody, options: { failAfterTables?: number; trigger?: JobTrigger } = {}) {
+    async startRestore(
+      id: string,
+      body: RestoreBody,
+      options: { failAfterTables?: number; failBeforeCommit?: boolean; trigger?: JobTrigger } = {}
+    ) {
       const file = await findFile(id);
       const scope = getService('scope', { strapi });
       const listed = await toBackup(file);
-      const warnings = listed.scope.adminUsers
-        ? ['This backup holds admin users: when the restore ends, all admin sessions end and admins log in again with the restored accounts.']
+      const adminUsers = body.adminUsers ?? false;
+      const withConfig = body.config ?? false;
+      // What the backup cannot give is refused at the door, before any job starts.
+      const refuse = (path: string, message: string) => {
+        throw new errors.ValidationError(message, { errors: [{ path: [path], message, name: 'ValidationError' }] });
+      };
+      if (listed.status === 'ok') {
+        if (adminUsers && !listed.scope.adminUsers) refuse('adminUsers', 'This backup holds no admin users, roles or API tokens');
+        if (withConfig && !listed.scope.config) refuse('config', 'This backup holds no config store or webhooks');
+        if ((adminUsers || withConfig) && !listed.encrypted) {
+          refuse(adminUsers ? 'adminUsers' : 'config', "Admin users, roles, API tokens and the config store are only restored from an encrypted backup made with this app's key");
+        }
+        if (listed.scope.contentTypes !== 'all' && body.contentTypes) {
+          const held = listed.scope.contentTypes;
+          const missing = body.contentTypes.filter((uid) => !held.includes(uid));
+          if (missing.length) refuse('contentTypes', `The backup does not hold ${missing.join(', ')}`);
+        }
+      }
+      // A backup of some content types restores those (never the whole app's tables).
+      const wantsTypes = body.contentTypes ?? (listed.scope.contentTypes === 'all' ? undefined : listed.scope.contentTypes);
+      const target = await scope.resolve({
+        contentTypes: wantsTypes,
+        media: body.media ?? listed.scope.media,
+        adminUsers,
+        config: withConfig,
+      });
+      const warnings = adminUsers
+        ? ['Admin users are restored: when the restore ends, all admin sessions end and admins log in again with the restored accounts.']
         : [];
       return getService('jobs', { strapi }).start('restore', async (context) => {
         const archivePath = await storage().localPath(file.name);
         let safetyId: string | null = null;
-        const schema = await scope.targetSchema();
-        const current = await readManifest(archivePath);
-        const wantsTypes = body.contentTypes;
-        const target = await scope.resolve({
-          contentTypes: wantsTypes,
-          media: body.media ?? current.scope.media,
-          adminUsers: current.scope.adminUsers,
-          config: current.scope.config,
-        });
-        if (current.scope.contentTypes !== 'all' && wantsTypes) {
-          const missing = wantsTypes.filter((uid) => !(current.scope.contentTypes as string[]).includes(uid));
-          if (missing.length) throw new EngineError('INVALID_SCOPE', `The backup does not hold ${missing.join(', ')}`);
+        // This job holds the job lock: any restore work folder left now is a crashed one's.
+        for (const recovered of await service.recoverRestores({ all: true })) {
+          context.log(`recovered an interrupted restore's files (${recovered.id}): ${recovered.action}, ${recovered.changes} changes`);
         }
+        const schema = await scope.targetSchema();
         const targetTables = new Map(target.tables.map((t) => [t.name, t]));
         context.progress({ phase: 'validate' });
         const result = await runRestore({
@@ -353,46 +412,66 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
           passphrase: passphrase(),
           schema,
           publicDir: publicDir(),
+          marker,
           failAfterTables: options.failAfterTables,
+          failBeforeCommit: options.failBeforeCommit,
           selection: (manifest) => ({
             tables: new Set(manifest.tables.filter((t) => targetTables.has(t.name)).map((t) => t.name)),
             media: body.media ?? manifest.scope.media,
+            exactMedia: !wantsTypes,
             skipIncompatible: body.skipIncompatible,
             filters: targetTables,
           }),
-          beforeApply: async (manifest) => {
+          beforeApply: async (manifest, { extraMedia }) => {
             context.progress({ phase: 'safety-backup' });
             const safety = await service.write(
               {
                 name: `Before restoring ${manifest.name}`,
-                contentTypes: wantsTypes ?? (manifest.scope.contentTypes === 'all' ? undefined : manifest.scope.contentTypes),
+                contentTypes: wantsTypes,
                 media: body.media ?? manifest.scope.media,
-                adminUsers: manifest.scope.adminUsers && Boolean(passphrase()),
-                config: manifest.scope.config,
+                adminUsers: adminUsers && Boolean(passphrase()),
+                config: withConfig,
                 compression: 'fast',
                 encrypt: Boolean(passphrase()),
               },
-              'safety'
+              'safety',
+              undefined,
+              { extraMedia }
             );
             safetyId = safety.id;
-            context.log(`safety backup ${safety.id} written`);
+            context.log(`safety backup ${safety.id} written${extraMedia.length ? ` (with ${extraMedia.length} files the restore removes)` : ''}`);
           },
           onProgress: ({ phase, done, total }) => context.progress({ phase, done, total }),
         });
-        if (result.manifest.scope.adminUsers) {
+        if (adminUsers) {
           // Restored accounts replace the current ones: every admin logs in again.
           await strapi.db.query('admin::session').deleteMany({});
           context.log('admin sessions ended: admins log in again with the restored accounts');
         }
+        const ownerOf = scope.tableOwners();
+        const links = result.links.map((link) => ({
+          table: link.table,
+          column: link.column,
+          from: ownerOf.get(link.table) ?? link.table,
+          to: ownerOf.get(link.refTable) ?? link.refTable,
+          dropped: link.dropped,
+          nulled: link.nulled,
+        }));
+        for (const link of links) {
+          context.log(`links lost: ${link.dropped} dropped, ${link.nulled} emptied in ${link.table}.${link.column} (${link.from} → ${link.to}): what they pointed at is not in the database after the restore`);
+        }
         return {
           safetyBackupId: safetyId,
           tables: result.outcomes,
+          links,
           skipped: result.skipped,
           media: result.media,
+          adminUsers,
+          config: withConfig,
           contentTypes: result.manifest.contentTypes
             .filter((ct) => result.outcomes.some((o) => o.name === ct.table))
             .map((ct) => ({ uid: ct.uid, rows: result.outcomes.find((o) => o.name === ct.table)!.inserted })),
-          adminSessionsEnded: result.manifest.scope.adminUsers,
+          adminSessionsEnded: adminUsers,
           timings: result.timings,
         };
       }, { backupId: id, trigger: options.trigger ?? 'manual', warnings });

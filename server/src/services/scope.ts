@@ -42,6 +42,19 @@ const groupOf = (uid: string | undefined): Group => {
   return 'content';
 };
 
+/** Link rows another model owns that point at a selected content type (restore only). */
+export interface IncomingLinks {
+  /** The column holding the selected type's row id. */
+  column: string;
+  /** The selected type's table. */
+  table: string;
+}
+
+/** A table of a backup or restore; `incoming` marks link tables a restore merges into. */
+export interface RestorableTablePlan extends BackupTablePlan {
+  incoming?: IncomingLinks;
+}
+
 export interface ScopeRequest {
   contentTypes?: string[];
   media: boolean;
@@ -131,6 +144,9 @@ const createScopeService = ({ strapi }: { strapi: Core.Strapi }) => {
   return {
     selectable,
 
+    /** table → the model (content type, component, core model) that owns it. */
+    tableOwners: owners,
+
     async listContentTypes(): Promise<SelectableContentType[]> {
       const out: SelectableContentType[] = [];
       for (const uid of selectable()) {
@@ -168,7 +184,7 @@ const createScopeService = ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     /** The tables (and row filters) a backup or restore of `request` covers. */
-    async resolve(request: ScopeRequest): Promise<{ tables: BackupTablePlan[]; contentTypes: Array<Omit<ContentTypeSummary, 'rows'>>; scope: Manifest['scope'] }> {
+    async resolve(request: ScopeRequest): Promise<{ tables: RestorableTablePlan[]; contentTypes: Array<Omit<ContentTypeSummary, 'rows'>>; scope: Manifest['scope'] }> {
       const tables = await inspect();
       const ownerOf = owners();
       const columnsOf = new Map(tables.map((t) => [t.name, t.columns.map((c) => ({ name: c.name, type: c.type }))]));
@@ -193,43 +209,67 @@ const createScopeService = ({ strapi }: { strapi: Core.Strapi }) => {
         });
       }
 
-      const planned = new Map<string, BackupTablePlan>();
-      const add = (name: string, mode: BackupTablePlan['mode'], filter: RowFilter | null) => {
+      const planned = new Map<string, RestorableTablePlan>();
+      /**
+       * Precedence when a table is reached twice: a whole table (replace) over the rows a
+       * filter selects over incoming links (restore keeps the current rows, see below).
+       */
+      const add = (name: string, mode: BackupTablePlan['mode'], filter: RowFilter | null, incoming?: IncomingLinks) => {
         const existing = planned.get(name);
-        if (!existing) planned.set(name, plan(name, mode, filter));
-        else if (existing.filter && filter) existing.filter = [...existing.filter, ...filter];
-        else if (!filter) Object.assign(existing, { mode, filter: null });
+        if (!existing) {
+          planned.set(name, { ...plan(name, mode, filter), ...(incoming ? { incoming } : {}) });
+        } else if (incoming) {
+          // Owned rows (replace or filtered) already cover this table.
+        } else if (existing.incoming) {
+          delete existing.incoming;
+          Object.assign(existing, { mode, filter });
+        } else if (existing.filter && filter) {
+          existing.filter = [...existing.filter, ...filter];
+        } else if (!filter) {
+          Object.assign(existing, { mode, filter: null });
+        }
       };
       const mediaAlternatives: RowFilter = [];
       const selectedTables = new Set(request.contentTypes.map((uid) => strapi.db.metadata.get(uid as never).tableName));
+      const declared = (uid: string, attribute: string) =>
+        ((strapi.getModel(uid as never) as { attributes: Record<string, { mappedBy?: string }> } | undefined)?.attributes[attribute] ?? {});
 
       for (const uid of request.contentTypes) {
         const model = strapi.db.metadata.get(uid as never) as unknown as ModelMeta;
         add(model.tableName, 'replace', null);
         mediaAlternatives.push([{ column: 'related_type', equals: uid }]);
-        // Join tables of its own attributes, and relation tables of other models that point at it.
-        for (const attribute of Object.values(model.attributes)) {
+        // The join tables of the relations it declares (owning side) and of its components and
+        // dynamic zones (the root `_cmps` table) are its own.
+        for (const [name, attribute] of Object.entries(model.attributes)) {
           const join = attribute.joinTable;
-          if (join && join.name !== 'files_related_mph') add(join.name, 'replace', null);
-        }
-        for (const other of models()) {
-          for (const attribute of Object.values(other.attributes)) {
-            const join = attribute.joinTable;
-            if (join?.inverseJoinColumn?.referencedTable && selectedTables.has(join.inverseJoinColumn.referencedTable) && join.name.endsWith('_lnk')) {
-              add(join.name, 'replace', null);
-            }
-          }
+          if (!join || join.name === 'files_related_mph' || declared(uid, name).mappedBy) continue;
+          add(join.name, 'replace', null);
         }
         for (const [table, { uid: componentUid, filter }] of componentFilters(uid)) {
           const ownsRow: RowFilter = filter.map((condition) => [condition]);
           add(table, 'filtered', ownsRow);
           mediaAlternatives.push(...filter.map((condition) => [{ column: 'related_type', equals: componentUid }, { column: 'related_id', in: condition.in! }]));
+          // Its relations and, for a component holding components, its own `_cmps` table: the
+          // rows whose owner column names one of the components the content type owns.
           const component = strapi.db.metadata.get(componentUid as never) as unknown as ModelMeta;
           for (const attribute of Object.values(component.attributes)) {
             const join = attribute.joinTable;
-            if (!join?.joinColumn || join.name === 'files_related_mph' || join.name.endsWith('_cmps')) continue;
+            if (!join?.joinColumn || join.name === 'files_related_mph') continue;
             add(join.name, 'filtered', filter.map((condition) => [{ column: join.joinColumn!.name, in: condition.in! }]));
           }
+        }
+      }
+      // Relations other models declare towards a selected type (the inverse side of a
+      // bidirectional relation, one-way relations, relations of components): those link rows
+      // belong to the other model. A restore keeps them, brings back the links of documents it
+      // brings back, and reports those whose document is gone (see engine/apply.ts, incoming).
+      for (const other of models()) {
+        if (selectedTables.has(other.tableName)) continue;
+        for (const [name, attribute] of Object.entries(other.attributes)) {
+          const join = attribute.joinTable;
+          const target = join?.inverseJoinColumn?.referencedTable;
+          if (!join || !target || !selectedTables.has(target) || !join.name.endsWith('_lnk') || declared(other.uid, name).mappedBy) continue;
+          add(join.name, 'replace', null, { column: join.inverseJoinColumn!.name, table: target });
         }
       }
       if (mediaAlternatives.length) {

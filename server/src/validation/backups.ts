@@ -21,6 +21,8 @@ export const restoreSchema = z
   .object({
     contentTypes: contentTypes.optional(),
     media: z.boolean().optional(),
+    adminUsers: z.boolean().optional(),
+    config: z.boolean().optional(),
     skipIncompatible: z.boolean().optional(),
     confirm: z.literal(true, { error: 'must be true: a restore replaces data (a safety backup is taken first)' }),
   })
