@@ -31,6 +31,9 @@ export const RestoreModal = ({ backup, open, onClose, names }: Props) => {
   const uids = Object.keys(backup.counts);
   const [selected, setSelected] = useState<Set<string>>(new Set(uids));
   const [media, setMedia] = useState(backup.scope.media);
+  // Admin accounts and Strapi's settings come back only when asked (and only from an encrypted backup).
+  const [adminUsers, setAdminUsers] = useState(false);
+  const [config, setConfig] = useState(false);
   const [step, setStep] = useState<Step>('choose');
   const [jobId, setJobId] = useState<string | null>(null);
   const { job } = useJob(jobId);
@@ -41,6 +44,8 @@ export const RestoreModal = ({ backup, open, onClose, names }: Props) => {
     setJobId(null);
     setSelected(new Set(Object.keys(backup.counts)));
     setMedia(backup.scope.media);
+    setAdminUsers(false);
+    setConfig(false);
   }, [open, backup]);
 
   useEffect(() => {
@@ -56,6 +61,8 @@ export const RestoreModal = ({ backup, open, onClose, names }: Props) => {
   const start = async () => {
     const body: RestoreBody = { confirm: true, media };
     if (!all) body.contentTypes = [...selected];
+    if (adminUsers) body.adminUsers = true;
+    if (config) body.config = true;
     try {
       const { data } = await post<{ data: Job }>(`/${PLUGIN_ID}/backups/${backup.id}/restore`, body);
       setJobId(data.data.id);
@@ -65,7 +72,16 @@ export const RestoreModal = ({ backup, open, onClose, names }: Props) => {
     }
   };
   const running = step === 'run' && !job?.finishedAt;
-  const result = job?.status === 'succeeded' ? (job.result as { contentTypes?: Array<{ uid: string; rows: number }>; media?: { files: number }; safetyBackupId?: string }) : null;
+  const result =
+    job?.status === 'succeeded'
+      ? (job.result as {
+          contentTypes?: Array<{ uid: string; rows: number }>;
+          media?: { files: number; removed?: number };
+          safetyBackupId?: string;
+          links?: Array<{ table: string; from: string; to: string; dropped: number; nulled: number }>;
+        })
+      : null;
+  const sealed = backup.encrypted;
 
   return (
     <Modal.Root open={open} onOpenChange={(next: boolean) => !next && !running && onClose()}>
@@ -96,6 +112,21 @@ export const RestoreModal = ({ backup, open, onClose, names }: Props) => {
               <Checkbox checked={media} disabled={!backup.scope.media} onCheckedChange={(on: boolean | 'indeterminate') => setMedia(on === true)}>
                 {t('restore.media', 'Media files ({files})', { files: backup.media.files })}
               </Checkbox>
+              {backup.scope.adminUsers ? (
+                <Checkbox checked={adminUsers} disabled={!sealed} onCheckedChange={(on: boolean | 'indeterminate') => setAdminUsers(on === true)}>
+                  {t('restore.adminUsers', 'Admin users, roles and API tokens')}
+                </Checkbox>
+              ) : null}
+              {backup.scope.config ? (
+                <Checkbox checked={config} disabled={!sealed} onCheckedChange={(on: boolean | 'indeterminate') => setConfig(on === true)}>
+                  {t('restore.config', 'Settings (config store and webhooks)')}
+                </Checkbox>
+              ) : null}
+              {(backup.scope.adminUsers || backup.scope.config) && !sealed ? (
+                <Typography variant="pi" textColor="neutral600">
+                  {t('restore.unsealed', "Admin users and settings come back only from an encrypted backup made with this app's key.")}
+                </Typography>
+              ) : null}
             </Flex>
           ) : null}
           {step === 'confirm' ? (
@@ -115,10 +146,26 @@ export const RestoreModal = ({ backup, open, onClose, names }: Props) => {
                     <Typography>{t('restore.confirm.media', 'Media files: {files}', { files: backup.media.files })}</Typography>
                   </li>
                 ) : null}
+                {adminUsers ? (
+                  <li>
+                    <Typography>{t('restore.adminUsers', 'Admin users, roles and API tokens')}</Typography>
+                  </li>
+                ) : null}
+                {config ? (
+                  <li>
+                    <Typography>{t('restore.config', 'Settings (config store and webhooks)')}</Typography>
+                  </li>
+                ) : null}
               </Box>
+              {all && media ? (
+                <Typography>{t('restore.confirm.exact', 'Files in the uploads folder that the backup does not have are removed (the safety backup keeps them).')}</Typography>
+              ) : null}
+              {!all ? (
+                <Typography>{t('restore.confirm.partial', 'Other content types keep their data; their links to entries that no longer exist afterwards are removed and listed in the summary.')}</Typography>
+              ) : null}
               <Typography fontWeight="bold">{t('restore.confirm.safety', 'A safety backup of the current data is taken first; if anything fails, nothing changes.')}</Typography>
-              {backup.scope.adminUsers ? (
-                <Typography textColor="warning600">{t('restore.confirm.admins', 'This backup holds admin users: every admin session ends and admins log in again.')}</Typography>
+              {adminUsers ? (
+                <Typography textColor="warning600">{t('restore.confirm.admins', 'Admin users are restored: every admin session ends and admins log in again.')}</Typography>
               ) : null}
             </Flex>
           ) : null}
@@ -139,6 +186,19 @@ export const RestoreModal = ({ backup, open, onClose, names }: Props) => {
                     <Typography key={ct.uid}>{t('restore.confirm.item', '{name}: {rows} entries', { name: names[ct.uid] ?? ct.uid, rows: ct.rows })}</Typography>
                   ))}
                   <Typography>{t('restore.confirm.media', 'Media files: {files}', { files: result.media?.files ?? 0 })}</Typography>
+                  {result.media?.removed ? (
+                    <Typography>{t('restore.summary.removed', 'Files not in the backup, moved to the safety backup: {files}', { files: result.media.removed })}</Typography>
+                  ) : null}
+                  {(result.links ?? []).map((link) => (
+                    <Typography key={`${link.table}`} textColor="warning600">
+                      {t('restore.summary.links', '{count} links of {from} to {to} removed: the entries they pointed at are not there after the restore ({table})', {
+                        count: link.dropped + link.nulled,
+                        from: names[link.from] ?? link.from,
+                        to: names[link.to] ?? link.to,
+                        table: link.table,
+                      })}
+                    </Typography>
+                  ))}
                   {result.safetyBackupId ? (
                     <Typography variant="pi" textColor="neutral600">
                       {t('restore.summary.safety', 'Safety backup: {id}', { id: result.safetyBackupId })}
