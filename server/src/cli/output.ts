@@ -85,6 +85,15 @@ export const describeRestore = (id: string, result: Record<string, unknown>): st
   if (Array.isArray(tables)) lines.push(`${tables.length} tables restored.`);
   const files = get(get(result, 'media'), 'files');
   if (typeof files === 'number') lines.push(`${files} media files restored.`);
+  const removed = get(get(result, 'media'), 'removed');
+  if (typeof removed === 'number' && removed) lines.push(`${removed} files the backup does not have were removed from the uploads folder (they are in the safety backup).`);
+  const links = get(result, 'links');
+  if (Array.isArray(links)) {
+    for (const link of links) {
+      const count = Number(get(link, 'dropped') ?? 0) + Number(get(link, 'nulled') ?? 0);
+      lines.push(`${count} links of ${String(get(link, 'from'))} to ${String(get(link, 'to'))} removed (${String(get(link, 'table'))}.${String(get(link, 'column'))}): what they pointed at is not in the database after the restore.`);
+    }
+  }
   const skipped = get(result, 'skipped');
   if (Array.isArray(skipped) && skipped.length) lines.push(`Skipped: ${skipped.map((s) => (typeof s === 'string' ? s : JSON.stringify(s))).join(', ')}.`);
   const safety = get(result, 'safetyBackupId');
