@@ -58,6 +58,8 @@ export const RestoreModal = ({ backup, open, onClose, names }: Props) => {
   }, [job?.finishedAt]);
 
   const all = selected.size === uids.length;
+  // A full restore: the whole app, from a backup of the whole app.
+  const full = all && backup.scope.contentTypes === 'all';
   const start = async () => {
     const body: RestoreBody = { confirm: true, media };
     if (!all) body.contentTypes = [...selected];
@@ -157,10 +159,10 @@ export const RestoreModal = ({ backup, open, onClose, names }: Props) => {
                   </li>
                 ) : null}
               </Box>
-              {all && media ? (
+              {full && media ? (
                 <Typography>{t('restore.confirm.exact', 'Files in the uploads folder that the backup does not have are removed (the safety backup keeps them).')}</Typography>
               ) : null}
-              {!all ? (
+              {!full ? (
                 <Typography>{t('restore.confirm.partial', 'Other content types keep their data; their links to entries that no longer exist afterwards are removed and listed in the summary.')}</Typography>
               ) : null}
               <Typography fontWeight="bold">{t('restore.confirm.safety', 'A safety backup of the current data is taken first; if anything fails, nothing changes.')}</Typography>
