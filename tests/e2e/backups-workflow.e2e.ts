@@ -91,6 +91,9 @@ describe('backing up and restoring from the admin panel', () => {
     await modal.getByText('Replace this data?').waitFor();
     await expect(modal.getByText(/^Contract: \d+ entries$/).isVisible()).resolves.toBe(true);
     await expect(modal.getByText('A safety backup of the current data is taken first; if anything fails, nothing changes.').isVisible()).resolves.toBe(true);
+    // A backup of one content type restores that type only: the others keep their data.
+    await expect(modal.getByText(/^Other content types keep their data;/).isVisible()).resolves.toBe(true);
+    await expect(modal.getByText(/Files in the uploads folder that the backup does not have are removed/).count()).resolves.toBe(0);
     await screenshot(page, 'restore-confirm');
     await modal.getByRole('button', { name: 'Restore now' }).click();
 
