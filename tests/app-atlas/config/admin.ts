@@ -15,6 +15,11 @@ export default ({ env }) => ({
   secrets: {
     encryptionKey: env('ENCRYPTION_KEY'),
   },
+  // The ownership tests restore admin users, which ends every admin session, and log in again
+  // after each restore: more logins than the default limit (5 in 5 minutes) allows.
+  rateLimit: {
+    enabled: false,
+  },
   flags: {
     nps: false,
     promoteEE: false,
