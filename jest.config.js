@@ -6,7 +6,7 @@ const tsJest = ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }];
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.tsx?$': tsJest },
-  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/tests/app/dist/', '<rootDir>/tests/app/.strapi/'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/tests/app/dist/', '<rootDir>/tests/app/.strapi/', '<rootDir>/tests/app-atlas/dist/', '<rootDir>/tests/app-atlas/.strapi/'],
 };
 
 /** @type {import('jest').Config} */

@@ -3,7 +3,7 @@
 
 /**
  * `npm test`: builds the plugin (the integration suite runs against dist/, which is what
- * ships), compiles the example app once, runs the unit tests, the integration tests on each
+ * ships), compiles the example apps once, runs the unit tests, the integration tests on each
  * database — SQLite, PostgreSQL and MariaDB — then builds the example app's admin panel and runs
  * the browser tests in Debian's chromium, and prints one summary.
  *
@@ -89,8 +89,9 @@ const main = async () => {
   if (args.build && !run('Build the plugin and its CLI (npm run build)', 'npm', ['run', 'build']).ok) {
     throw new Error('The plugin does not build.');
   }
-  console.log('\n▶ Compile the example app (tests/app)');
+  console.log('\n▶ Compile the example apps (tests/app, tests/app-atlas)');
   await require('./app/scripts/boot').compileApp();
+  await require('./app-atlas/scripts/boot').compileApp();
 
   const reports = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-test-reports-'));
   const results = [jest('unit', 'unit', {}, path.join(reports, 'unit.json'))];

@@ -7,9 +7,14 @@ import type { Core } from '@strapi/strapi';
 import { createDatabase } from './databases';
 import { appSecrets } from './secrets';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { bootApp } = require('../app/scripts/boot') as {
-  bootApp: (options: { logLevel?: string; compile?: boolean; listen?: boolean }) => Promise<Core.Strapi>;
+type BootApp = (options: { logLevel?: string; compile?: boolean; listen?: boolean }) => Promise<Core.Strapi>;
+
+/** The example apps: tests/app (PACTA's contract model) and tests/app-atlas (a travel guide). */
+export type ExampleApp = 'pacta' | 'atlas';
+
+const bootScripts: Record<ExampleApp, string> = {
+  pacta: '../app/scripts/boot',
+  atlas: '../app-atlas/scripts/boot',
 };
 
 export type DatabaseClient = 'sqlite' | 'postgres' | 'mysql';
@@ -31,20 +36,25 @@ export interface TestApp {
 }
 
 /**
- * Boots the example app (tests/app, with the plugin installed from this package's dist/) on a
- * fresh, empty database of the run's client, and starts its HTTP server on a free port.
- * One per test file: call in beforeAll, stop in afterAll.
+ * Boots an example app (tests/app by default, tests/app-atlas with `app: 'atlas'`; the plugin
+ * installed from this package's dist/) on a fresh, empty database of the run's client, and
+ * starts its HTTP server on a free port. One per test file: call in beforeAll, stop in afterAll.
  */
 export const startApp = async ({
+  app = 'pacta',
   client = databaseClient,
   storageDir,
   env = {},
 }: {
+  /** Which example app to boot (its dist/ must be compiled: tests/run.js compiles both). */
+  app?: ExampleApp;
   client?: DatabaseClient;
   storageDir?: string;
   /** More environment for the app's config (e.g. PACTA_BACKUP_ENABLED: 'true' to run the schedule). */
   env?: Record<string, string>;
 } = {}): Promise<TestApp> => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { bootApp } = require(bootScripts[app]) as { bootApp: BootApp };
   const database = await createDatabase(client);
   // Uploads and backups of this app go to folders of their own, removed with it.
   const publicDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-public-'));

@@ -1,0 +1,40 @@
+import path from 'path';
+
+const appRoot = path.resolve(__dirname, '..', '..');
+
+/** The object without its undefined fields (at any depth): what is not set stays editable. */
+const defined = <T extends Record<string, unknown>>(value: T): T =>
+  Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, v && typeof v === 'object' && !Array.isArray(v) ? defined(v as Record<string, unknown>) : v])
+      .filter(([, v]) => !(v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0))
+  ) as T;
+
+/**
+ * The plugin's configuration (reference: the README). What an environment variable sets here
+ * is fixed (shown read-only in Settings → Backups); the rest is edited in the admin panel.
+ * E.g. PACTA_BACKUP_SCHEDULE="* * * * *" npm run demo runs a backup every minute.
+ */
+export default ({ env }) => {
+  const set = (name: string, read: (name: string) => unknown) => (process.env[name] === undefined ? undefined : read(name));
+  return {
+    'pacta-backup': {
+      enabled: true,
+      config: defined({
+        enabled: set('PACTA_BACKUP_ENABLED', (n) => env.bool(n)),
+        schedule: set('PACTA_BACKUP_SCHEDULE', (n) => env(n)),
+        timezone: set('PACTA_BACKUP_TIMEZONE', (n) => env(n)),
+        retention: {
+          daily: set('PACTA_BACKUP_RETENTION_DAILY', (n) => env.int(n)),
+          weekly: set('PACTA_BACKUP_RETENTION_WEEKLY', (n) => env.int(n)),
+        },
+        storage: {
+          folder: path.resolve(appRoot, env('PACTA_BACKUP_STORAGE', 'backups')),
+        },
+        spaceAlertBelow: set('PACTA_BACKUP_SPACE_ALERT_BELOW', (n) => env(n)),
+        log: { folder: path.resolve(appRoot, env('PACTA_BACKUP_LOG_DIR', 'logs/pacta-backup')) },
+      }),
+    },
+  };
+};
