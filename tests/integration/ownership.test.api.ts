@@ -25,28 +25,28 @@ const { uploadMedia } = require('../app/scripts/seed/media') as {
  * B0 is a full backup of the seeded app, B1 one taken after changes to every type. For each type
  * T alone: full restore of B1 (`before` = a dump of that state), selective restore of T from B0,
  * dump (`after`). What T owns is computed here, from Strapi's metadata and the dumps, without the
- * plugin's scope service:
+ * plugin's scope service, by the rules the README states:
  *
  *   - T's table; T's `_cmps` rows; every component row reachable from them at any depth (a
  *     component's own `_cmps` rows whose entity_id is an owned component row, down to the last);
- *   - link tables (`_lnk`):
- *       own:       every row of a link table that one of T's attributes uses (its relations, and
- *                  the inverse side of another type's relation it declares with mappedBy);
- *       component: rows of a component's link table whose component row is owned by T;
- *       foreign:   a row of another type's or component's one-way link table pointing at T is T's
- *                  when the T row it points at exists after the restore AND its other side, the
- *                  row of the other type, still exists: it existed in B0 and exists after the
- *                  restore (links of rows created since B0 stay as they were). A row pointing at a
- *                  T row that is gone after the restore is not T's: the restore removes or nulls
- *                  it and must report it in `result.links`;
+ *   - link tables (`_lnk`) of the relations T declares (not mappedBy; self relations included),
+ *     and rows of a component's link table whose component row T owns;
  *   - `files_related_mph` rows with related_type = T, or a component uid with related_id among
  *     the component rows T owns (media links; `files` rows themselves are shared).
  *
- * Expected: (a) T's rows after = T's rows in B0 (B0's link rows whose other side no longer exists
- * cannot come back and are left out); (b) every other row equals `before`, except in the tables
- * `result.links` names, where as many rows differ as it reports dropped + nulled; a `files` row
- * another owner links to is never removed, and every file a `files` row names is on disk;
- * (c) the job ends without error.
+ * Links that OTHER models declare towards T (the inverse side of a bidirectional relation,
+ * one-way relations, relations of other owners' components) are theirs: "incoming".
+ *
+ * Expected:
+ *   (a) T's rows after = T's rows in B0, but for B0's link rows whose other side no longer exists
+ *       (they cannot come back; each is reported);
+ *   (i) incoming rows after = the incoming rows before whose T row still exists (the others are
+ *       removed and reported), plus B0's incoming rows of T rows the restore brought back (not
+ *       there before) whose other side exists;
+ *   (b) every other row equals `before` (a `files` row another owner links to is never removed,
+ *       and every file a `files` row names is on disk);
+ *   (c) `result.links` reports, per table, exactly the rows of (a) and (i) that were dropped;
+ *   (d) the job ends without error.
  */
 
 type Dump = Awaited<ReturnType<typeof dumpDatabase>>;
@@ -74,15 +74,19 @@ const CONTENT_TYPES = [
 ];
 
 interface LinkTable {
-  /** Its two columns, each with the table it points at. */
-  sides: Array<{ column: string; table: string }>;
-  /** Models (content types and components) with an attribute stored in it. */
-  usedBy: Set<string>;
+  /** The model whose attribute declares the relation (the owning side, never mappedBy). */
+  declaredBy: string;
+  /** Its column pointing at the declaring model's rows, and the column pointing at the target. */
+  from: { column: string; table: string };
+  to: { column: string; table: string };
 }
 
 /** What the walk needs from Strapi's metadata: tables, `_cmps` tables, link tables. */
 const readSchema = (strapi: Core.Strapi) => {
-  type Attribute = { joinTable?: { name: string; joinColumn: { name: string; referencedTable?: string }; inverseJoinColumn?: { name: string; referencedTable?: string } } };
+  type Attribute = {
+    mappedBy?: string;
+    joinTable?: { name: string; joinColumn: { name: string; referencedTable?: string }; inverseJoinColumn?: { name: string; referencedTable?: string } };
+  };
   const models = [...(strapi.db.metadata as unknown as Map<string, { uid: string; tableName: string; attributes: Record<string, Attribute> }>).values()].filter(
     (m) => m.uid && m.uid !== m.tableName
   );
@@ -95,16 +99,12 @@ const readSchema = (strapi: Core.Strapi) => {
       if (!join) continue;
       if (join.name.endsWith('_cmps')) {
         cmps.set(model.uid, (cmps.get(model.uid) ?? new Set()).add(join.name));
-      } else if (join.name.endsWith('_lnk') && join.inverseJoinColumn) {
-        const link = links.get(join.name) ?? {
-          sides: [
-            { column: join.joinColumn.name, table: join.joinColumn.referencedTable! },
-            { column: join.inverseJoinColumn.name, table: join.inverseJoinColumn.referencedTable! },
-          ],
-          usedBy: new Set<string>(),
-        };
-        link.usedBy.add(model.uid);
-        links.set(join.name, link);
+      } else if (join.name.endsWith('_lnk') && join.inverseJoinColumn && !attribute.mappedBy) {
+        links.set(join.name, {
+          declaredBy: model.uid,
+          from: { column: join.joinColumn.name, table: join.joinColumn.referencedTable! },
+          to: { column: join.inverseJoinColumn.name, table: join.inverseJoinColumn.referencedTable! },
+        });
       }
     }
   }
@@ -146,37 +146,28 @@ const walkComponents = (schema: Schema, dump: Dump, uid: string) => {
 };
 
 /**
- * The rows T owns in `dump` (see the comment at the top), by table. `context` fixes the foreign
- * rule on the state after the restore, so that the same rows are selected in every dump.
+ * Splits the rows of `dump` for T (see the comment at the top): `owned` (by table) and
+ * `incoming` (link rows other models declare towards T, by table).
  */
-const ownedRows = (schema: Schema, dump: Dump, uid: string, context: { after: Dump; b0: Dump }) => {
+const ownership = (schema: Schema, dump: Dump, uid: string) => {
   const table = schema.tableOf.get(uid)!;
   const { owned: components, joins } = walkComponents(schema, dump, uid);
-  const out = new Map<string, Row[]>([[table, rowsOf(dump, table)]]);
-  for (const [name, rows] of joins) out.set(name, [...rows.values()]);
-  for (const [name, ids] of components) out.set(name, rowsOf(dump, name).filter((row) => ids.has(String(row.id))));
-  const existsAfter = (t: string) => idsOf(context.after, t);
-  const existedInB0 = (t: string) => idsOf(context.b0, t);
+  const owned = new Map<string, Row[]>([[table, rowsOf(dump, table)]]);
+  const incoming = new Map<string, Row[]>();
+  for (const [name, rows] of joins) owned.set(name, [...rows.values()]);
+  for (const [name, ids] of components) owned.set(name, rowsOf(dump, name).filter((row) => ids.has(String(row.id))));
   for (const [name, link] of schema.links) {
-    const own = link.usedBy.has(uid);
-    const componentSide = link.sides.find((side) => components.has(side.table));
-    const targetSide = link.sides.find((side) => side.table === table);
-    const otherSide = targetSide && link.sides.find((side) => side !== targetSide);
-    const rows = rowsOf(dump, name).filter((row) => {
-      if (own) return true;
-      if (componentSide && components.get(componentSide.table)!.has(String(row[componentSide.column]))) return true;
-      if (targetSide && otherSide) {
-        return (
-          existsAfter(table).has(String(row[targetSide.column])) &&
-          existedInB0(otherSide.table).has(String(row[otherSide.column])) &&
-          existsAfter(otherSide.table).has(String(row[otherSide.column]))
-        );
-      }
-      return false;
-    });
-    if (own || rows.length) out.set(name, rows);
+    const rows = rowsOf(dump, name);
+    if (link.declaredBy === uid) {
+      owned.set(name, rows);
+      continue;
+    }
+    const ownedComponents = components.get(link.from.table);
+    const mine = rows.filter((row) => ownedComponents?.has(String(row[link.from.column])));
+    if (ownedComponents) owned.set(name, mine);
+    if (link.to.table === table) incoming.set(name, rows.filter((row) => !mine.includes(row)));
   }
-  out.set(
+  owned.set(
     'files_related_mph',
     rowsOf(dump, 'files_related_mph').filter((row) => {
       const type = String(row.related_type);
@@ -185,7 +176,7 @@ const ownedRows = (schema: Schema, dump: Dump, uid: string, context: { after: Du
       return Boolean(componentTable && components.get(componentTable)?.has(String(row.related_id)));
     })
   );
-  return out;
+  return { owned, incoming };
 };
 
 /** Rows of `expected` missing from `actual` and rows of `actual` not expected, by table (JSON). */
@@ -368,6 +359,9 @@ const KEY = 'ownership-passphrase-7d2e';
 /** Rows of every table of a dump, as `compareTables` takes them. */
 const tablesOf = (dump: Dump) => new Map(Object.keys(dump).map((table) => [table, rowsOf(dump, table)]));
 
+/** How often the rules above had something to check, over all the types (see the last test). */
+const exercised = { dropped: 0, broughtBack: 0, kept: 0 };
+
 describe(`ownership of a selective restore on the atlas app (${databaseClient})`, () => {
   let app: TestApp;
   let admin: Agent;
@@ -426,8 +420,10 @@ describe(`ownership of a selective restore on the atlas app (${databaseClient})`
     const sharedBy = new Set(rowsOf(b0.dump, 'files_related_mph').filter((row) => String(row.file_id) === '1').map((row) => row.related_type));
     expect([...sharedBy].sort()).toEqual(expect.arrayContaining(['api::author.author', 'api::place.place', 'atlas.caption', 'api::site-config.site-config']));
     // Links of other types and components point at places (one-way and inverse sides).
-    const intoPlaces = [...schema.links].filter(([, link]) => link.sides.some((s) => s.table === 'places') && !link.usedBy.has(UID.place)).map(([name]) => name);
-    expect(intoPlaces.sort()).toEqual(['components_atlas_captions_place_lnk', 'components_atlas_stops_place_lnk', 'guides_many_way_lnk', 'guides_one_way_lnk', 'site_configs_default_place_lnk']);
+    const intoPlaces = [...schema.links].filter(([, link]) => link.to.table === 'places' && link.declaredBy !== UID.place).map(([name]) => name);
+    expect(intoPlaces.sort()).toEqual(
+      expect.arrayContaining(['components_atlas_captions_place_lnk', 'components_atlas_stops_place_lnk', 'guides_many_way_lnk', 'guides_one_way_lnk', 'site_configs_default_place_lnk'])
+    );
     for (const uid of CONTENT_TYPES) {
       const table = schema.tableOf.get(uid)!;
       expect({ uid, changed: JSON.stringify(b1.dump[table]) !== JSON.stringify(b0.dump[table]) }).toEqual({ uid, changed: true });
@@ -441,29 +437,65 @@ describe(`ownership of a selective restore on the atlas app (${databaseClient})`
 
     const job: Job = await restore(b0.id, { contentTypes: [uid] });
     const after = await dumpDatabase(app.strapi);
-    const context = { after, b0: b0.dump };
+
+    const table = schema.tableOf.get(uid)!;
+    const mineAfter = ownership(schema, after, uid);
+    const mineB0 = ownership(schema, b0.dump, uid);
+    const mineBefore = ownership(schema, before, uid);
+    const expectedDropped: Record<string, number> = {};
+    const drop = (name: string, count: number) => {
+      if (count) expectedDropped[name] = (expectedDropped[name] ?? 0) + count;
+    };
 
     // (a) T's rows are B0's; B0's link rows whose other side is gone cannot come back.
-    const ownedAfter = ownedRows(schema, after, uid, context);
-    const ownedInB0 = ownedRows(schema, b0.dump, uid, context);
+    const ownedInB0 = new Map(mineB0.owned);
     for (const [name, rows] of ownedInB0) {
       const link = schema.links.get(name);
-      if (link) ownedInB0.set(name, rows.filter((row) => link.sides.every((side) => idsOf(after, side.table).has(String(row[side.column])))));
+      if (!link) continue;
+      const back = rows.filter((row) => [link.from, link.to].every((side) => idsOf(after, side.table).has(String(row[side.column]))));
+      drop(name, rows.length - back.length);
+      ownedInB0.set(name, back);
     }
-    const owned = compareTables(ownedAfter, ownedInB0);
+    const owned = compareTables(mineAfter.owned, ownedInB0);
 
-    // (b) Everything else is `before`, but for the link rows the result reports.
-    const ownedBefore = ownedRows(schema, before, uid, context);
-    const notOwned = (dump: Dump, ownedSelection: Map<string, Row[]>, table: string) => {
-      const mine = new Set((ownedSelection.get(table) ?? []).map(keyOf));
-      return rowsOf(dump, table).filter((row) => !mine.has(keyOf(row)));
+    // (i) Incoming links: those of T rows still here stay, those of T rows brought back return.
+    const tBefore = idsOf(before, table);
+    const tAfter = idsOf(after, table);
+    const expectedIncoming = new Map<string, Row[]>();
+    for (const [name, rows] of mineBefore.incoming) {
+      const link = schema.links.get(name)!;
+      const stay = rows.filter((row) => tAfter.has(String(row[link.to.column])));
+      drop(name, rows.length - stay.length);
+      const present = new Set(stay.map(keyOf));
+      const back = (mineB0.incoming.get(name) ?? []).filter(
+        (row) =>
+          !tBefore.has(String(row[link.to.column])) &&
+          tAfter.has(String(row[link.to.column])) &&
+          idsOf(after, link.from.table).has(String(row[link.from.column])) &&
+          !idsOf(before, name).has(String(row.id)) &&
+          !present.has(keyOf(row))
+      );
+      expectedIncoming.set(name, [...stay, ...back]);
+      exercised.broughtBack += back.length;
+      exercised.kept += stay.length;
+    }
+    const incoming = compareTables(mineAfter.incoming, expectedIncoming);
+
+    // (b) Everything else is `before`.
+    const rest = (dump: Dump, mine: ReturnType<typeof ownership>, name: string) => {
+      const taken = new Set([...(mine.owned.get(name) ?? []), ...(mine.incoming.get(name) ?? [])].map(keyOf));
+      return rowsOf(dump, name).filter((row) => !taken.has(keyOf(row)));
     };
     const differences: Record<string, number> = {};
-    for (const table of new Set([...Object.keys(before), ...Object.keys(after)])) {
-      if (table === 'files') continue;
-      const count = differingRows(notOwned(before, ownedBefore, table), notOwned(after, ownedAfter, table));
-      if (count) differences[table] = count;
+    for (const name of new Set([...Object.keys(before), ...Object.keys(after)])) {
+      if (name === 'files') continue;
+      const count = differingRows(rest(before, mineBefore, name), rest(after, mineAfter, name));
+      if (count) differences[name] = count;
     }
+
+    exercised.dropped += Object.values(expectedDropped).reduce((n, c) => n + c, 0);
+
+    // (c) What the job reports.
     const reported: Record<string, number> = {};
     for (const link of ((job.result?.links ?? []) as LinkReport[])) {
       if (link.dropped + link.nulled) reported[link.table] = (reported[link.table] ?? 0) + link.dropped + link.nulled;
@@ -471,16 +503,24 @@ describe(`ownership of a selective restore on the atlas app (${databaseClient})`
 
     // `files` rows: another owner's files stay, and every file a row names is on disk.
     const afterFiles = idsOf(after, 'files');
-    const linkedByOthers = new Set(notOwned(before, ownedBefore, 'files_related_mph').map((row) => String(row.file_id)));
+    const linkedByOthers = new Set(rest(before, mineBefore, 'files_related_mph').map((row) => String(row.file_id)));
     const filesLost = [...linkedByOthers].filter((id) => !afterFiles.has(id)).sort();
 
     expect({
       error: job.error,
       owned,
+      incoming,
       differences,
+      reported,
       filesLost,
       missingOnDisk: await filesMissingOnDisk(app.strapi, app.publicDir),
-    }).toEqual({ error: null, owned: {}, differences: reported, filesLost: [], missingOnDisk: [] });
+    }).toEqual({ error: null, owned: {}, incoming: {}, differences: {}, reported: expectedDropped, filesLost: [], missingOnDisk: [] });
+  });
+
+  it('checked links of each kind: dropped and reported, kept, and brought back with their documents', () => {
+    expect(exercised.dropped).toBeGreaterThan(0);
+    expect(exercised.kept).toBeGreaterThan(0);
+    expect(exercised.broughtBack).toBeGreaterThan(0);
   });
 
   it('a full restore of B0 brings back every table and exactly the uploads of B0 (no file missing, none left over)', async () => {
@@ -488,7 +528,8 @@ describe(`ownership of a selective restore on the atlas app (${databaseClient})`
     await uploadMedia(app.strapi, { seed: 78, count: 1 });
     expect(hashUploads(app.publicDir)).not.toEqual(b0.uploads);
 
-    const job = await restore(b0.id);
+    // Everything, admin users and the config store included (B0 is sealed with this app's key).
+    const job = await restore(b0.id, { adminUsers: true, config: true });
     expect(job.error).toBeNull();
     expect(compareTables(tablesOf(await dumpDatabase(app.strapi)), tablesOf(b0.dump))).toEqual({});
     const uploads = hashUploads(app.publicDir);

@@ -215,8 +215,9 @@ describe(`bad input changes nothing, on ${databaseClient}`, () => {
     const id = await forge(plainId, (entries) => {
       const manifestEntry = entries.find((e) => e.name === 'manifest.json')!;
       const manifest = JSON.parse(manifestEntry.data.toString('utf8'));
-      const columns = before.admin_users[0].map(([column]) => ({ name: column as string, type: column === 'id' ? 'increments' : 'string' }));
-      const rows = before.admin_users.map((row) => row.map(([column, value]) => (column === 'password' ? '$2a$10$attackerattackerattackerattackerattackerattackerat' : value)));
+      const admins = before.admin_users as Array<Array<[string, unknown]>>;
+      const columns = admins[0].map(([column]) => ({ name: column, type: column === 'id' ? 'increments' : 'string' }));
+      const rows = admins.map((row) => row.map(([column, value]) => (column === 'password' ? '$2a$10$attackerattackerattackerattackerattackerattackerat' : value)));
       const data = Buffer.from(rows.map((row) => `${JSON.stringify(row)}\n`).join(''));
       entries.push({ name: 'tables/admin_users.ndjson', data });
       manifest.tables.push({ name: 'admin_users', group: 'admin', owner: 'admin::user', columns, rows: rows.length, nextId: null, mode: 'replace', filter: null, entry: 'tables/admin_users.ndjson' });

@@ -55,12 +55,19 @@ export interface TablePlan {
   /** The archive's columns, in the order of the row arrays. */
   columns: Array<{ name: string; type: string }>;
   mode: ApplyMode;
-  /** incoming mode: the column holding the restored content type's row id, and its table. */
+  /**
+   * Link rows other models own that point at a restored content type: the column holding its
+   * row id, and its table. With mode 'incoming' the table keeps its rows; with 'filtered' the
+   * rows the filter selects are replaced and the others kept. Either way the archive's links of
+   * the rows the restore brings back are added (see 4).
+   */
   incoming?: { column: string; table: string };
   filter: RowFilter | null;
   nextId: number | null;
   /** Canonical rows from the archive, in batches (a fresh iterable on each call). */
   rows: () => AsyncIterable<unknown[][]>;
+  /** Every row of the table in the archive, unfiltered (incoming links); default: rows. */
+  allRows?: () => AsyncIterable<unknown[][]>;
 }
 
 export interface TableOutcome {
@@ -104,6 +111,21 @@ const chunks = <T>(items: T[], size = CHUNK) => {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+};
+
+/**
+ * A database error as the job reports it: the table and the database's own words, without the
+ * SQL statement knex puts first (a multi-row INSERT is kilobytes long and holds row values).
+ */
+const asEngineError = (error: unknown, table: string): Error => {
+  if (error instanceof EngineError || !(error instanceof Error)) return error as Error;
+  const words = error.message.includes(' - ') ? error.message.slice(error.message.lastIndexOf(' - ') + 3) : error.message;
+  const code = (error as { code?: unknown }).code;
+  return new EngineError(
+    'RESTORE_FAILED',
+    `The database refused the restore${table ? ` of table ${table}` : ''}: ${words.slice(0, 300)}; nothing was changed`,
+    { table, ...(typeof code === 'string' ? { databaseCode: code } : {}) }
+  );
 };
 
 /** Parents before children, by the foreign keys between the restored tables. */
@@ -265,6 +287,8 @@ export const applyRestore = async (
 
   const trx = await knex.transaction();
   const afterCommit: Array<() => Promise<void>> = [];
+  /** The table being written, to name it when the database refuses a row. */
+  let current = '';
   try {
     // 1. What each restored table loses: 'all' or a list of ids (none for upsert and incoming).
     const losing = new Map<string, 'all' | number[]>();
@@ -287,7 +311,7 @@ export const applyRestore = async (
     // row that was here stays as it is now; one of a row the restore brings back is restored.
     const before = new Map<string, Set<number>>();
     for (const plan of plans) {
-      if (plan.mode !== 'incoming' || !plan.incoming || before.has(plan.incoming.table)) continue;
+      if (!plan.incoming || before.has(plan.incoming.table)) continue;
       const rows = await trx(plan.incoming.table).select('id');
       before.set(plan.incoming.table, new Set(rows.map((r: { id: number }) => Number(r.id))));
     }
@@ -359,6 +383,7 @@ export const applyRestore = async (
     for (const table of order) {
       const plan = plansByName.get(table)!;
       if (plan.mode === 'incoming') continue;
+      current = table;
       const outcome = outcomes.get(table)!;
       const columns = columnsOf(plan);
       const outgoing = foreignKeys.filter((fk) => fk.table === table);
@@ -459,7 +484,8 @@ export const applyRestore = async (
     }
     // Incoming links: those of the rows the restore brought back, where both sides exist.
     for (const plan of plans) {
-      if (plan.mode !== 'incoming' || !plan.incoming) continue;
+      if (!plan.incoming) continue;
+      current = plan.name;
       const outcome = outcomes.get(plan.name)!;
       const columns = columnsOf(plan);
       const names = columns.map((c) => c.name);
@@ -472,7 +498,7 @@ export const applyRestore = async (
         outcome.inserted += rows;
         options.onProgress?.({ table: plan.name, rows });
       });
-      for await (const batch of plan.rows()) {
+      for await (const batch of (plan.allRows ?? plan.rows)()) {
         rows: for (const row of batch) {
           const values = columns.map((column) => fromCanonical(row[column.index], column.target!.type, dialect));
           const target = values[targetAt];
@@ -520,7 +546,7 @@ export const applyRestore = async (
     await trx.commit();
   } catch (error) {
     await trx.rollback().catch(() => undefined);
-    throw error;
+    throw asEngineError(error, current);
   }
   for (const step of afterCommit) await step();
   return { tables: [...outcomes.values()], links: [...links.values()] };

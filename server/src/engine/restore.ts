@@ -272,12 +272,13 @@ export const runRestore = async (options: RestoreOptions) => {
       return {
         name: table.name,
         columns: table.columns,
-        // Incoming link tables are read whole from the archive and merged (apply.ts).
-        mode: incoming ? 'incoming' : table.mode,
+        // Link tables with incoming links are merged (apply.ts): whole when no row is owned.
+        mode: incoming && table.mode === 'replace' ? 'incoming' : table.mode,
         filter: table.filter,
         incoming,
         nextId: table.nextId,
         rows: () => rowsOf(table),
+        allRows: () => ndjsonBatches(archive.open(table.entry)),
       };
     });
     const total = tables.reduce((n, t) => n + t.rows, 0);

@@ -308,8 +308,9 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
           compression: request.compression,
           versions: { plugin: pkg.version, strapi: String(strapi.config.get('info.strapi')) },
           contentTypes: resolved.contentTypes,
-          // A restore's plan is not the archive's: its incoming marks stay out of the manifest.
-          tables: resolved.tables.map(({ incoming: _incoming, ...table }) => table),
+          // A table with incoming links is written whole: a restore takes the links of the
+          // documents it brings back from it, whoever owns them (the marks stay out of the manifest).
+          tables: resolved.tables.map(({ incoming, ...table }) => (incoming ? { ...table, mode: 'replace' as const, filter: null } : table)),
           media: { include: request.media && provider === 'local', provider, publicDir: publicDir(), extra: extraMedia },
           estimatedBytes: await estimate(),
         },

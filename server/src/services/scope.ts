@@ -211,22 +211,29 @@ const createScopeService = ({ strapi }: { strapi: Core.Strapi }) => {
 
       const planned = new Map<string, RestorableTablePlan>();
       /**
-       * Precedence when a table is reached twice: a whole table (replace) over the rows a
-       * filter selects over incoming links (restore keeps the current rows, see below).
+       * A table reached twice: owned whole (replace) wins over the rows a filter selects, filters
+       * add up, and incoming links (rows other models own that point at a selected type) stay
+       * marked on a filtered table too — a component's link table holds rows of the selected
+       * type's components (filtered, replaced) and of other owners' components (incoming).
        */
       const add = (name: string, mode: BackupTablePlan['mode'], filter: RowFilter | null, incoming?: IncomingLinks) => {
         const existing = planned.get(name);
         if (!existing) {
           planned.set(name, { ...plan(name, mode, filter), ...(incoming ? { incoming } : {}) });
-        } else if (incoming) {
-          // Owned rows (replace or filtered) already cover this table.
-        } else if (existing.incoming) {
-          delete existing.incoming;
-          Object.assign(existing, { mode, filter });
-        } else if (existing.filter && filter) {
-          existing.filter = [...existing.filter, ...filter];
+          return;
+        }
+        const pureIncoming = Boolean(existing.incoming) && existing.mode === 'replace';
+        const ownedWhole = existing.mode === 'replace' && !existing.incoming;
+        if (ownedWhole) return;
+        if (incoming) {
+          existing.incoming ??= incoming;
         } else if (!filter) {
+          delete existing.incoming;
           Object.assign(existing, { mode, filter: null });
+        } else if (pureIncoming) {
+          Object.assign(existing, { mode, filter });
+        } else {
+          existing.filter = [...(existing.filter ?? []), ...filter];
         }
       };
       const mediaAlternatives: RowFilter = [];
