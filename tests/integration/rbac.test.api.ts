@@ -68,7 +68,7 @@ describe(`RBAC of every admin route on ${databaseClient}`, () => {
       .api('admin')
       .listRoutes()
       .filter((layer) => layer.path.startsWith('/pacta-backup/'))
-      .flatMap((layer) => layer.methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${layer.path.slice('/pacta-backup'.length)}`))
+      .flatMap((layer) => (layer.methods as string[]).filter((m) => m !== 'HEAD').map((m) => `${m} ${layer.path.slice('/pacta-backup'.length)}`))
       .sort();
     expect(tested).toEqual(mounted);
     const guarded = Object.fromEntries(

@@ -39,7 +39,7 @@ const CASES: Record<string, Case> = {
   // better-sqlite3 gives a bigint here only with safeIntegers on; as a number it is 2^53 already.
   'bigInteger above 2^53': {
     type: 'bigInteger',
-    read: { sqlite: 9007199254740993n, postgres: '9007199254740993', mysql: '9007199254740993' },
+    read: { sqlite: BigInt('9007199254740993'), postgres: '9007199254740993', mysql: '9007199254740993' },
     canonical: '9007199254740993',
   },
   'json object': {
@@ -100,10 +100,10 @@ describe('column values in their portable form', () => {
 
   it('reads numbers given as strings or bigints, and leaves what is not a number', () => {
     expect(toCanonical('1234.50', 'decimal', 'postgres')).toBe(1234.5);
-    expect(toCanonical(12n, 'integer', 'sqlite')).toBe(12);
+    expect(toCanonical(BigInt(12), 'integer', 'sqlite')).toBe(12);
     expect(toCanonical('', 'decimal', 'mysql')).toBe('');
     expect(toCanonical('NaN', 'float', 'sqlite')).toBe('NaN');
-    expect(toCanonical(-9007199254740993n, 'bigIncrements', 'postgres')).toBe('-9007199254740993');
+    expect(toCanonical(BigInt('-9007199254740993'), 'bigIncrements', 'postgres')).toBe('-9007199254740993');
     expect(toCanonical('12.5', 'bigInteger', 'mysql')).toBe('12.5');
     // What better-sqlite3 hands back for 2^53 + 1 without safeIntegers: kept as the exact text of what was read.
     expect(toCanonical(9007199254740992, 'bigInteger', 'sqlite')).toBe('9007199254740992');
