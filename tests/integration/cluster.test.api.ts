@@ -84,8 +84,8 @@ describe(`two instances on one ${databaseClient} database`, () => {
 
   it('runs each scheduled occurrence once; the other instance records that it skipped it', async () => {
     // The first instance creates the schema; the second boots on it.
-    instances.push(await start('a'));
-    instances.push(await start('b'));
+    instances.push(await withDeadline('instance a to boot', start('a'), 90_000));
+    instances.push(await withDeadline('instance b to boot', start('b'), 90_000));
     const bothUp = Date.now();
     const { client, connection } = connectionOf(database.env);
     const knex = knexFactory({ client, connection, useNullAsDefault: true });
