@@ -5,6 +5,8 @@ const action = (uid: string) => [{ action: `plugin::${PLUGIN_ID}.${uid}`, subjec
 /** The RBAC actions the server registers, in the shape the admin panel checks. */
 export const PERMISSIONS = {
   read: action('read'),
+  download: action('download'),
+  // Create also starts verify and drill jobs (they take the global job lock).
   create: action('create'),
   restore: action('restore'),
   delete: action('delete'),

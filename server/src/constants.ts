@@ -6,7 +6,10 @@ export const PLUGIN_ID = 'pacta-backup';
  */
 export const ACTIONS = [
   { uid: 'read', displayName: 'Read backups, jobs and storage' },
-  { uid: 'create', displayName: 'Create backups' },
+  // An archive holds every row, private attributes and password hashes included.
+  { uid: 'download', displayName: 'Download backup archives' },
+  // Verify and drill take the global job lock, like a backup.
+  { uid: 'create', displayName: 'Create, verify and drill backups' },
   { uid: 'restore', displayName: 'Restore backups' },
   { uid: 'delete', displayName: 'Delete backups' },
   { uid: 'settings', displayName: 'Manage backup settings' },

@@ -9,7 +9,7 @@ export const waitForJob = async (agent: Agent, id: string, timeoutMs = 170_000):
     if (res.status !== 200) throw new Error(`GET /pacta-backup/jobs/${id} answered ${res.status}: ${res.text}`);
     const job = res.body.data as Job;
     if (job.finishedAt) return job;
-    if (Date.now() > deadline) throw new Error(`Job ${id} still ${job.status} (${job.phase})`);
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for job ${id} (${job.type}) to finish: still ${job.status} (${job.phase})`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 };

@@ -2,15 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import type { Backup, Job, PurgeResult } from '../../server/src/contracts/backups';
+import type { PluginLogger } from '../../server/src/logging/logger';
 import { loginAsSuperAdmin, superAdminCredentials, type Agent } from '../helpers/agent';
 import { databaseClient, startApp, type TestApp } from '../helpers/app';
-import { runJob } from '../helpers/jobs';
+import { runJob, waitForJob } from '../helpers/jobs';
+import { latch, until, withDeadline } from '../helpers/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { seed } = require('../app/scripts/seed/index');
 
 const KEY = 'automation-passphrase-4f1c9e';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Every line of the plugin's log files. */
 const logLines = (dir: string) =>
@@ -23,6 +24,9 @@ describe(`automatic backups, retention, alerts, metrics and drills on ${database
   let app: TestApp;
   let admin: Agent;
   const scheduler = () => app.strapi.plugin('pacta-backup').service('scheduler');
+  const jobsService = () => app.strapi.plugin('pacta-backup').service('jobs');
+  /** Lets a job in progress in this process end (a scheduled run the schedule started). */
+  const noJobRunning = () => until('the job in progress to end', () => !jobsService().running(), { timeoutMs: 60_000 });
   const backups = async (): Promise<Backup[]> => (await admin.get('/pacta-backup/backups')).body.data;
 
   beforeAll(async () => {
@@ -51,26 +55,33 @@ describe(`automatic backups, retention, alerts, metrics and drills on ${database
   });
 
   it('reports the schedule with its next run, and a stale alert while there is no backup', async () => {
+    const asked = Date.now();
     const schedule = (await admin.get('/pacta-backup/schedule')).body.data;
+    const answered = Date.now();
     expect(schedule).toMatchObject({ enabled: true, timezone: 'Europe/Madrid', backup: { schedule: '*/3 * * * * *' } });
+    // The next multiple of 3 seconds after the moment the server answered.
     const next = Date.parse(schedule.backup.nextRun);
-    expect(next).toBeGreaterThan(Date.now() - 1000);
-    expect(next).toBeLessThanOrEqual(Date.now() + 3500);
+    expect(next % 3000).toBe(0);
+    expect(next).toBeGreaterThan(asked - 1000);
+    expect(next).toBeLessThanOrEqual(answered + 3000);
     const alerts = (await admin.get('/pacta-backup/alerts')).body.data;
     expect(alerts).toEqual([expect.objectContaining({ type: 'stale', severity: 'error', message: 'There is no successful backup yet' })]);
   });
 
   it('runs the scheduled backup on its schedule, verified and encrypted, recorded as a scheduled job', async () => {
     scheduler().start();
-    const deadline = Date.now() + 30_000;
-    while (!(await backups()).some((b) => b.kind === 'scheduled') && Date.now() < deadline) await sleep(250);
+    // node-cron fires on the real clock: every 3 s here, so 30 s is ten chances.
+    await until('a backup written by the "*/3 * * * * *" schedule', async () => (await backups()).some((b) => b.kind === 'scheduled'), {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    });
     await scheduler().stop();
     const list = await backups();
     const scheduled = list.filter((b) => b.kind === 'scheduled');
     expect(scheduled.length).toBeGreaterThanOrEqual(1);
     expect(scheduled[0]).toMatchObject({ encrypted: true, status: 'ok', verifiedAt: expect.any(String), keep: false });
     // Let a run in progress end before looking at the history.
-    while (app.strapi.plugin('pacta-backup').service('jobs').running()) await sleep(100);
+    await noJobRunning();
     const history: Job[] = (await admin.get('/pacta-backup/jobs?type=backup')).body.data;
     const job = history.find((j) => j.backupId === scheduled[0].id)!;
     expect(job).toMatchObject({ type: 'backup', trigger: 'scheduled', status: 'succeeded' });
@@ -86,22 +97,35 @@ describe(`automatic backups, retention, alerts, metrics and drills on ${database
     const aside = `${folder}-aside`;
     fs.renameSync(folder, aside);
     fs.writeFileSync(folder, 'not a folder');
-    const run = scheduler().runScheduledBackup({ retryDelayMs: 1500 });
-    // After the first attempt failed, the disk comes back: the retry succeeds.
-    const deadline = Date.now() + 20_000;
-    let failed: Job | undefined;
-    while (!failed && Date.now() < deadline) {
-      failed = ((await admin.get('/pacta-backup/jobs?type=backup')).body.data as Job[]).find((j) => j.status === 'failed');
-      if (!failed) await sleep(100);
+    // No race with a clock: the retry delay is long, the scheduler says when it starts waiting
+    // (its warning), and stop() — what a shutdown does — ends the delay once the test is ready.
+    const logger: PluginLogger = app.strapi.plugin('pacta-backup').service('logger').get();
+    const warn = logger.warn;
+    const waitingToRetry = latch<string>();
+    const spy = jest.spyOn(logger, 'warn').mockImplementation((message, fields) => {
+      warn(message, fields);
+      if (message.startsWith('scheduled backup failed; trying again')) waitingToRetry.release(message);
+    });
+    const historyBefore = ((await admin.get('/pacta-backup/jobs?type=backup')).body.data as Job[]).map((j) => j.id);
+    try {
+      const run = scheduler().runScheduledBackup({ retryDelayMs: 10 * 60_000 });
+      expect(await withDeadline('the first scheduled attempt to fail', waitingToRetry.reached)).toMatch(/trying again in 600 s/);
+      const attempts = ((await admin.get('/pacta-backup/jobs?type=backup')).body.data as Job[]).filter((j) => !historyBefore.includes(j.id));
+      // One attempt so far, failed; the retry has not started.
+      expect(attempts).toEqual([expect.objectContaining({ status: 'failed', trigger: 'scheduled', error: expect.objectContaining({ message: expect.any(String) }) })]);
+      const failed = attempts[0];
+      const alerts = (await admin.get('/pacta-backup/alerts')).body.data;
+      expect(alerts).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'failed-job', jobId: failed.id })]));
+      // The disk comes back, the delay ends: the retry succeeds.
+      fs.rmSync(folder);
+      fs.renameSync(aside, folder);
+      await scheduler().stop();
+      const retried = (await withDeadline('the retried scheduled backup', run)) as Job;
+      expect(retried).toMatchObject({ status: 'succeeded', trigger: 'scheduled' });
+      expect(retried.id).not.toBe(failed.id);
+    } finally {
+      spy.mockRestore();
     }
-    expect(failed).toMatchObject({ trigger: 'scheduled', error: { message: expect.any(String) } });
-    const alerts = (await admin.get('/pacta-backup/alerts')).body.data;
-    expect(alerts).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'failed-job', jobId: failed!.id })]));
-    fs.rmSync(folder);
-    fs.renameSync(aside, folder);
-    const retried: Job = await run;
-    expect(retried).toMatchObject({ status: 'succeeded', trigger: 'scheduled' });
-    expect(retried.id).not.toBe(failed!.id);
     expect((await admin.get('/pacta-backup/alerts')).body.data.filter((a: { type: string }) => a.type === 'failed-job')).toEqual([]);
   });
 
@@ -172,7 +196,7 @@ describe(`automatic backups, retention, alerts, metrics and drills on ${database
     expect(await alertTypes()).not.toContain('low-space');
     // Saving settings restarts the schedule (every 3 s here): stopped again for the tests after this one.
     await scheduler().stop();
-    while (app.strapi.plugin('pacta-backup').service('jobs').running()) await sleep(100);
+    await noJobRunning();
   });
 
   it('gives metrics as JSON and as Prometheus text', async () => {
@@ -216,11 +240,5 @@ describe(`automatic backups, retention, alerts, metrics and drills on ${database
     }
   });
 
-  const runJobFrom = async (id: string): Promise<Job> => {
-    for (;;) {
-      const job = (await admin.get(`/pacta-backup/jobs/${id}`)).body.data as Job;
-      if (job.finishedAt) return job;
-      await sleep(100);
-    }
-  };
+  const runJobFrom = (id: string): Promise<Job> => waitForJob(admin, id, 60_000);
 });

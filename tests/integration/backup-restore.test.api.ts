@@ -1,9 +1,11 @@
+import type { Job } from '../../server/src/contracts/backups';
 import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
 import { databaseClient, startApp, type TestApp } from '../helpers/app';
 import path from 'node:path';
 
 import { dumpDatabase, hashUploads } from '../helpers/dump';
 import { runJob } from '../helpers/jobs';
+import { withDeadline } from '../helpers/wait';
 import { openArchive } from '../../server/src/engine/archive';
 import { fromNdjson } from '../../server/src/engine/ndjson';
 
@@ -76,7 +78,7 @@ describe(`full backup and restore on ${databaseClient}`, () => {
       });
       writes += 1;
     }
-    const job = await jobs.wait(started.body.data.id);
+    const job: Job = await withDeadline('the backup taken during the writes', jobs.wait(started.body.data.id));
     expect(job.status).toBe('succeeded');
     expect(writes).toBeGreaterThan(0);
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 
 import { databaseClient } from '../helpers/app';
 import { appSecrets } from '../helpers/secrets';
+import { until, withDeadline } from '../helpers/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createDatabase } = require('../helpers/databases');
@@ -12,7 +13,8 @@ const { createDatabase } = require('../helpers/databases');
 const knexFactory = require('knex');
 
 const SCHEDULE_SECONDS = 4;
-const RUN_MS = 15_000;
+/** Occurrences both instances must have seen through (one ran it, the other skipped it). */
+const SHARED_OCCURRENCES = 3;
 
 interface Instance {
   name: string;
@@ -82,16 +84,30 @@ describe(`two instances on one ${databaseClient} database`, () => {
 
   it('runs each scheduled occurrence once; the other instance records that it skipped it', async () => {
     // The first instance creates the schema; the second boots on it.
-    instances.push(await start('a'));
-    instances.push(await start('b'));
+    instances.push(await withDeadline('instance a to boot', start('a'), 90_000));
+    instances.push(await withDeadline('instance b to boot', start('b'), 90_000));
     const bothUp = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, RUN_MS));
-    const stopped = Date.now();
-    await Promise.all(instances.map(stop));
-
     const { client, connection } = connectionOf(database.env);
     const knex = knexFactory({ client, connection, useNullAsDefault: true });
     try {
+      // Run until enough occurrences since both were up are done by one instance and recorded as
+      // skipped by the other: no fixed sleep, and a clear failure if the schedule stalls.
+      const shared = await until(
+        `${SHARED_OCCURRENCES} occurrences run by one instance and skipped by the other (every ${SCHEDULE_SECONDS} s)`,
+        async () => {
+          const done = await knex('pacta_backup_locks').where('name', 'like', 'pacta-backup:backup:%').whereNotNull('done_at').select('name');
+          const skips = (await knex('pacta_backup_jobs').where({ type: 'backup', trigger: 'scheduled', status: 'skipped' }).select('result')).map(
+            (j: { result: unknown }) => (typeof j.result === 'string' ? j.result : JSON.stringify(j.result))
+          );
+          const complete = done
+            .map((l: { name: string }) => l.name.slice('pacta-backup:backup:'.length))
+            .filter((slot: string) => Date.parse(slot) >= bothUp && skips.some((result: string) => result.includes(slot)));
+          return complete.length >= SHARED_OCCURRENCES && (complete as string[]);
+        },
+        { timeoutMs: 90_000, intervalMs: 500 }
+      );
+      await Promise.all(instances.map((instance) => withDeadline(`instance ${instance.name} to stop`, stop(instance), 90_000)));
+
       const jobs = await knex('pacta_backup_jobs').where({ type: 'backup', trigger: 'scheduled' }).select('*');
       const locks = await knex('pacta_backup_locks').where('name', 'like', 'pacta-backup:backup:%').select('*');
       const ran = jobs.filter((j: { status: string }) => j.status !== 'skipped');
@@ -101,9 +117,7 @@ describe(`two instances on one ${databaseClient} database`, () => {
       const slots = locks.map((l: { name: string }) => l.name.slice('pacta-backup:backup:'.length)).sort();
       expect(new Set(slots).size).toBe(locks.length);
       expect(locks.every((l: { done_at: unknown }) => l.done_at !== null)).toBe(true);
-      // Occurrences while both were up: at least RUN_MS / SCHEDULE_SECONDS - 1 of them.
-      const shared = slots.filter((slot: string) => Date.parse(slot) >= bothUp && Date.parse(slot) <= stopped - 1000);
-      expect(shared.length).toBeGreaterThanOrEqual(Math.floor(RUN_MS / 1000 / SCHEDULE_SECONDS) - 1);
+      expect(shared.every((slot) => slots.includes(slot))).toBe(true);
 
       // One backup per occurrence, all succeeded, written by the lock's owner.
       expect(ran.length).toBe(locks.length);
@@ -123,7 +137,7 @@ describe(`two instances on one ${databaseClient} database`, () => {
     } finally {
       await knex.destroy();
     }
-  }, 120_000);
+  }, 180_000);
 });
 
 /** The knex connection of the databases helper's env (DATABASE_* variables). */

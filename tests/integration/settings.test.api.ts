@@ -50,4 +50,30 @@ describe(`settings on ${databaseClient}`, () => {
     expect(unknown.status).toBe(400);
     expect((await admin.get('/pacta-backup/settings')).body.data.values).toMatchObject({ schedule: '30 23 * * *', 'retention.daily': 5 });
   });
+
+  it('refuses unknown content types in the scope, a threshold above 100 % and an endless schedule, naming them', async () => {
+    const unknown = await admin.put('/pacta-backup/settings', { scope: { contentTypes: ['api::contract.contract', 'api::nope.nope'] } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatchObject({
+      message: 'scope.contentTypes: not a content type of this app: api::nope.nope',
+      details: { errors: [{ path: ['scope', 'contentTypes', '1'], message: 'not a content type of this app: api::nope.nope' }] },
+    });
+    const percent = await admin.put('/pacta-backup/settings', { spaceAlertBelow: '200%' });
+    expect([percent.status, percent.body.error.message]).toEqual([400, 'spaceAlertBelow: must be a percentage of at most 100%']);
+    // A 40 KB cron string that node-cron itself would accept.
+    const longCron = `0 2 * * ${Array.from({ length: 8000 }, (_, i) => i % 7).join(',')}`;
+    expect(longCron.length).toBeGreaterThan(16_000);
+    const cron = await admin.put('/pacta-backup/settings', { schedule: longCron, drill: { schedule: `${' '.repeat(300)}0 4 * * 0` } });
+    expect([cron.status, cron.body.error.message]).toEqual([400, 'schedule: must be a cron expression of at most 200 characters']);
+    const retention = await admin.put('/pacta-backup/settings', { retention: { weekly: 100_000, keepLast: 0 } });
+    expect(retention.status).toBe(400);
+    expect(retention.body.error.message).toMatch(/^retention\.weekly: Too big: .*<=520; retention\.keepLast: must be at least 1/);
+
+    const values = (await admin.get('/pacta-backup/settings')).body.data.values;
+    expect(values).toMatchObject({ 'scope.contentTypes': 'all', spaceAlertBelow: '10%', schedule: '30 23 * * *', 'retention.weekly': 4, 'retention.keepLast': 1 });
+    // What the app has is accepted.
+    const good = await admin.put('/pacta-backup/settings', { scope: { contentTypes: ['api::contract.contract', 'api::tag.tag'] }, spaceAlertBelow: '100%' });
+    expect(good.status).toBe(200);
+    expect(good.body.data.values).toMatchObject({ 'scope.contentTypes': ['api::contract.contract', 'api::tag.tag'], spaceAlertBelow: '100%' });
+  });
 });

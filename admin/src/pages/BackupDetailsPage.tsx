@@ -45,7 +45,13 @@ export const BackupDetailsPage = () => {
   const { get, post, put, del } = useFetchClient();
   const { toggleNotification } = useNotification();
   const { names } = useBackups();
-  const { allowedActions } = useRBAC({ read: PERMISSIONS.read, restore: PERMISSIONS.restore, delete: PERMISSIONS.delete });
+  const { allowedActions } = useRBAC({
+    read: PERMISSIONS.read,
+    download: PERMISSIONS.download,
+    create: PERMISSIONS.create,
+    restore: PERMISSIONS.restore,
+    delete: PERMISSIONS.delete,
+  });
   const [backup, setBackup] = useState<Details | null>(null);
   const [missing, setMissing] = useState(false);
   const [verifyJob, setVerifyJob] = useState<string | null>(null);
@@ -124,12 +130,16 @@ export const BackupDetailsPage = () => {
           <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
             <Flex direction="column" alignItems="stretch" gap={4}>
               <Flex gap={2} wrap="wrap">
-                <Button variant="secondary" onClick={verify} loading={Boolean(verifyJob) && !verification?.finishedAt}>
-                  {t('details.verify', 'Verify')}
-                </Button>
-                <Button variant="tertiary" startIcon={<Download />} onClick={download}>
-                  {t('details.download', 'Download')}
-                </Button>
+                {allowedActions.canCreate ? (
+                  <Button variant="secondary" onClick={verify} loading={Boolean(verifyJob) && !verification?.finishedAt}>
+                    {t('details.verify', 'Verify')}
+                  </Button>
+                ) : null}
+                {allowedActions.canDownload ? (
+                  <Button variant="tertiary" startIcon={<Download />} onClick={download}>
+                    {t('details.download', 'Download')}
+                  </Button>
+                ) : null}
                 {allowedActions.canDelete ? (
                   <Box minWidth="240px">
                     <Toggle
@@ -167,6 +177,15 @@ export const BackupDetailsPage = () => {
                   </Dialog.Root>
                 ) : null}
               </Flex>
+              {!allowedActions.canDownload || !allowedActions.canCreate ? (
+                <Typography variant="pi" textColor="neutral600">
+                  {!allowedActions.canDownload && !allowedActions.canCreate
+                    ? t('details.notAllowed.both', 'Your role cannot download this archive nor verify it (actions “Download backup archives” and “Create, verify and drill backups”).')
+                    : !allowedActions.canDownload
+                      ? t('details.notAllowed.download', 'Your role cannot download archives (action “Download backup archives”): they hold every row, private fields included.')
+                      : t('details.notAllowed.verify', 'Your role cannot verify backups (action “Create, verify and drill backups”).')}
+                </Typography>
+              ) : null}
               {verification && !verification.finishedAt ? <JobProgress job={verification} /> : null}
               {verification?.finishedAt ? (
                 <Typography role="status" textColor={verification.status === 'succeeded' ? 'success600' : 'danger600'}>

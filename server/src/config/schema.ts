@@ -3,18 +3,41 @@ import { z } from 'zod';
 
 const UID = /^[a-z0-9-]+::[a-z0-9-]+\.[a-z0-9-]+$/i;
 
+/** Longer than any sensible schedule (a list of every minute is 170 characters). */
+export const MAX_CRON_LENGTH = 200;
+
 /** A cron expression node-cron accepts (5 fields, or 6 with seconds first). */
 const cronExpression = (example: string) =>
   z
     .string()
     .trim()
     .superRefine((value, context) => {
+      if (value.length > MAX_CRON_LENGTH) {
+        context.addIssue({ code: 'custom', message: `must be a cron expression of at most ${MAX_CRON_LENGTH} characters` });
+        return;
+      }
       const detail = cron.validateDetailed(value);
-      if (!detail.valid) {
+      // What node-cron itself checks when it schedules the task.
+      if (!detail.valid || !cron.validate(value)) {
         const why = detail.errors.map((e) => `${e.field}: ${e.message}`).join(', ');
         context.addIssue({ code: 'custom', message: `must be a cron expression such as "${example}" (${why || 'unreadable'})` });
       }
     });
+
+/** Free space as bytes, or as a percentage of the volume (at most 100 %). */
+const spaceThreshold = z.union([
+  z.number().int().min(0),
+  z
+    .string()
+    .trim()
+    .superRefine((value, context) => {
+      if (!/^\d{1,12}(\.\d{1,6})?%$/.test(value)) context.addIssue({ code: 'custom', message: 'must be a number of bytes or a percentage such as "10%"' });
+      else if (Number.parseFloat(value) > 100) context.addIssue({ code: 'custom', message: 'must be a percentage of at most 100%' });
+    }),
+]);
+
+/** The content types of the scheduled backups (the API checks that this app has them). */
+const scopeContentTypes = z.union([z.literal('all'), z.array(z.string().max(200).regex(UID, 'must be a content type uid such as api::contract.contract')).min(1).max(500)]);
 
 const isTimeZone = (value: string) => {
   try {
@@ -44,7 +67,7 @@ const retentionSchema = z
 const scopeSchema = z
   .object({
     /** `all`, or the uids of the content types the scheduled backups hold. */
-    contentTypes: z.union([z.literal('all'), z.array(z.string().regex(UID, 'must be a content type uid such as api::contract.contract')).min(1)]).default('all'),
+    contentTypes: scopeContentTypes.default('all'),
     media: z.boolean().default(true),
     /** Admin users, roles and API tokens: only in encrypted backups. */
     adminUsers: z.boolean().default(false),
@@ -109,9 +132,7 @@ export const configSchema = z
     /** What the scheduled backups hold. */
     scope: scopeSchema.default(() => scopeSchema.parse({})),
     /** Alert when the storage's free space falls below this: bytes, or a percentage such as "10%". */
-    spaceAlertBelow: z
-      .union([z.number().int().min(0), z.string().trim().regex(/^\d+(\.\d+)?%$/, 'must be a number of bytes or a percentage such as "10%"')])
-      .default('10%'),
+    spaceAlertBelow: spaceThreshold.default('10%'),
     drill: drillSchema.default(() => drillSchema.parse({})),
     log: logSchema.default(() => logSchema.parse({})),
   })
@@ -162,13 +183,13 @@ export const settingsSchema = z
     compression: z.enum(['none', 'fast', 'best']),
     scope: partial(
       z.object({
-        contentTypes: z.union([z.literal('all'), z.array(z.string().regex(UID, 'must be a content type uid such as api::contract.contract')).min(1)]),
+        contentTypes: scopeContentTypes,
         media: z.boolean(),
         adminUsers: z.boolean(),
         config: z.boolean(),
       })
     ),
-    spaceAlertBelow: z.union([z.number().int().min(0), z.string().trim().regex(/^\d+(\.\d+)?%$/, 'must be a number of bytes or a percentage such as "10%"')]),
+    spaceAlertBelow: spaceThreshold,
     drill: partial(z.object({ enabled: z.boolean(), schedule: cronExpression('0 4 * * 0') })),
   })
   .partial()

@@ -2,7 +2,7 @@ import type { Core } from '@strapi/strapi';
 
 import { JobConflictError } from '../services/jobs';
 import { getService } from '../utils';
-import { validateCreateBackup, validateKeep, validatePurge, validateRestore } from '../validation/backups';
+import { assertContentTypes, validateCreateBackup, validateKeep, validatePurge, validateRestore } from '../validation/backups';
 
 /** A second backup or restore while one runs answers 409 Conflict. */
 const startJob = async (ctx: Parameters<Core.ControllerHandler>[0], start: () => unknown) => {
@@ -21,6 +21,7 @@ const startJob = async (ctx: Parameters<Core.ControllerHandler>[0], start: () =>
 
 const createBackupsController = ({ strapi }: { strapi: Core.Strapi }) => {
   const backups = () => getService('backups', { strapi });
+  const selectable = () => getService('scope', { strapi }).selectable();
   return {
     async find(ctx) {
       ctx.body = { data: await backups().list() };
@@ -29,7 +30,7 @@ const createBackupsController = ({ strapi }: { strapi: Core.Strapi }) => {
       ctx.body = { data: await backups().get(ctx.params.id) };
     },
     async create(ctx) {
-      const body = validateCreateBackup(ctx.request.body);
+      const body = validateCreateBackup(ctx.request.body, selectable());
       await startJob(ctx, () => backups().startBackup(body));
     },
     async delete(ctx) {
@@ -47,7 +48,12 @@ const createBackupsController = ({ strapi }: { strapi: Core.Strapi }) => {
       await startJob(ctx, () => backups().startVerify(ctx.params.id));
     },
     async restore(ctx) {
-      const body = validateRestore(ctx.request.body);
+      const body = validateRestore(ctx.request.body, selectable());
+      if (body.contentTypes) {
+        // …and that the backup holds (a damaged one fails in the job with its own error).
+        const backup = await backups().get(ctx.params.id);
+        if (backup.status === 'ok') assertContentTypes(body.contentTypes, Object.keys(backup.counts), { reason: 'not in this backup' });
+      }
       await startJob(ctx, () => backups().startRestore(ctx.params.id, body));
     },
     async update(ctx) {

@@ -1,7 +1,7 @@
 import type { Core } from '@strapi/strapi';
 
 import { getService } from '../utils';
-import { validateMetricsQuery } from '../validation/backups';
+import { validateMetricsQuery, validateSettingsScope } from '../validation/backups';
 
 const createMonitoringController = ({ strapi }: { strapi: Core.Strapi }) =>
   ({
@@ -24,6 +24,8 @@ const createMonitoringController = ({ strapi }: { strapi: Core.Strapi }) =>
       ctx.body = { data: { ...getService('config', { strapi }).settings(), schedule: getService('scheduler', { strapi }).info() } };
     },
     async updateSettings(ctx) {
+      // Every scheduled backup would fail on a content type this app does not have.
+      validateSettingsScope(ctx.request.body, getService('scope', { strapi }).selectable());
       const settings = await getService('config', { strapi }).update(ctx.request.body);
       // The new schedule takes effect at once.
       getService('scheduler', { strapi }).start();

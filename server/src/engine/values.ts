@@ -30,6 +30,19 @@ const toIsoDate = (value: unknown): unknown => {
   return value;
 };
 
+/**
+ * Times as HH:MM:SS.fff, at least milliseconds, as Strapi writes them: PostgreSQL drops the
+ * trailing zeros of the fraction ('13:45:30.25', '00:00:00'), MariaDB pads to the column's
+ * precision ('13:45:30.250'), SQLite keeps whatever text was written.
+ */
+const toTime = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  const match = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/.exec(value);
+  if (!match) return value;
+  const [, hours, minutes, seconds = '00', fraction = ''] = match;
+  return `${hours}:${minutes}:${seconds}.${fraction.replace(/0+$/, '').padEnd(3, '0')}`;
+};
+
 const toNumber = (value: unknown): unknown => {
   if (typeof value === 'number') return value;
   if (typeof value === 'bigint') return Number(value);
@@ -65,6 +78,8 @@ export const toCanonical = (value: unknown, type: ColumnType, _dialect: Dialect)
       return toIsoDateTime(value);
     case 'date':
       return toIsoDate(value);
+    case 'time':
+      return toTime(value);
     case 'increments':
     case 'integer':
     case 'float':

@@ -15,13 +15,14 @@ export default {
     { method: 'GET' as const, path: '/backups', handler: 'backups.find', config: guard('read') },
     { method: 'POST' as const, path: '/backups', handler: 'backups.create', config: guard('create') },
     { method: 'GET' as const, path: '/backups/:id', handler: 'backups.findOne', config: guard('read') },
-    { method: 'GET' as const, path: '/backups/:id/download', handler: 'backups.download', config: guard('read') },
+    { method: 'GET' as const, path: '/backups/:id/download', handler: 'backups.download', config: guard('download') },
     { method: 'DELETE' as const, path: '/backups/:id', handler: 'backups.delete', config: guard('delete') },
     // keep protects a backup from retention: changing it is part of managing deletions.
     { method: 'PATCH' as const, path: '/backups/:id', handler: 'backups.update', config: guard('delete') },
     // The same for clients without PATCH (the admin panel's fetch client has get/post/put/del).
     { method: 'PUT' as const, path: '/backups/:id', handler: 'backups.update', config: guard('delete') },
-    { method: 'POST' as const, path: '/backups/:id/verify', handler: 'backups.verify', config: guard('read') },
+    // Verify takes the global job lock: it needs the right to start jobs.
+    { method: 'POST' as const, path: '/backups/:id/verify', handler: 'backups.verify', config: guard('create') },
     { method: 'POST' as const, path: '/backups/:id/restore', handler: 'backups.restore', config: guard('restore') },
     { method: 'POST' as const, path: '/backups/:id/drill', handler: 'backups.drill', config: guard('create') },
     { method: 'POST' as const, path: '/purge', handler: 'backups.purge', config: guard('delete') },

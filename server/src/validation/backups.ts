@@ -56,8 +56,43 @@ export const validate = <T>(schema: z.ZodType<T>, body: unknown): T => {
   );
 };
 
-export const validateCreateBackup = (body: unknown): CreateBackupBody => validate(createBackupSchema, body);
-export const validateRestore = (body: unknown): RestoreBody => validate(restoreSchema, body) as RestoreBody;
+/**
+ * Refuses content type uids that are well formed but not in `known` (e.g. `api::nope.nope`),
+ * with a 400 that names each of them, so that no job starts only to fail on them later.
+ */
+export const assertContentTypes = (
+  uids: unknown,
+  known: readonly string[],
+  { path = ['contentTypes'], reason = 'not a content type of this app' }: { path?: string[]; reason?: string } = {}
+) => {
+  if (!Array.isArray(uids)) return;
+  const allowed = new Set(known);
+  const unknown = uids.flatMap((uid, index) => (typeof uid === 'string' && !allowed.has(uid) ? [{ uid, index }] : []));
+  if (!unknown.length) return;
+  throw new errors.ValidationError(`${path.join('.')}: ${reason}: ${unknown.map((u) => u.uid).join(', ')}`, {
+    errors: unknown.map(({ uid, index }) => ({ path: [...path, String(index)], message: `${reason}: ${uid}`, name: 'ValidationError' })),
+  });
+};
+
+/** A backup request; `selectable` are the content types a backup can hold (scope service). */
+export const validateCreateBackup = (body: unknown, selectable: readonly string[]): CreateBackupBody => {
+  const parsed = validate(createBackupSchema, body);
+  assertContentTypes(parsed.contentTypes, selectable);
+  return parsed;
+};
+
+/** A restore request; `selectable` are the content types of this app a restore can write. */
+export const validateRestore = (body: unknown, selectable: readonly string[]): RestoreBody => {
+  const parsed = validate(restoreSchema, body) as RestoreBody;
+  assertContentTypes(parsed.contentTypes, selectable);
+  return parsed;
+};
+
+/** A change of settings: the scope of scheduled backups names content types of this app only. */
+export const validateSettingsScope = (body: unknown, selectable: readonly string[]) => {
+  const scope = (body as { scope?: { contentTypes?: unknown } } | null)?.scope;
+  if (scope && typeof scope === 'object') assertContentTypes(scope.contentTypes, selectable, { path: ['scope', 'contentTypes'] });
+};
 export const validatePurge = (body: unknown): PurgeBody => validate(purgeSchema, body);
 export const validateKeep = (body: unknown): { keep: boolean } => validate(keepSchema, body);
 export const validateMetricsQuery = (query: unknown) => validate(metricsQuerySchema, query);

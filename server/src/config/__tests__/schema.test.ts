@@ -1,5 +1,5 @@
 import config from '..';
-import { configSchema } from '../schema';
+import { configSchema, MAX_CRON_LENGTH, settingsSchema } from '../schema';
 
 describe('plugin configuration', () => {
   it('has a complete default, so an app without config/plugins.ts entry works', () => {
@@ -66,5 +66,36 @@ describe('plugin configuration', () => {
     expect(() => config.validator({ scope: { contentTypes: ['contract'] } })).toThrow(/scope\.contentTypes\.0: must be a content type uid/);
     expect(() => config.validator({ scope: { contentTypes: ['api::contract.contract'], media: false } })).not.toThrow();
     expect(() => config.validator({ log: { level: 'verbose' } })).toThrow(/log\.level: /);
+  });
+
+  it('bounds what an admin can type: percentages up to 100 %, cron strings, retention counts, scope lists', () => {
+    const issues = (body: unknown) => {
+      const result = settingsSchema.safeParse(body);
+      return result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    };
+    expect(issues({ spaceAlertBelow: '200%' })).toEqual(['spaceAlertBelow: must be a percentage of at most 100%']);
+    expect(issues({ spaceAlertBelow: '100.5%' })).toEqual(['spaceAlertBelow: must be a percentage of at most 100%']);
+    expect(issues({ spaceAlertBelow: `${'9'.repeat(40)}%` })).toEqual(['spaceAlertBelow: must be a number of bytes or a percentage such as "10%"']);
+    expect(issues({ spaceAlertBelow: '100%' })).toEqual([]);
+    expect(issues({ spaceAlertBelow: '0%' })).toEqual([]);
+    expect(() => config.validator({ spaceAlertBelow: '150%' })).toThrow(/spaceAlertBelow: must be a percentage of at most 100%/);
+
+    // A 40 KB schedule is refused by its length before node-cron reads it.
+    expect(issues({ schedule: `0 2 * * ${'1,'.repeat(20_000)}1` })).toEqual([`schedule: must be a cron expression of at most ${MAX_CRON_LENGTH} characters`]);
+    expect(issues({ drill: { schedule: `0 4 * * ${' '.repeat(MAX_CRON_LENGTH)}0` } })).toEqual([
+      `drill.schedule: must be a cron expression of at most ${MAX_CRON_LENGTH} characters`,
+    ]);
+    // Every minute listed one by one is still a schedule.
+    const everyMinute = `${Array.from({ length: 60 }, (_, i) => i).join(',')} * * * *`;
+    expect(everyMinute.length).toBeLessThanOrEqual(MAX_CRON_LENGTH);
+    expect(issues({ schedule: everyMinute })).toEqual([]);
+    expect(issues({ schedule: '0 0 2 * * * *' })).toEqual(['schedule: must be a cron expression such as "0 2 * * *" (expression: expected 5 or 6 fields but got 7)']);
+
+    expect(issues({ retention: { daily: 3651 } })).toEqual(['retention.daily: Too big: expected number to be <=3650']);
+    expect(issues({ retention: { weekly: 521, monthly: 1201, keepLast: 1001 } })).toHaveLength(3);
+    expect(issues({ retention: { daily: 1.5 } })).toHaveLength(1);
+    expect(issues({ scope: { contentTypes: Array.from({ length: 501 }, (_, i) => `api::t${i}.t${i}`) } })).toEqual([
+      'scope.contentTypes: Too big: expected array to have <=500 items',
+    ]);
   });
 });
