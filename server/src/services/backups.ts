@@ -26,6 +26,7 @@ import { createLocalStorage, type StoredFile } from '../engine/storage';
 import type { Dialect } from '../engine/values';
 import { LOCK_TABLE } from '../models';
 import { getService } from '../utils';
+import { assertContentTypes } from '../validation/backups';
 import type { JobContext } from './jobs';
 import { INSTANCE_ID } from './locks';
 
@@ -379,11 +380,8 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         if ((adminUsers || withConfig) && !listed.encrypted) {
           refuse(adminUsers ? 'adminUsers' : 'config', "Admin users, roles, API tokens and the config store are only restored from an encrypted backup made with this app's key");
         }
-        if (listed.scope.contentTypes !== 'all' && body.contentTypes) {
-          const held = listed.scope.contentTypes;
-          const missing = body.contentTypes.filter((uid) => !held.includes(uid));
-          if (missing.length) refuse('contentTypes', `The backup does not hold ${missing.join(', ')}`);
-        }
+        // (a damaged backup fails in the job with its own error)
+        assertContentTypes(body.contentTypes, Object.keys(listed.counts), { reason: 'not in this backup' });
       }
       // A backup of some content types restores those (never the whole app's tables).
       const wantsTypes = body.contentTypes ?? (listed.scope.contentTypes === 'all' ? undefined : listed.scope.contentTypes);
