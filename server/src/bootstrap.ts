@@ -5,12 +5,17 @@ import { getService } from './utils';
 const bootstrap = async ({ strapi }: { strapi: Core.Strapi }) => {
   // The settings edited in the admin panel, over the defaults, under config/plugins.ts.
   await getService('config', { strapi }).load();
+  const logger = getService('logger', { strapi }).get();
   const storage = getService('backups', { strapi }).storage();
-  // A backup interrupted by a crash or a restart leaves a temporary file: never listed, removed here.
-  const removed = await storage.cleanTemp();
-  getService('logger', { strapi })
-    .get()
-    .info(`backups are stored in ${storage.location}${removed.length ? ` (removed ${removed.length} unfinished temporary files)` : ''}`);
+  // After a crash: jobs of dead processes become interrupted (an alert says so), their temporary
+  // files and plaintext snapshot copies go. What a live process (the CLI next to us) uses stays.
+  const { interrupted, temporary, snapshots } = await getService('jobs', { strapi }).recover();
+  const cleaned = [
+    interrupted.length ? `${interrupted.length} interrupted jobs marked` : '',
+    temporary.length ? `removed ${temporary.length} unfinished temporary files` : '',
+    snapshots.length ? `removed ${snapshots.length} snapshot copies of interrupted backups` : '',
+  ].filter(Boolean);
+  logger.info(`backups are stored in ${storage.location}${cleaned.length ? ` (${cleaned.join(', ')})` : ''}`);
   // The CLI boots the app to run one command: it never runs the schedule.
   if (process.env.PACTA_BACKUP_CLI !== '1') getService('scheduler', { strapi }).start();
 };
