@@ -113,6 +113,11 @@ export const configSchema = z
       .union([z.number().int().min(0), z.string().trim().regex(/^\d+(\.\d+)?%$/, 'must be a number of bytes or a percentage such as "10%"')])
       .default('10%'),
     drill: drillSchema.default(() => drillSchema.parse({})),
+    /** Media files the database names but the disk lacks: `warn` completes the backup with warnings, `fail` fails it. */
+    media: z
+      .object({ missing: z.enum(['warn', 'fail']).default('warn') })
+      .strict()
+      .default({ missing: 'warn' }),
     log: logSchema.default(() => logSchema.parse({})),
   })
   .strict();

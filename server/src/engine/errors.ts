@@ -14,6 +14,7 @@ export type EngineErrorCode =
   | 'TRUNCATED'
   | 'SCHEMA_MISMATCH'
   | 'NO_SPACE'
+  | 'MEDIA_MISSING'
   | 'INVALID_SCOPE'
   | 'RESTORE_FAILED'
   | 'DRILL_UNAVAILABLE';
