@@ -146,14 +146,25 @@ interface SqliteDatabase {
 /** `pacta-snapshot-<host tag>-<pid>-XXXXXX`: whose folder it is, so a dead process's can be removed. */
 const SNAPSHOT_DIR = /^pacta-snapshot-([0-9a-f]{8})-(\d+)-/;
 
-/** The snapshot folders this process has open. */
+/** The private folders this process has open. */
 const openFolders = new Set<string>();
 
-/** A folder only this user can enter, named after this process. */
-const privateFolder = async (tempRoot: string) => {
+/**
+ * A folder only this user can enter (0700), named after this process, for a plaintext copy of
+ * a database (the SQLite snapshot, a drill's scratch database). `remove()` deletes it with what
+ * it holds; after a crash, cleanSnapshots() does at the next start.
+ */
+export const privateTempFolder = async (tempRoot = os.tmpdir()) => {
   const folder = await fs.promises.mkdtemp(path.join(tempRoot, `pacta-snapshot-${hostTag()}-${process.pid}-`));
+  openFolders.add(folder);
   await fs.promises.chmod(folder, 0o700);
-  return folder;
+  return {
+    path: folder,
+    async remove() {
+      await fs.promises.rm(folder, { recursive: true, force: true });
+      openFolders.delete(folder);
+    },
+  };
 };
 
 /**
@@ -175,13 +186,9 @@ export const cleanSnapshots = async (tempRoot = os.tmpdir()): Promise<string[]> 
 };
 
 const openSqliteSnapshot = async (knex: Knex, tempRoot: string): Promise<Snapshot> => {
-  const folder = await privateFolder(tempRoot);
-  openFolders.add(folder);
-  const tempFile = path.join(folder, 'database.sqlite');
-  const removeCopy = async () => {
-    await fs.promises.rm(folder, { recursive: true, force: true });
-    openFolders.delete(folder);
-  };
+  const folder = await privateTempFolder(tempRoot);
+  const tempFile = path.join(folder.path, 'database.sqlite');
+  const removeCopy = () => folder.remove();
   const client = knex.client as Knex.Client;
   let connection: SqliteDatabase;
   try {

@@ -279,7 +279,8 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         },
         onProgress: ({ phase, done, total, bytes }) => context?.progress({ phase, done, total, bytes }),
         log: (message) => context?.log(message),
-        missingMedia: config().get().media.missing,
+        // A safety backup never stops a restore: what is missing now is missing either way.
+        missingMedia: kind === 'safety' ? 'warn' : config().get().media.missing,
       });
       context?.log(`wrote ${archiveName(id)}: ${result.manifest.totals.rows} rows, ${result.manifest.media.files} media files, ${result.size} bytes`);
       return { id, ...result };

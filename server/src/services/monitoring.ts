@@ -1,4 +1,3 @@
-import os from 'node:os';
 import path from 'node:path';
 
 import type { Core } from '@strapi/strapi';
@@ -6,6 +5,7 @@ import type { Core } from '@strapi/strapi';
 import type { Job, JobTrigger } from '../contracts/backups';
 import { runDrill } from '../engine/drill';
 import { EngineError } from '../engine/errors';
+import { privateTempFolder } from '../engine/snapshot';
 import { getService } from '../utils';
 
 export const ALERT_TYPES = ['failed-job', 'interrupted-job', 'backup-warnings', 'stale', 'low-space', 'failed-drill', 'storage-unavailable'] as const;
@@ -252,18 +252,21 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
         async (context) => {
           context.progress({ phase: 'drill' });
           const archivePath = await backups().storage().localPath(`${target.id}.pacta.zip`);
-          const scratchFile = path.join(os.tmpdir(), `pacta-drill-${process.pid}-${Date.now()}.sqlite`);
+          // The scratch database holds the backup's rows in clear: in a private folder, removed after.
+          const folder = await privateTempFolder();
           let result;
           try {
             result = await runDrill({
               archivePath,
               passphrase,
-              scratchFile,
+              scratchFile: path.join(folder.path, 'drill.sqlite'),
               onProgress: ({ done, total }) => context.progress({ done, total }),
             });
           } catch (error) {
             await backups().updateMeta(target.id, { drill: { status: 'failed', at: new Date().toISOString(), message: (error as Error).message } });
             throw error;
+          } finally {
+            await folder.remove();
           }
           context.measure({ rows: result.rows });
           const message = result.ok
