@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import type { Backup, Job } from '../../server/src/contracts/backups';
-import { hostTag } from '../../server/src/engine/owner';
+import { hostTag, parseInstance } from '../../server/src/engine/owner';
 import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
 import { databaseClient, startApp, type TestApp } from '../helpers/app';
 import { runJob } from '../helpers/jobs';
@@ -103,7 +103,7 @@ describe(`kill -9 during a backup on ${databaseClient}`, () => {
 
   const runningJobOf = async (pid: number): Promise<{ job_id: string; status: string; instance: string }> => {
     const rows = await app.strapi.db.connection('pacta_backup_jobs').where({ type: 'backup' });
-    const row = rows.find((r: { instance: string }) => r.instance.split(':')[1] === String(pid));
+    const row = rows.find((r: { instance: string }) => parseInstance(r.instance)?.pid === pid);
     if (!row) throw new Error(`no job of pid ${pid}`);
     return row;
   };
@@ -137,7 +137,7 @@ describe(`kill -9 during a backup on ${databaseClient}`, () => {
         for (const file of files) expect(fs.statSync(path.join(folder, file)).mode & 0o077).toBe(0);
         expect(fs.statSync(path.join(folder, 'database.sqlite')).size).toBeGreaterThan(0);
       }
-      expect((await app.strapi.db.connection('pacta_backup_locks').where({ name: 'job' }).first()).owner.split(':')[1]).toBe(String(pid));
+      expect(parseInstance((await app.strapi.db.connection('pacta_backup_locks').where({ name: 'job' }).first()).owner)?.pid).toBe(pid);
       expect((await runningJobOf(pid)).status).toBe('running');
     } finally {
       await kill9(child);

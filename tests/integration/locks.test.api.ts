@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import os from 'node:os';
-
+import { LOCAL_HOST } from '../../server/src/engine/owner';
 import { databaseClient, startApp, type TestApp } from '../helpers/app';
 
 /** A pid that was just alive and is not any more (the child has exited and been reaped). */
@@ -22,7 +21,7 @@ describe(`locks held by other processes on ${databaseClient}`, () => {
   const locks = () => app.strapi.plugin('pacta-backup').service('locks');
   const jobs = () => app.strapi.plugin('pacta-backup').service('jobs');
   const table = () => app.strapi.db.connection('pacta_backup_locks');
-  const host = os.hostname();
+  const host = LOCAL_HOST;
   const HOUR = 3600 * 1000;
 
   const hold = async (name: string, owner: string, expiresAt: number, doneAt: number | null = null) => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 
 /**
@@ -7,8 +8,31 @@ import os from 'node:os';
  * live process (the CLI next to the server) is using is left alone.
  */
 
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const read = (read: () => string) => {
+  try {
+    return read().trim();
+  } catch {
+    return '';
+  }
+};
+
+/**
+ * This host as far as pids go: the hostname, and on Linux a tag of the kernel's boot and of the
+ * pid namespace. Two containers may share a hostname but never see each other's pids, and after
+ * a reboot or a container restart the pids of before mean nothing: their locks and files are
+ * then another "host"'s, left to the heartbeat's expiry or the age rule, never to a pid check.
+ */
+export const LOCAL_HOST = (() => {
+  const kernel = [
+    read(() => fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8')),
+    read(() => fs.readlinkSync('/proc/self/ns/pid')),
+  ].join('|');
+  return kernel === '|' ? os.hostname() : `${os.hostname()}#${sha256(kernel).slice(0, 6)}`;
+})();
+
 /** Eight hex characters naming this host in file names (a hostname may hold any character). */
-export const hostTag = (host = os.hostname()) => createHash('sha256').update(host).digest('hex').slice(0, 8);
+export const hostTag = (host = LOCAL_HOST) => sha256(host).slice(0, 8);
 
 /** True when a process with this pid exists on this host (EPERM: it exists, under another user). */
 export const isPidAlive = (pid: number): boolean => {

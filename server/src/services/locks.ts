@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 
 import type { Core } from '@strapi/strapi';
 
-import { instanceState } from '../engine/owner';
+import { instanceState, LOCAL_HOST } from '../engine/owner';
 import { LOCK_TABLE } from '../models';
 import { getService } from '../utils';
 
-/** Who holds a lock: this process, recognisable in the table (host, pid, random suffix). */
-export const INSTANCE_ID = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+/** Who holds a lock: this process, recognisable in the table (host, pid, random suffix; see LOCAL_HOST). */
+export const INSTANCE_ID = `${LOCAL_HOST}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
 /** Locks older than this are deleted by prune() (occurrence locks accumulate one per run). */
 const PRUNE_AFTER_MS = 30 * 24 * 3600 * 1000;

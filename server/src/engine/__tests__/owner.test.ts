@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 
-import { hostTag, instanceState, isPidAlive, parseInstance } from '../owner';
+import { hostTag, instanceState, isPidAlive, LOCAL_HOST, parseInstance } from '../owner';
 
 const exitedPid = () =>
   new Promise<number>((resolve, reject) => {
@@ -33,6 +34,12 @@ describe('process owners', () => {
     expect(instanceState(`box:${process.pid}:000000`, self)).toBe('dead');
     expect(instanceState(`elsewhere:${process.pid}:a1b2c3`, self)).toBe('unknown');
     expect(instanceState('unreadable', self)).toBe('unknown');
+  });
+
+  it('names this host by its hostname, with a tag of its boot and pid namespace on Linux', () => {
+    expect(LOCAL_HOST.startsWith(os.hostname())).toBe(true);
+    if (process.platform === 'linux') expect(LOCAL_HOST).toMatch(/#[0-9a-f]{6}$/);
+    expect(parseInstance(`${LOCAL_HOST}:${process.pid}:abcdef`)).toEqual({ host: LOCAL_HOST, pid: process.pid, suffix: 'abcdef' });
   });
 
   it('names a host with eight hex characters, the same each time', () => {
