@@ -9,13 +9,18 @@ const bootstrap = async ({ strapi }: { strapi: Core.Strapi }) => {
   const storage = getService('backups', { strapi }).storage();
   // After a crash: jobs of dead processes become interrupted (an alert says so), their temporary
   // files and plaintext snapshot copies go. What a live process (the CLI next to us) uses stays.
-  const { interrupted, temporary, snapshots } = await getService('jobs', { strapi }).recover();
-  const cleaned = [
-    interrupted.length ? `${interrupted.length} interrupted jobs marked` : '',
-    temporary.length ? `removed ${temporary.length} unfinished temporary files` : '',
-    snapshots.length ? `removed ${snapshots.length} snapshot copies of interrupted backups` : '',
-  ].filter(Boolean);
-  logger.info(`backups are stored in ${storage.location}${cleaned.length ? ` (${cleaned.join(', ')})` : ''}`);
+  // A failure here is logged: it never keeps Strapi from starting.
+  try {
+    const { interrupted, temporary, snapshots } = await getService('jobs', { strapi }).recover();
+    const cleaned = [
+      interrupted.length ? `${interrupted.length} interrupted jobs marked` : '',
+      temporary.length ? `removed ${temporary.length} unfinished temporary files` : '',
+      snapshots.length ? `removed ${snapshots.length} snapshot copies of interrupted backups` : '',
+    ].filter(Boolean);
+    logger.info(`backups are stored in ${storage.location}${cleaned.length ? ` (${cleaned.join(', ')})` : ''}`);
+  } catch (error) {
+    logger.error(`could not recover after an earlier crash: ${(error as Error).message}`, { storage: storage.location });
+  }
   // The CLI boots the app to run one command: it never runs the schedule.
   if (process.env.PACTA_BACKUP_CLI !== '1') getService('scheduler', { strapi }).start();
 };
