@@ -15,7 +15,7 @@ const { seed } = require('../app/scripts/seed/index');
 const root = path.resolve(__dirname, '..', '..');
 const appDir = path.join(root, 'tests', 'app');
 const CLI = path.join(root, 'dist', 'cli', 'index.js');
-const PAUSED = 'PACTA_BACKUP_TEST_PAUSED rows';
+const PAUSED = 'PACTA_BACKUP_TEST_PAUSED';
 
 interface Run {
   code: number | null;
@@ -59,30 +59,30 @@ describe(`kill -9 during a backup on ${databaseClient}`, () => {
       });
     });
 
-  /** Starts `pacta-backup backup` that stops in the rows phase; resolves once it says so. */
-  const pausedBackup = (timeoutMs = 150_000) =>
+  /** Starts `pacta-backup backup` that stops at `point` (see engine/test-pause.ts); resolves once it says so. */
+  const pausedBackup = (point: 'rows' | 'verify' = 'rows', timeoutMs = 150_000) =>
     new Promise<ChildProcessWithoutNullStreams>((resolve, reject) => {
       const child = spawn(process.execPath, [CLI, 'backup', '--json', '--app', appDir], {
         cwd: root,
-        env: cliEnv({ PACTA_BACKUP_TEST_PAUSE_AT: 'rows' }),
+        env: cliEnv({ PACTA_BACKUP_TEST_PAUSE_AT: point }),
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       child.stdin.end();
       let stderr = '';
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new Error(`the CLI did not reach the rows phase in ${timeoutMs} ms:\n${stderr}`));
+        reject(new Error(`the CLI did not reach ${point} in ${timeoutMs} ms:\n${stderr}`));
       }, timeoutMs);
       child.stderr.on('data', (chunk) => {
         stderr += chunk;
-        if (stderr.includes(`${PAUSED} ${child.pid}`)) {
+        if (stderr.includes(`${PAUSED} ${point} ${child.pid}`)) {
           clearTimeout(timer);
           resolve(child);
         }
       });
       child.on('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`the CLI exited (${code}) before the rows phase:\n${stderr}`));
+        reject(new Error(`the CLI exited (${code}) before ${point}:\n${stderr}`));
       });
     });
 
@@ -119,16 +119,23 @@ describe(`kill -9 during a backup on ${databaseClient}`, () => {
     await app?.stop();
   });
 
-  it('the next CLI run after a kill -9 backs up at once, marks the dead job interrupted and leaves no temp file nor plaintext copy', async () => {
-    const child = await pausedBackup();
+  const listedIds = async () => ((await admin.get('/pacta-backup/backups')).body.data as Backup[]).map((b) => b.id);
+
+  it.each(['rows', 'verify'] as const)('killed at %s: the next CLI run backs up at once, marks the dead job interrupted and leaves no temp file nor plaintext copy', async (point) => {
+    const before = await listedIds();
+    const child = await pausedBackup(point);
     const pid = child.pid!;
     try {
-      // Mid-backup: the archive is half written under a temporary name of this pid…
+      // Mid-backup: the archive is written under a temporary name of this pid, and not listed…
       const during = leftBy(pid);
       expect(during.temporary).toHaveLength(1);
+      expect(fs.statSync(path.join(app.backupsDir, during.temporary[0])).size).toBeGreaterThan(0);
       expect(storageNames().filter((name) => name.includes('snapshot'))).toEqual([]);
-      if (databaseClient === 'sqlite') {
-        // …and the plaintext copy of the database is private, outside the storage folder.
+      expect(await listedIds()).toEqual(before);
+      // …the plaintext copy of the database is read and gone by the verify phase…
+      if (point === 'verify') expect(during.snapshots).toEqual([]);
+      if (databaseClient === 'sqlite' && point === 'rows') {
+        // …and while rows are read, the plaintext copy of the database is private, outside the storage folder.
         expect(during.snapshots).toHaveLength(1);
         const folder = path.join(os.tmpdir(), during.snapshots[0]);
         expect(fs.statSync(folder).mode & 0o077).toBe(0);
@@ -155,11 +162,11 @@ describe(`kill -9 during a backup on ${databaseClient}`, () => {
     expect(JSON.parse((await jobRow(dead.job_id)).error)).toMatchObject({ code: 'INTERRUPTED' });
     expect(leftBy(pid)).toEqual({ temporary: [], snapshots: [] });
     expect(storageNames().filter((name) => name.startsWith('.'))).toEqual([]);
-    const listed = (await admin.get('/pacta-backup/backups')).body.data as Backup[];
-    expect(listed.map((b) => b.id)).toEqual([written.id]);
+    expect((await listedIds()).sort()).toEqual([...before, written.id].sort());
   });
 
   it('a live CLI keeps its lock (even expired), its job and its files; once killed, the app takes over at once', async () => {
+    const before = await listedIds();
     const child = await pausedBackup();
     const pid = child.pid!;
     try {
@@ -196,7 +203,7 @@ describe(`kill -9 during a backup on ${databaseClient}`, () => {
     expect(job.status).toBe('succeeded');
     expect(storageNames().filter((name) => name.startsWith('.'))).toEqual([]);
     const listed = (await admin.get('/pacta-backup/backups')).body.data as Backup[];
-    expect(listed).toHaveLength(2);
+    expect(listed.map((b) => b.id).sort()).toEqual([...before, job.backupId].sort());
     expect(listed.every((b) => b.status === 'ok')).toBe(true);
     // The interrupted job is the last backup no more: its alert is gone.
     const after = (await admin.get('/pacta-backup/alerts')).body.data as Array<{ type: string }>;

@@ -272,6 +272,7 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
     progress.done = 0;
     progress.total = manifest.entries.length;
     report();
+    await pauseAt('verify');
     const verifyStarted = Date.now();
     const opened = await openArchive(tempFile, { passphrase });
     const verification = await opened.verify(() => {
