@@ -5,15 +5,29 @@ import { getService } from './utils';
 const bootstrap = async ({ strapi }: { strapi: Core.Strapi }) => {
   // The settings edited in the admin panel, over the defaults, under config/plugins.ts.
   await getService('config', { strapi }).load();
+  const logger = getService('logger', { strapi }).get();
   const backups = getService('backups', { strapi });
-  // A restore a crash interrupted: its media files follow its rows (forward or back).
-  await backups.recoverRestores();
   const storage = backups.storage();
-  // A backup interrupted by a crash or a restart leaves a temporary file: never listed, removed here.
-  const removed = await storage.cleanTemp();
-  getService('logger', { strapi })
-    .get()
-    .info(`backups are stored in ${storage.location}${removed.length ? ` (removed ${removed.length} unfinished temporary files)` : ''}`);
+  // A restore a crash interrupted: its media files follow its rows, forward or back.
+  try {
+    await backups.recoverRestores();
+  } catch (error) {
+    logger.error(`could not finish the media files of an interrupted restore: ${(error as Error).message}`, { publicDir: strapi.dirs.static.public });
+  }
+  // After a crash: jobs of dead processes become interrupted (an alert says so), their temporary
+  // files and plaintext snapshot copies go. What a live process (the CLI next to us) uses stays.
+  // A failure here is logged: it never keeps Strapi from starting.
+  try {
+    const { interrupted, temporary, snapshots } = await getService('jobs', { strapi }).recover();
+    const cleaned = [
+      interrupted.length ? `${interrupted.length} interrupted jobs marked` : '',
+      temporary.length ? `removed ${temporary.length} unfinished temporary files` : '',
+      snapshots.length ? `removed ${snapshots.length} snapshot copies of interrupted backups` : '',
+    ].filter(Boolean);
+    logger.info(`backups are stored in ${storage.location}${cleaned.length ? ` (${cleaned.join(', ')})` : ''}`);
+  } catch (error) {
+    logger.error(`could not recover after an earlier crash: ${(error as Error).message}`, { storage: storage.location });
+  }
   // The CLI boots the app to run one command: it never runs the schedule.
   if (process.env.PACTA_BACKUP_CLI !== '1') getService('scheduler', { strapi }).start();
 };

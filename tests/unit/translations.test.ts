@@ -33,10 +33,10 @@ describe('admin translations', () => {
       ...['starting', 'validate', 'snapshot', 'rows', 'media', 'verify', 'safety-backup', 'drill', 'done', 'failed'].map((p) => `phase.${p}`),
       ...['manual', 'scheduled', 'safety'].map((k) => `kind.${k}`),
       ...['none', 'fast', 'best'].map((c) => `compression.${c}`),
-      ...['failed-job', 'stale', 'low-space', 'failed-drill', 'storage-unavailable'].map((a) => `alert.${a}`),
+      ...['failed-job', 'interrupted-job', 'backup-warnings', 'stale', 'low-space', 'failed-drill', 'storage-unavailable'].map((a) => `alert.${a}`),
       ...['backup', 'verify', 'restore', 'drill'].map((j) => `job.${j}`),
       ...['manual', 'scheduled', 'cli'].map((tr) => `trigger.${tr}`),
-      ...['queued', 'running', 'succeeded', 'failed', 'skipped'].map((st) => `status.${st}`),
+      ...['queued', 'running', 'succeeded', 'warning', 'failed', 'interrupted', 'skipped'].map((st) => `status.${st}`),
     ];
     expect(dynamic.filter((id) => !(id in en) || !(id in es))).toEqual([]);
   });

@@ -4,7 +4,7 @@ import { useIntl } from 'react-intl';
 import type { Backup } from '../../../server/src/contracts/backups';
 import { getTranslation } from '../utils/translations';
 
-/** Kind, state (verified, damaged), drill result, encrypted and keep, as badges. */
+/** State (verified, damaged, completed with warnings), drill result, encrypted and keep, as badges. */
 export const BackupBadges = ({ backup }: { backup: Backup }) => {
   const { formatMessage } = useIntl();
   const t = (id: string, defaultMessage: string) => formatMessage({ id: getTranslation(id), defaultMessage });
@@ -17,6 +17,11 @@ export const BackupBadges = ({ backup }: { backup: Backup }) => {
       ) : (
         <Badge variant="warning">{t('badge.unverified', 'Not verified')}</Badge>
       )}
+      {backup.status === 'warning' ? (
+        <Badge variant="warning" title={(backup.warnings ?? []).join('\n')}>
+          {t('badge.warnings', 'Completed with warnings')}
+        </Badge>
+      ) : null}
       {backup.drill ? (
         <Badge variant={backup.drill.status === 'passed' ? 'success' : 'danger'}>
           {backup.drill.status === 'passed' ? t('badge.drill.passed', 'Drill passed') : t('badge.drill.failed', 'Drill failed')}

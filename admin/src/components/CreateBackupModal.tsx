@@ -53,6 +53,11 @@ export const CreateBackupModal = ({ open, onClose, onDone, storage, latest, spac
     if (!job?.finishedAt) return;
     if (job.status === 'succeeded') {
       toggleNotification({ type: 'success', message: t('create.done', 'The backup is written and verified.') });
+    } else if (job.status === 'warning') {
+      toggleNotification({
+        type: 'warning',
+        message: t('create.warnings', 'The backup is written and verified, with warnings: {warnings}', { warnings: job.warnings.join('; ') }),
+      });
     } else {
       toggleNotification({ type: 'danger', message: t('create.failed', 'The backup failed: {message}', { message: job.error?.message ?? '' }) });
     }
@@ -63,7 +68,7 @@ export const CreateBackupModal = ({ open, onClose, onDone, storage, latest, spac
   const selectedRows = types.filter((ct) => selected.has(ct.uid)).reduce((n, ct) => n + ct.rows, 0);
   const totalRows = types.reduce((n, ct) => n + ct.rows, 0);
   const estimate = useMemo(() => {
-    if (!latest || latest.status !== 'ok' || latest.scope.contentTypes !== 'all' || !totalRows) return null;
+    if (!latest || latest.status === 'damaged' || latest.scope.contentTypes !== 'all' || !totalRows) return null;
     return Math.round(latest.size * (all ? 1 : selectedRows / totalRows));
   }, [latest, all, selectedRows, totalRows]);
   const freePercent = storage && storage.total ? (storage.free / storage.total) * 100 : 100;
@@ -110,6 +115,11 @@ export const CreateBackupModal = ({ open, onClose, onDone, storage, latest, spac
                 {job.status === 'failed' ? (
                   <Typography textColor="danger600" role="alert">
                     {t('create.failed', 'The backup failed: {message}', { message: job.error?.message ?? '' })}
+                  </Typography>
+                ) : null}
+                {job.status === 'warning' ? (
+                  <Typography textColor="warning600" role="status">
+                    {t('create.warnings', 'The backup is written and verified, with warnings: {warnings}', { warnings: job.warnings.join('; ') })}
                   </Typography>
                 ) : null}
               </Flex>

@@ -17,7 +17,7 @@ export const JobProgress = ({ job }: { job: Job }) => {
     return () => clearInterval(timer);
   }, [job.finishedAt]);
 
-  const done = job.status === 'succeeded';
+  const done = job.status === 'succeeded' || job.status === 'warning';
   const percent = done ? 100 : job.progress.total > 0 ? Math.min(99, Math.floor((job.progress.done / job.progress.total) * 100)) : 0;
   const elapsed = (job.finishedAt ? Date.parse(job.finishedAt) : now) - Date.parse(job.startedAt);
   const phase = formatMessage({ id: getTranslation(`phase.${job.phase}`), defaultMessage: job.phase });

@@ -117,7 +117,7 @@ export const BackupDetailsPage = () => {
         title={backup.name}
         subtitle={formatDate(backup.createdAt, { dateStyle: 'full', timeStyle: 'medium' })}
         primaryAction={
-          allowedActions.canRestore && backup.status === 'ok' ? (
+          allowedActions.canRestore && backup.status !== 'damaged' ? (
             <Button variant="danger-light" onClick={() => setRestoring(true)}>
               {t('details.restore', 'Restore…')}
             </Button>

@@ -187,7 +187,7 @@ export const BackupsPage = () => {
         onClose={() => setCreating(false)}
         onDone={reload}
         storage={storage}
-        latest={backups?.find((b) => b.kind !== 'safety' && b.status === 'ok') ?? null}
+        latest={backups?.find((b) => b.kind !== 'safety' && b.status !== 'damaged') ?? null}
         spaceAlertBelow={spaceAlertBelow}
       />
     </Page.Main>

@@ -26,6 +26,15 @@ interface Metrics {
   jobs: Array<{ id: string; type: string; trigger: string; status: string; startedAt: string; durationMs: number | null; bytes: number | null; compressionRatio: number | null; error: string | null }>;
 }
 
+/** Backup jobs that ended (the charts): written, with warnings or not, failed, or stopped by a crash. */
+const ENDED = ['succeeded', 'warning', 'failed', 'interrupted'];
+const STATUS_BADGE: Record<string, 'success' | 'warning' | 'danger'> = {
+  succeeded: 'success',
+  warning: 'warning',
+  failed: 'danger',
+  interrupted: 'danger',
+};
+
 /** Monitoring: alerts, the last success, charts of size and duration, the job history and a job's log. */
 export const MonitoringPage = () => {
   const { formatDate } = useIntl();
@@ -52,9 +61,9 @@ export const MonitoringPage = () => {
 
   if (!metrics) return <Page.Loading />;
 
-  const backups = metrics.jobs.filter((j) => j.type === 'backup' && (j.status === 'succeeded' || j.status === 'failed')).reverse();
+  const backups = metrics.jobs.filter((j) => j.type === 'backup' && ENDED.includes(j.status)).reverse();
   const bars = (value: (j: Metrics['jobs'][number]) => number) =>
-    backups.map((j) => ({ key: j.id, label: formatDate(j.startedAt, { dateStyle: 'short', timeStyle: 'short' }), value: value(j), failed: j.status === 'failed' }));
+    backups.map((j) => ({ key: j.id, label: formatDate(j.startedAt, { dateStyle: 'short', timeStyle: 'short' }), value: value(j), failed: j.status === 'failed' || j.status === 'interrupted' }));
   const title = t('monitoring.title', 'Monitoring');
 
   return (
@@ -155,7 +164,7 @@ export const MonitoringPage = () => {
                       <Typography>{t(`trigger.${j.trigger}`, j.trigger)}</Typography>
                     </Td>
                     <Td>
-                      <Badge variant={j.status === 'succeeded' ? 'success' : j.status === 'failed' ? 'danger' : 'neutral'}>{t(`status.${j.status}`, j.status)}</Badge>
+                      <Badge variant={STATUS_BADGE[j.status] ?? 'neutral'}>{t(`status.${j.status}`, j.status)}</Badge>
                     </Td>
                     <Td>
                       <Typography>{formatDuration(j.durationMs)}</Typography>

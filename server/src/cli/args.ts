@@ -34,7 +34,8 @@ Options:
   -h, --help                  this help
   -v, --version               the plugin's version
 
-Exit codes: 0 success, 1 failure, 2 usage error.`;
+Exit codes: 0 success, 1 failure, 2 usage error, 3 backup completed with warnings
+(media files the database names were missing on disk: listed on stderr and in --json).`;
 
 /** A wrong command line: the CLI prints the message and the usage, and exits with 2. */
 export class UsageError extends Error {

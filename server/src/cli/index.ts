@@ -10,8 +10,10 @@
  *   pacta-backup verify <id|latest> --app DIR [--json]
  *   pacta-backup restore <id|latest> --app DIR [--content-types uid,uid] [--no-media] --yes [--json]
  *
- * Exit codes: 0 success, 1 failure, 2 usage error. With --json, stdout holds exactly one JSON
- * document (nothing on failure); everything else goes to stderr.
+ * Exit codes: 0 success, 1 failure, 2 usage error, 3 backup completed with warnings (written,
+ * but media files the database names were missing on disk; the warnings are on stderr and in
+ * the --json document's `warnings`). With --json, stdout holds exactly one JSON document
+ * (nothing on failure); everything else goes to stderr.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,7 +25,7 @@ import { bootStrapi } from './boot';
 import { backupsTable, describeBackup, describeRestore, describeVerify, progressLine } from './output';
 import type { BackupsService, CliBackup, CliJob, JobsService, StrapiLike } from './types';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, warning: 3 } as const;
 
 /** A failure the CLI reports as it is (no stack), with its exit code. */
 export class CliError extends Error {
@@ -122,7 +124,7 @@ const explain = (error: unknown): CliError => {
   return new CliError(err?.message ? err.message : String(error));
 };
 
-const execute = async (strapi: StrapiLike, cli: Command, progress: boolean): Promise<{ json: unknown; text: string }> => {
+const execute = async (strapi: StrapiLike, cli: Command, progress: boolean): Promise<{ json: unknown; text: string; code?: number }> => {
   const plugin = strapi.plugin('pacta-backup')!;
   const backups = plugin.service('backups') as BackupsService;
   const jobs = plugin.service('jobs') as JobsService;
@@ -152,6 +154,10 @@ const execute = async (strapi: StrapiLike, cli: Command, progress: boolean): Pro
     case 'backup': {
       const job = await follow(jobs, await backups.startBackup(cli.body, { trigger: 'cli' }), progress);
       const backup = job.result?.backup as CliBackup;
+      if (job.status === 'warning') {
+        for (const warning of backup.warnings ?? []) stderr(`warning: ${warning}`);
+        return { json: backup, text: describeBackup(backup), code: EXIT.warning };
+      }
       return { json: backup, text: describeBackup(backup) };
     }
     case 'verify': {
@@ -212,6 +218,7 @@ export const run = async (argv: string[]): Promise<number> => {
     });
     const result = await execute(strapi, cli, progress);
     output = cli.json ? JSON.stringify(result.json ?? null, null, 2) : result.text;
+    code = result.code ?? EXIT.ok;
   } catch (error) {
     if (progress) process.stderr.write('\r\x1b[K');
     const failure = explain(error);

@@ -32,7 +32,7 @@ export const backupsTable = (backups: CliBackup[]): string => {
     ['id', 'name', 'created', 'kind', 'size', 'encrypted', 'verified'],
     backups.map((b) => [
       b.id,
-      b.status === 'damaged' ? `DAMAGED: ${b.error ?? 'unreadable'}` : b.name,
+      b.status === 'damaged' ? `DAMAGED: ${b.error ?? 'unreadable'}` : b.status === 'warning' ? `${b.name} (completed with warnings)` : b.name,
       formatDate(b.createdAt),
       b.kind,
       formatBytes(b.size),
@@ -64,8 +64,9 @@ const get = (value: unknown, key: string): unknown =>
 
 /** The human summary of a finished job's result. */
 export const describeBackup = (backup: CliBackup): string =>
-  `Backup ${backup.id} written: "${backup.name}", ${backup.rows} rows, ${backup.media.files} media files, ` +
-  `${formatBytes(backup.size)}${backup.encrypted ? ', encrypted' : ''}.`;
+  `Backup ${backup.id} ${backup.status === 'warning' ? 'completed with warnings' : 'written'}: "${backup.name}", ${backup.rows} rows, ` +
+  `${backup.media.files} media files, ${formatBytes(backup.size)}${backup.encrypted ? ', encrypted' : ''}.` +
+  (backup.status === 'warning' ? `\n${(backup.warnings ?? []).map((w) => `Warning: ${w}`).join('\n')}` : '');
 
 export const describeVerify = (id: string, result: Record<string, unknown>): string => {
   const manifest = get(result, 'manifest');

@@ -11,7 +11,9 @@ export interface CliBackup {
   name: string;
   createdAt: string;
   kind: string;
-  status: 'ok' | 'damaged';
+  status: 'ok' | 'warning' | 'damaged';
+  /** Why it completed with warnings (media files missing on disk). */
+  warnings?: string[];
   size: number;
   compression: Compression;
   encrypted: boolean;
@@ -24,7 +26,7 @@ export interface CliBackup {
 export interface CliJob {
   id: string;
   type: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
+  status: 'queued' | 'running' | 'succeeded' | 'warning' | 'failed' | 'interrupted' | 'skipped';
   phase: string;
   progress: { done: number; total: number; bytes: number };
   backupId: string | null;

@@ -134,6 +134,11 @@ export const configSchema = z
     /** Alert when the storage's free space falls below this: bytes, or a percentage such as "10%". */
     spaceAlertBelow: spaceThreshold.default('10%'),
     drill: drillSchema.default(() => drillSchema.parse({})),
+    /** Media files the database names but the disk lacks: `warn` completes the backup with warnings, `fail` fails it. */
+    media: z
+      .object({ missing: z.enum(['warn', 'fail']).default('warn') })
+      .strict()
+      .default({ missing: 'warn' }),
     log: logSchema.default(() => logSchema.parse({})),
   })
   .strict();

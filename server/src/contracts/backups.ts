@@ -4,14 +4,20 @@
 
 export type BackupKind = 'manual' | 'scheduled' | 'safety';
 export type Compression = 'none' | 'fast' | 'best';
+export type BackupStatus = 'ok' | 'warning' | 'damaged';
 
 export interface Backup {
   id: string;
   name: string;
   createdAt: string;
   kind: BackupKind;
-  /** ok: listed from a readable manifest; damaged: the manifest cannot be read. */
-  status: 'ok' | 'damaged';
+  /**
+   * ok: listed from a readable manifest; warning: complete, but some files the database names
+   * could not be read (completed with warnings, see `warnings`); damaged: the manifest cannot be read.
+   */
+  status: BackupStatus;
+  /** Why a backup completed with warnings (e.g. media files missing on disk). */
+  warnings?: string[];
   scope: { contentTypes: 'all' | string[]; media: boolean; adminUsers: boolean; config: boolean };
   /** Bytes of the archive file. */
   size: number;
@@ -39,8 +45,12 @@ export interface DrillState {
 }
 
 export type JobType = 'backup' | 'verify' | 'restore' | 'drill';
-/** skipped: a scheduled occurrence that another instance ran. */
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
+/**
+ * skipped: a scheduled occurrence that another instance ran; warning: completed with warnings
+ * (a backup that could not read every media file); interrupted: the process running it stopped
+ * (a crash, kill -9) before it finished, found at the next start.
+ */
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'warning' | 'failed' | 'interrupted' | 'skipped';
 /** What started a job: the admin panel or API, the schedule, the CLI. */
 export type JobTrigger = 'manual' | 'scheduled' | 'cli';
 

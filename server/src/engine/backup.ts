@@ -23,6 +23,7 @@ import { localFilesOf, worthCompressing } from './media';
 import { toNdjson } from './ndjson';
 import { openSnapshot } from './snapshot';
 import type { Storage } from './storage';
+import { pauseAt } from './test-pause';
 import { toCanonical, type Dialect } from './values';
 
 export interface BackupTablePlan {
@@ -65,7 +66,20 @@ export interface BackupOptions {
   passphrase: string | null;
   onProgress?: (progress: Progress) => void;
   log?: (message: string) => void;
+  /**
+   * Media files the database names that are not on disk: `warn` writes the backup, which
+   * completes with warnings (listed in its manifest); `fail` fails it. Default `warn`.
+   */
+  missingMedia?: 'warn' | 'fail';
 }
+
+/** How many missing paths an error or a warning names. */
+const NAMED_PATHS = 5;
+
+/** "240 media files named in the database are missing on disk (first: a.png, b.png, …)". */
+export const describeMissing = (missing: string[]) =>
+  `${missing.length} media file${missing.length === 1 ? '' : 's'} named in the database ${missing.length === 1 ? 'is' : 'are'} missing on disk ` +
+  `(${missing.length > NAMED_PATHS ? 'first: ' : ''}${missing.slice(0, NAMED_PATHS).join(', ')}${missing.length > NAMED_PATHS ? ', …' : ''})`;
 
 export const archiveName = (id: string) => `${id}.pacta.zip`;
 
@@ -98,7 +112,7 @@ const sha256OfFile = async (file: string) => {
  * takes its final name. Any failure removes the partial file: a backup is listed only when it
  * is complete and verified.
  */
-export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onProgress, log = () => {} }: BackupOptions) => {
+export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onProgress, log = () => {}, missingMedia = 'warn' }: BackupOptions) => {
   const started = Date.now();
   const timings: Record<string, number> = {};
   const space = await storage.space();
@@ -115,7 +129,7 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
   const name = archiveName(plan.id);
   const tempFile = await storage.tempPath(name);
   const writer = new ArchiveWriter(tempFile, { compression: plan.compression, key });
-  const snapshot = await openSnapshot(knex, dialect, { tempFile: `${tempFile}.snapshot` }).catch(async (error) => {
+  const snapshot = await openSnapshot(knex, dialect).catch(async (error) => {
     await writer.abort();
     throw error;
   });
@@ -166,6 +180,7 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
         nextId: await snapshot.nextId(table.name),
         entry,
       });
+      if (tables.length === 1) await pauseAt('rows');
     }
     await snapshot.close();
     timings.rowsMs = Date.now() - rowsStarted;
@@ -202,9 +217,15 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
         progress.done += 1;
         report();
       }
+      if (missing.length && missingMedia === 'fail') {
+        throw new EngineError('MEDIA_MISSING', `${describeMissing(missing)}; the backup was not written (media.missing is "fail")`, {
+          missing: missing.length,
+          paths: missing.slice(0, NAMED_PATHS),
+        });
+      }
       const index = mediaFiles.map((m) => `${JSON.stringify(m)}\n`).join('');
       await writer.addEntry(MEDIA_INDEX_ENTRY, Readable.from([Buffer.from(index)]), { compressible: true });
-      if (missing.length) log(`${missing.length} media files named in the database are missing on disk`);
+      if (missing.length) log(`warning: ${describeMissing(missing)}`);
     }
     timings.mediaMs = Date.now() - mediaStarted;
 
@@ -241,7 +262,7 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
         ...(plan.media.include || plan.media.provider === 'local'
           ? []
           : [`Media files of the "${plan.media.provider}" upload provider are not included: only their database rows are.`]),
-        ...(missing.length ? [`${missing.length} media files named in the database were missing on disk`] : []),
+        ...(missing.length ? [describeMissing(missing)] : []),
       ],
     };
     manifest.totals.bytes = writer.written.reduce((n, e) => n + e.size, 0);
@@ -253,6 +274,7 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
     progress.done = 0;
     progress.total = manifest.entries.length;
     report();
+    await pauseAt('verify');
     const verifyStarted = Date.now();
     const opened = await openArchive(tempFile, { passphrase });
     const verification = await opened.verify(() => {

@@ -14,6 +14,7 @@ export type EngineErrorCode =
   | 'TRUNCATED'
   | 'SCHEMA_MISMATCH'
   | 'NO_SPACE'
+  | 'MEDIA_MISSING'
   | 'INVALID_SCOPE'
   | 'RESTORE_FAILED'
   /** Admin or config tables asked of an archive not sealed under this app's key. */

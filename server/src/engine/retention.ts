@@ -27,7 +27,7 @@ export interface RetentionCandidate {
   id: string;
   createdAt: string;
   kind: 'manual' | 'scheduled' | 'safety';
-  status: 'ok' | 'damaged';
+  status: 'ok' | 'warning' | 'damaged';
   keep: boolean;
 }
 
@@ -70,7 +70,7 @@ export const planRetention = (
   const reason = (id: string, why: string) => keep.set(id, [...(keep.get(id) ?? []), why]);
 
   const good = backups
-    .filter((b) => b.status === 'ok' && b.kind !== 'safety')
+    .filter((b) => b.status !== 'damaged' && b.kind !== 'safety')
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
 
   good.slice(0, Math.max(1, policy.keepLast)).forEach((b, i) => reason(b.id, i === 0 ? 'newest good backup' : `one of the ${policy.keepLast} newest`));

@@ -1,8 +1,11 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 import type { Knex } from 'knex';
 
 import type { RowFilter } from './manifest';
+import { hostTag, isPidAlive } from './owner';
 import { applyFilter } from './sql';
 import type { Dialect } from './values';
 
@@ -13,6 +16,10 @@ import type { Dialect } from './values';
  *  - MariaDB/MySQL: one connection in START TRANSACTION WITH CONSISTENT SNAPSHOT.
  *  - SQLite: the online backup API copies the database file page by page into a temporary
  *    file (Strapi's single connection stays usable meanwhile), and rows are read from that copy.
+ *    The copy is the whole database in clear (password and token hashes too), whatever the
+ *    archive's encryption: it lives in a private folder of the system's temp folder (0700, the
+ *    file 0600 before a byte is copied), never in the storage folder, and is deleted by close();
+ *    after a crash, cleanSnapshots() removes it at the next start.
  * Rows come in primary-key order, in batches, so memory stays flat.
  */
 export interface SnapshotTable {
@@ -136,20 +143,85 @@ interface SqliteDatabase {
   close(): void;
 }
 
-const openSqliteSnapshot = async (knex: Knex, tempFile: string): Promise<Snapshot> => {
-  const client = knex.client as Knex.Client;
-  const connection = (await client.acquireConnection()) as SqliteDatabase;
-  let copying: Promise<unknown>;
-  try {
-    copying = connection.backup(tempFile);
-  } finally {
-    // The copy goes on step by step; releasing lets the app use its connection in between.
-    await client.releaseConnection(connection);
+/** `pacta-snapshot-<host tag>-<pid>-XXXXXX`: whose folder it is, so a dead process's can be removed. */
+const SNAPSHOT_DIR = /^pacta-snapshot-([0-9a-f]{8})-(\d+)-/;
+
+/** The private folders this process has open. */
+const openFolders = new Set<string>();
+
+/**
+ * A folder only this user can enter (0700), named after this process, for a plaintext copy of
+ * a database (the SQLite snapshot, a drill's scratch database). `remove()` deletes it with what
+ * it holds; after a crash, cleanSnapshots() does at the next start.
+ */
+export const privateTempFolder = async (tempRoot = os.tmpdir()) => {
+  const folder = await fs.promises.mkdtemp(path.join(tempRoot, `pacta-snapshot-${hostTag()}-${process.pid}-`));
+  openFolders.add(folder);
+  await fs.promises.chmod(folder, 0o700);
+  return {
+    path: folder,
+    async remove() {
+      await fs.promises.rm(folder, { recursive: true, force: true });
+      openFolders.delete(folder);
+    },
+  };
+};
+
+/**
+ * Removes the snapshot folders of processes of this host that are gone (a backup killed while
+ * it read its copy). Those of live processes (a backup running in the CLI) stay.
+ */
+export const cleanSnapshots = async (tempRoot = os.tmpdir()): Promise<string[]> => {
+  const removed: string[] = [];
+  const names = await fs.promises.readdir(tempRoot).catch(() => [] as string[]);
+  for (const name of names) {
+    const owner = SNAPSHOT_DIR.exec(name);
+    if (!owner || owner[1] !== hostTag()) continue;
+    const pid = Number(owner[2]);
+    if (pid === process.pid ? openFolders.has(path.join(tempRoot, name)) : isPidAlive(pid)) continue;
+    await fs.promises.rm(path.join(tempRoot, name), { recursive: true, force: true });
+    removed.push(name);
   }
-  await copying;
+  return removed;
+};
+
+const openSqliteSnapshot = async (knex: Knex, tempRoot: string): Promise<Snapshot> => {
+  const folder = await privateTempFolder(tempRoot);
+  const tempFile = path.join(folder.path, 'database.sqlite');
+  const removeCopy = () => folder.remove();
+  const client = knex.client as Knex.Client;
+  let connection: SqliteDatabase;
+  try {
+    // Created empty and private first: SQLite writes into the existing file and keeps its mode
+    // (its journal takes the same mode).
+    await (await fs.promises.open(tempFile, 'wx', 0o600)).close();
+    connection = (await client.acquireConnection()) as SqliteDatabase;
+  } catch (error) {
+    await removeCopy();
+    throw error;
+  }
+  try {
+    let copying: Promise<unknown>;
+    try {
+      copying = connection.backup(tempFile);
+    } finally {
+      // The copy goes on step by step; releasing lets the app use its connection in between.
+      await client.releaseConnection(connection);
+    }
+    await copying;
+  } catch (error) {
+    await removeCopy();
+    throw error;
+  }
 
   const Database = connection.constructor as new (file: string, options: object) => SqliteDatabase;
-  const copy = new Database(tempFile, { readonly: true, fileMustExist: true });
+  let copy: SqliteDatabase;
+  try {
+    copy = new Database(tempFile, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    await removeCopy();
+    throw error;
+  }
   const run: Runner = async (builder) => {
     const { sql, bindings } = builder.toSQL().toNative();
     return copy.prepare(sql).all(...bindings) as never;
@@ -181,12 +253,15 @@ const openSqliteSnapshot = async (knex: Knex, tempFile: string): Promise<Snapsho
     async close() {
       if (closed) return;
       closed = true;
-      copy.close();
-      await fs.promises.rm(tempFile, { force: true });
-      await fs.promises.rm(`${tempFile}-journal`, { force: true });
+      try {
+        copy.close();
+      } finally {
+        await removeCopy();
+      }
     },
   };
 };
 
-export const openSnapshot = (knex: Knex, dialect: Dialect, { tempFile }: { tempFile: string }) =>
-  dialect === 'sqlite' ? openSqliteSnapshot(knex, tempFile) : openServerSnapshot(knex, dialect);
+/** tempRoot: where the private folder of a SQLite copy is made (the system's temp folder). */
+export const openSnapshot = (knex: Knex, dialect: Dialect, { tempRoot = os.tmpdir() }: { tempRoot?: string } = {}) =>
+  dialect === 'sqlite' ? openSqliteSnapshot(knex, tempRoot) : openServerSnapshot(knex, dialect);

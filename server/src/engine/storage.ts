@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { hostTag, isPidAlive } from './owner';
+
 /**
  * Where archives live. The local folder is the default; an S3-compatible provider implements
  * the same interface later. Archives are written next to their final name under a temporary
@@ -30,16 +32,26 @@ export interface Storage {
   /** Bytes free and in total on the storage's volume. */
   space(): Promise<{ free: number; total: number }>;
   /**
-   * Removes temporary files left by an interrupted backup: those untouched for `staleMs`, so
-   * a backup that another process (the CLI, another instance) is writing right now survives.
+   * Removes temporary files left by an interrupted backup. A temporary name carries its
+   * writer's host and pid: the files of a dead process of this host go at once, whatever their
+   * age; those of a live one (the CLI next to the server) stay. Files of another host, or of
+   * older versions without a writer in the name, go once untouched for `staleMs`.
    */
   cleanTemp(staleMs?: number): Promise<string[]>;
   readMeta(name: string): Promise<Record<string, unknown> | null>;
   writeMeta(name: string, meta: Record<string, unknown>): Promise<void>;
 }
 
-const TEMP_PREFIX = '.partial-';
+/** Temporary files: `.partial@<host tag>.<pid>.<name>` (`.partial-<name>` before the writer was named). */
+const TEMP_PREFIX = '.partial';
 const META_SUFFIX = '.meta.json';
+const OWNED_TEMP = /^\.partial@([0-9a-f]{8})\.(\d+)\./;
+/** A live process's file untouched this long is left by an unrelated process that reuses the pid. */
+const LIVE_STALE_MS = 24 * 3600 * 1000;
+
+/** The temporary files this process is writing (a file with this pid not among them is an earlier process's). */
+const ownTemp = new Set<string>();
+const tempName = (name: string) => `${TEMP_PREFIX}@${hostTag()}.${process.pid}.${name}`;
 
 const assertPlainName = (name: string) => {
   if (!/^[0-9A-Za-z][0-9A-Za-z._-]*$/.test(name) || name.includes('..')) {
@@ -63,11 +75,14 @@ export const createLocalStorage = (folder: string): Storage => {
     async tempPath(name) {
       await ensure();
       assertPlainName(name);
-      return path.join(folder, `${TEMP_PREFIX}${name}`);
+      const file = path.join(folder, tempName(name));
+      ownTemp.add(file);
+      return file;
     },
 
     async commit(tempFile, name) {
       await fs.promises.rename(tempFile, resolve(name));
+      ownTemp.delete(tempFile);
     },
 
     async localPath(name) {
@@ -110,9 +125,23 @@ export const createLocalStorage = (folder: string): Storage => {
       await ensure();
       const removed: string[] = [];
       for (const name of await fs.promises.readdir(folder)) {
-        const stat = await fs.promises.stat(path.join(folder, name)).catch(() => null);
-        if (name.startsWith(TEMP_PREFIX) && stat && Date.now() - stat.mtimeMs >= staleMs) {
-          await fs.promises.rm(path.join(folder, name), { force: true, recursive: true });
+        if (!name.startsWith(TEMP_PREFIX)) continue;
+        const file = path.join(folder, name);
+        const stat = await fs.promises.stat(file).catch(() => null);
+        if (!stat) continue;
+        const age = Date.now() - stat.mtimeMs;
+        const owner = OWNED_TEMP.exec(name);
+        let stale: boolean;
+        if (owner && owner[1] === hostTag()) {
+          const pid = Number(owner[2]);
+          if (pid === process.pid) stale = !ownTemp.has(file);
+          else stale = !isPidAlive(pid) || age >= LIVE_STALE_MS;
+        } else {
+          stale = age >= staleMs;
+        }
+        if (stale) {
+          await fs.promises.rm(file, { force: true, recursive: true });
+          ownTemp.delete(file);
           removed.push(name);
         }
       }
@@ -129,9 +158,14 @@ export const createLocalStorage = (folder: string): Storage => {
 
     async writeMeta(name, meta) {
       const file = resolve(`${name}${META_SUFFIX}`);
-      const temp = path.join(folder, `${TEMP_PREFIX}${name}${META_SUFFIX}`);
-      await fs.promises.writeFile(temp, JSON.stringify(meta, null, 2), { mode: 0o600 });
-      await fs.promises.rename(temp, file);
+      const temp = path.join(folder, tempName(`${name}${META_SUFFIX}`));
+      ownTemp.add(temp);
+      try {
+        await fs.promises.writeFile(temp, JSON.stringify(meta, null, 2), { mode: 0o600 });
+        await fs.promises.rename(temp, file);
+      } finally {
+        ownTemp.delete(temp);
+      }
     },
   };
 };

@@ -16,7 +16,10 @@ export const lockModel = {
     id: { type: 'increments' },
     name: { type: 'string' },
     owner: { type: 'string' },
-    /** Epoch milliseconds: after this, another instance may take the lock. */
+    /**
+     * Epoch milliseconds: after this, an instance on another host may take the lock (a heartbeat
+     * renews it); on the holder's own host its pid decides (see services/locks.ts).
+     */
     expires_at: { type: 'biginteger' },
     /** Epoch milliseconds when the holder finished (occurrence locks stay, so a late instance skips). */
     done_at: { type: 'biginteger' },

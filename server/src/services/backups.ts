@@ -77,7 +77,8 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         name: manifest.name,
         createdAt: manifest.createdAt,
         kind: manifest.kind,
-        status: 'ok',
+        status: manifest.media.missing.length ? 'warning' : 'ok',
+        ...(manifest.warnings.length ? { warnings: manifest.warnings } : {}),
         scope: manifest.scope,
         size: file.size,
         compression: manifest.compression,
@@ -181,7 +182,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
     async get(id: string) {
       const file = await findFile(id);
       const backup = await toBackup(file);
-      return { ...backup, manifest: backup.status === 'ok' ? await manifestOf(file) : null };
+      return { ...backup, manifest: backup.status !== 'damaged' ? await manifestOf(file) : null };
     },
 
     async remove(id: string) {
@@ -317,6 +318,8 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         },
         onProgress: ({ phase, done, total, bytes }) => context?.progress({ phase, done, total, bytes }),
         log: (message) => context?.log(message),
+        // A safety backup never stops a restore: what is missing now is missing either way.
+        missingMedia: kind === 'safety' ? 'warn' : config().get().media.missing,
       });
       context?.log(`wrote ${archiveName(id)}: ${result.manifest.totals.rows} rows, ${result.manifest.media.files} media files, ${result.size} bytes`);
       return { id, ...result };

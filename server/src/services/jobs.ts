@@ -2,18 +2,24 @@ import { randomUUID } from 'node:crypto';
 
 import type { Core } from '@strapi/strapi';
 
-import type { Job, JobTrigger, JobType } from '../contracts/backups';
+import type { Backup, Job, JobTrigger, JobType } from '../contracts/backups';
 import { EngineError } from '../engine/errors';
-import { JOB_TABLE } from '../models';
+import { instanceState } from '../engine/owner';
+import { cleanSnapshots } from '../engine/snapshot';
+import { JOB_TABLE, LOCK_TABLE } from '../models';
 import { getService } from '../utils';
 import { INSTANCE_ID } from './locks';
 
 const LOG_LINES = 200;
 const KEEP_FINISHED = 100;
-/** The cross-process job lock: taken for this long, renewed while the job runs. */
-const JOB_LOCK = 'job';
-const JOB_LOCK_TTL_MS = 10 * 60 * 1000;
-const JOB_LOCK_RENEW_MS = 60 * 1000;
+/**
+ * The cross-process job lock: a heartbeat. Renewed every 10 s for 30 s, so an instance on
+ * another host takes over the lock of a crashed one within half a minute; on this host the
+ * holder's pid decides at once (see locks.ts).
+ */
+export const JOB_LOCK = 'job';
+const JOB_LOCK_TTL_MS = 30 * 1000;
+const JOB_LOCK_RENEW_MS = 10 * 1000;
 
 /** A second backup, restore or drill while one runs (here or in another process): the API answers 409. */
 export class JobConflictError extends Error {
@@ -236,9 +242,21 @@ const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
         },
       };
       context.log(`${type} started`);
-      // Renewal waits for the connection a SQLite restore holds; the TTL leaves room for that.
+      // The heartbeat. During a SQLite restore it waits for the connection the restore holds:
+      // one renewal at a time, and the expired lock of this live pid is never taken on this host.
+      let renewing = false;
       const renewal = setInterval(() => {
-        locks.renew(JOB_LOCK, JOB_LOCK_TTL_MS).catch(() => undefined);
+        if (renewing) return;
+        renewing = true;
+        locks
+          .renew(JOB_LOCK, JOB_LOCK_TTL_MS)
+          .then((held) => {
+            if (!held) logger().warn(`the job lock of ${job.id} was lost (taken by another instance after it expired)`, fields());
+          })
+          .catch(() => undefined)
+          .finally(() => {
+            renewing = false;
+          });
       }, JOB_LOCK_RENEW_MS);
       renewal.unref();
 
@@ -246,9 +264,18 @@ const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
         const started = Date.now();
         try {
           job.result = await work(context);
-          job.status = 'succeeded';
-          job.phase = 'done';
-          context.log('succeeded', { durationMs: Date.now() - started, ...job.measures });
+          // A backup that could not read every file the database names: completed with warnings.
+          const backup = job.result?.backup as Backup | undefined;
+          if (backup?.status === 'warning') {
+            job.status = 'warning';
+            job.warnings = [...job.warnings, ...(backup.warnings ?? [])];
+            job.phase = 'done';
+            context.log(`completed with warnings: ${(backup.warnings ?? []).join('; ')}`, { durationMs: Date.now() - started, ...job.measures });
+          } else {
+            job.status = 'succeeded';
+            job.phase = 'done';
+            context.log('succeeded', { durationMs: Date.now() - started, ...job.measures });
+          }
         } catch (error) {
           const err = error as Error & { code?: string };
           job.status = 'failed';
@@ -272,6 +299,42 @@ const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
         }
       });
       return job;
+    },
+
+    /**
+     * After a crash (kill -9, power loss), at the next start of the app or the CLI: marks
+     * `interrupted` the jobs left `running` by a process that is gone, and removes the
+     * temporary files and snapshot copies of dead processes. A job of a live process is left
+     * alone: on this host its pid is alive; on another host it still holds the job lock.
+     */
+    async recover(): Promise<{ interrupted: Job[]; temporary: string[]; snapshots: string[] }> {
+      const now = Date.now();
+      const rows = (await knex()(JOB_TABLE).whereIn('status', ['running', 'queued'])) as JobRow[];
+      const lock = rows.length ? await knex()(LOCK_TABLE).where({ name: JOB_LOCK }).first() : null;
+      const interrupted: Job[] = [];
+      for (const row of rows) {
+        const state = instanceState(row.instance, INSTANCE_ID);
+        if (state === 'alive') continue;
+        // Another host: alive while its heartbeat keeps the job lock fresh.
+        if (state === 'unknown' && lock && lock.owner === row.instance && Number(lock.expires_at) >= now && lock.done_at == null) continue;
+        const job = jobFromRow(row);
+        const message = `The process running this ${job.type} (${row.instance}) stopped before it finished; found at the next start`;
+        job.status = 'interrupted';
+        job.finishedAt = new Date(now).toISOString();
+        job.error = { message, code: 'INTERRUPTED' };
+        job.log = [...job.log, `${job.finishedAt} interrupted: ${message}`].slice(-LOG_LINES);
+        // Only a row still running: a job that ended meanwhile keeps its own end.
+        const updated = await knex()(JOB_TABLE)
+          .where({ job_id: row.job_id })
+          .whereIn('status', ['running', 'queued'])
+          .update({ status: 'interrupted', finished_at: now, error: JSON.stringify(job.error), log: JSON.stringify(job.log) });
+        if (Number(updated) !== 1) continue;
+        interrupted.push(job);
+        logger().warn(`${job.type} ${job.id} interrupted: ${message}`, { jobId: job.id, type: job.type, phase: job.phase, backupId: job.backupId });
+      }
+      const temporary = await getService('backups', { strapi }).storage().cleanTemp();
+      const snapshots = await cleanSnapshots();
+      return { interrupted, temporary, snapshots };
     },
 
     /** Resolves when the job has finished (used by the CLI, the scheduler and the tests). */

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 
 import type { Core } from '@strapi/strapi';
 
+import { instanceState, LOCAL_HOST } from '../engine/owner';
 import { LOCK_TABLE } from '../models';
+import { getService } from '../utils';
 
-/** Who holds a lock: this process, recognisable in the table (host, pid, random suffix). */
-export const INSTANCE_ID = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+/** Who holds a lock: this process, recognisable in the table (host, pid, random suffix; see LOCAL_HOST). */
+export const INSTANCE_ID = `${LOCAL_HOST}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
 /** Locks older than this are deleted by prune() (occurrence locks accumulate one per run). */
 const PRUNE_AFTER_MS = 30 * 24 * 3600 * 1000;
@@ -16,8 +17,16 @@ const PRUNE_AFTER_MS = 30 * 24 * 3600 * 1000;
  *
  * A lock is a row with a unique name, an owner and an expiry. Taking it is one INSERT: the
  * unique index lets exactly one of several concurrent inserts succeed, on SQLite, PostgreSQL
- * and MariaDB alike. A lock whose holder died is taken over only after it expires, by one
- * conditional UPDATE whose WHERE names the expiry (the database applies it to one winner).
+ * and MariaDB alike. A lock whose holder is gone is taken over by one conditional UPDATE whose
+ * WHERE names what was read (the dead owner, or the expiry), so the database applies it to one
+ * winner:
+ *  - holder on this host: its pid decides. A dead pid is taken over at once, whatever the
+ *    expiry; a live pid is never taken over, even expired: a SQLite restore holds the only
+ *    connection for minutes, so its renewals wait, but the process is there and still working;
+ *  - holder on another host: the expiry decides. The holder renews every few seconds with a
+ *    short TTL (a heartbeat: see jobs.ts), so a crashed one is taken over within that TTL. Its
+ *    renewals are never held up by its own restore there: another host means PostgreSQL or
+ *    MariaDB, whose pool has other connections (a SQLite database lives on one host).
  *
  * Two uses:
  *  - `job`: one backup, restore or drill at a time per app, across processes; renewed while
@@ -32,22 +41,28 @@ const createLocksService = ({ strapi }: { strapi: Core.Strapi }) => {
   const service = {
     owner: INSTANCE_ID,
 
-    /** Takes the lock for ttlMs; false when another owner holds it and it has not expired. */
+    /** Takes the lock for ttlMs; false when another owner holds it and is (or may be) alive. */
     async acquire(name: string, ttlMs: number): Promise<boolean> {
       const now = Date.now();
+      let existing: { owner: string; expires_at: number | string; done_at: unknown } | undefined;
       try {
         await knex()(LOCK_TABLE).insert({ name, owner: INSTANCE_ID, expires_at: now + ttlMs, done_at: null });
         return true;
       } catch (error) {
-        const existing = await knex()(LOCK_TABLE).where({ name }).first();
+        existing = await knex()(LOCK_TABLE).where({ name }).first();
         if (!existing) throw error;
       }
-      const stolen = await knex()(LOCK_TABLE)
-        .where({ name })
-        .whereNull('done_at')
-        .andWhere((q) => q.where('expires_at', '<', now).orWhere('owner', INSTANCE_ID))
-        .update({ owner: INSTANCE_ID, expires_at: now + ttlMs });
-      return Number(stolen) === 1;
+      if (existing.done_at != null) return false;
+      const state = instanceState(existing.owner, INSTANCE_ID);
+      if (state === 'alive' && existing.owner !== INSTANCE_ID) return false;
+      const query = knex()(LOCK_TABLE).where({ name }).whereNull('done_at');
+      if (state === 'unknown') query.andWhere((q) => q.where('expires_at', '<', now).orWhere('owner', INSTANCE_ID));
+      else query.andWhere('owner', existing.owner);
+      const taken = Number(await query.update({ owner: INSTANCE_ID, expires_at: now + ttlMs })) === 1;
+      if (taken && state === 'dead') {
+        getService('logger', { strapi }).get().info(`lock ${name} taken over from ${existing.owner}, a process that is gone`);
+      }
+      return taken;
     },
 
     /** Extends a lock this instance holds; false when it was lost (expired and taken). */

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import path from 'node:path';
 
 import type { Core } from '@strapi/strapi';
@@ -6,10 +5,13 @@ import type { Core } from '@strapi/strapi';
 import type { Job, JobTrigger } from '../contracts/backups';
 import { runDrill } from '../engine/drill';
 import { EngineError } from '../engine/errors';
+import { privateTempFolder } from '../engine/snapshot';
 import { getService } from '../utils';
 
+export const ALERT_TYPES = ['failed-job', 'interrupted-job', 'backup-warnings', 'stale', 'low-space', 'failed-drill', 'storage-unavailable'] as const;
+
 export interface Alert {
-  type: 'failed-job' | 'stale' | 'low-space' | 'failed-drill' | 'storage-unavailable';
+  type: (typeof ALERT_TYPES)[number];
   severity: 'warning' | 'error';
   message: string;
   at: string;
@@ -40,6 +42,10 @@ export interface Metrics {
 }
 
 const STALE_AFTER_MS = 26 * 3600 * 1000;
+/** Jobs that ended: succeeded, completed with warnings, failed, or stopped by a crash. */
+const ENDED: ReadonlyArray<Job['status']> = ['succeeded', 'warning', 'failed', 'interrupted'];
+/** Backups that ran to the end and were written (with warnings or without). */
+const WRITTEN: ReadonlyArray<Job['status']> = ['succeeded', 'warning'];
 const DAY_MS = 24 * 3600 * 1000;
 
 /** Free space under the configured threshold (bytes, or a percentage of the volume). */
@@ -63,7 +69,7 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
       const alerts: Alert[] = [];
       const current = config();
       const history = await jobs().history({ limit: 200 });
-      const lastOf = (type: Job['type']) => history.find((j) => j.type === type && (j.status === 'succeeded' || j.status === 'failed'));
+      const lastOf = (type: Job['type']) => history.find((j) => j.type === type && ENDED.includes(j.status));
 
       const backup = lastOf('backup');
       if (backup?.status === 'failed') {
@@ -73,6 +79,30 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
           message: `The last backup failed: ${backup.error?.message ?? 'unknown error'}`,
           at: backup.finishedAt ?? backup.startedAt,
           jobId: backup.id,
+        });
+      }
+      if (backup?.status === 'warning') {
+        const written = backup.result?.backup as { warnings?: string[] } | undefined;
+        alerts.push({
+          type: 'backup-warnings',
+          severity: 'warning',
+          message: `The last backup completed with warnings: ${(written?.warnings ?? []).join('; ') || 'see its log'}`,
+          at: backup.finishedAt ?? backup.startedAt,
+          jobId: backup.id,
+          backupId: backup.backupId ?? undefined,
+        });
+      }
+      // A job a crash stopped (found at the next start): the last of its type, whatever its type.
+      for (const type of ['backup', 'restore', 'drill', 'verify'] as const) {
+        const last = lastOf(type);
+        if (last?.status !== 'interrupted') continue;
+        alerts.push({
+          type: 'interrupted-job',
+          severity: type === 'backup' || type === 'restore' ? 'error' : 'warning',
+          message: `The last ${type} was interrupted (its process stopped during ${last.phase}): ${last.error?.message ?? 'interrupted'}`,
+          at: last.finishedAt ?? last.startedAt,
+          jobId: last.id,
+          backupId: last.backupId ?? undefined,
         });
       }
       const restore = lastOf('restore');
@@ -100,7 +130,7 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
         });
         return alerts;
       }
-      const good = list.filter((b) => b.status === 'ok' && b.kind !== 'safety');
+      const good = list.filter((b) => b.status !== 'damaged' && b.kind !== 'safety');
       if (current.enabled) {
         const newest = good[0];
         if (!newest || now.getTime() - Date.parse(newest.createdAt) > STALE_AFTER_MS) {
@@ -140,9 +170,9 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
     async metrics(now = new Date()): Promise<Metrics> {
       const since = new Date(now.getTime() - 30 * DAY_MS);
       const history = await jobs().history({ since, limit: 1000 });
-      const finishedBackups = history.filter((j) => j.type === 'backup' && (j.status === 'succeeded' || j.status === 'failed'));
-      const succeeded = finishedBackups.filter((j) => j.status === 'succeeded').length;
-      const lastSuccess = (await jobs().history({ type: 'backup', limit: 200 })).find((j) => j.status === 'succeeded');
+      const finishedBackups = history.filter((j) => j.type === 'backup' && ENDED.includes(j.status));
+      const succeeded = finishedBackups.filter((j) => WRITTEN.includes(j.status)).length;
+      const lastSuccess = (await jobs().history({ type: 'backup', limit: 200 })).find((j) => WRITTEN.includes(j.status));
       const storage = await backups().storageInfo();
       return {
         lastSuccess: lastSuccess ? { backupId: lastSuccess.backupId, at: lastSuccess.finishedAt ?? lastSuccess.startedAt } : null,
@@ -168,7 +198,7 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
     /** The metrics in Prometheus' text exposition format (version 0.0.4). */
     async prometheus(now = new Date()): Promise<string> {
       const m = await service.metrics(now);
-      const lastBackup = m.jobs.find((j) => j.type === 'backup' && j.status === 'succeeded');
+      const lastBackup = m.jobs.find((j) => j.type === 'backup' && WRITTEN.includes(j.status as Job['status']));
       const lines: string[] = [];
       const metric = (name: string, help: string, type: 'gauge' | 'counter', samples: Array<[string, number]>) => {
         lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -202,7 +232,7 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
         'pacta_backup_alert',
         'Active alerts by type (1: active).',
         'gauge',
-        (['failed-job', 'stale', 'low-space', 'failed-drill', 'storage-unavailable'] as const).map((type) => [`{type="${type}"}`, alerts.some((a) => a.type === type) ? 1 : 0])
+        ALERT_TYPES.map((type) => [`{type="${type}"}`, alerts.some((a) => a.type === type) ? 1 : 0])
       );
       return `${lines.join('\n')}\n`;
     },
@@ -214,7 +244,7 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
      */
     async startDrill({ backupId, trigger = 'manual' }: { backupId?: string; trigger?: JobTrigger } = {}): Promise<Job | null> {
       const list = await backups().list();
-      const target = backupId ? list.find((b) => b.id === backupId) : list.find((b) => b.status === 'ok' && b.kind !== 'safety');
+      const target = backupId ? list.find((b) => b.id === backupId) : list.find((b) => b.status !== 'damaged' && b.kind !== 'safety');
       if (!target) return null;
       const passphrase = process.env[config().encryptionKeyEnv] || null;
       return jobs().start(
@@ -222,18 +252,21 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
         async (context) => {
           context.progress({ phase: 'drill' });
           const archivePath = await backups().storage().localPath(`${target.id}.pacta.zip`);
-          const scratchFile = path.join(os.tmpdir(), `pacta-drill-${process.pid}-${Date.now()}.sqlite`);
+          // The scratch database holds the backup's rows in clear: in a private folder, removed after.
+          const folder = await privateTempFolder();
           let result;
           try {
             result = await runDrill({
               archivePath,
               passphrase,
-              scratchFile,
+              scratchFile: path.join(folder.path, 'drill.sqlite'),
               onProgress: ({ done, total }) => context.progress({ done, total }),
             });
           } catch (error) {
             await backups().updateMeta(target.id, { drill: { status: 'failed', at: new Date().toISOString(), message: (error as Error).message } });
             throw error;
+          } finally {
+            await folder.remove();
           }
           context.measure({ rows: result.rows });
           const message = result.ok

@@ -87,7 +87,8 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
           logger().error(`scheduled backup could not start: ${message}`, { type: 'backup', trigger: 'scheduled', attempt });
           job = null;
         }
-        if (job?.status === 'succeeded') break;
+        // Completed with warnings is not retried: the missing files would be missing again.
+        if (job?.status === 'succeeded' || job?.status === 'warning') break;
         if (attempt === 1) {
           logger().warn(`scheduled backup failed; trying again in ${Math.round(retryDelayMs / 1000)} s`, { type: 'backup', attempt });
           await new Promise<void>((resolve) => {
@@ -101,7 +102,7 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
           if (fromTask && stopped) return job;
         }
       }
-      if (job?.status === 'succeeded') {
+      if (job?.status === 'succeeded' || job?.status === 'warning') {
         try {
           await getService('backups', { strapi }).purge();
           await getService('locks', { strapi }).prune();

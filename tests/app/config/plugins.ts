@@ -33,6 +33,7 @@ export default ({ env }) => {
           folder: path.resolve(appRoot, env('PACTA_BACKUP_STORAGE', 'backups')),
         },
         spaceAlertBelow: set('PACTA_BACKUP_SPACE_ALERT_BELOW', (n) => env(n)),
+        media: { missing: set('PACTA_BACKUP_MEDIA_MISSING', (n) => env(n)) },
         log: { folder: path.resolve(appRoot, env('PACTA_BACKUP_LOG_DIR', 'logs/pacta-backup')) },
       }),
     },

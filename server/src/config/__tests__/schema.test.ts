@@ -14,6 +14,7 @@ describe('plugin configuration', () => {
       scope: { contentTypes: 'all', media: true, adminUsers: false, config: false },
       spaceAlertBelow: '10%',
       drill: { enabled: true, schedule: '0 4 * * 0' },
+      media: { missing: 'warn' },
       log: { folder: 'logs/pacta-backup', level: 'info', maxDays: 14 },
     });
     expect(() => config.validator(config.default)).not.toThrow();

@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import type { Backup } from '../../server/src/contracts/backups';
+import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
+import { databaseClient, startApp, type TestApp } from '../helpers/app';
+import { runJob } from '../helpers/jobs';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { seed } = require('../app/scripts/seed/index');
+
+const root = path.resolve(__dirname, '..', '..');
+const appDir = path.join(root, 'tests', 'app');
+const CLI = path.join(root, 'dist', 'cli', 'index.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Media files the database names but the disk lacks: with `media.missing: warn` (the default) a
+ * backup completes with warnings — its own state in the catalogue, the job, the alerts and the
+ * CLI (stderr, --json, exit code 3); with `fail` it fails with an error naming the count and the
+ * paths, and nothing is listed.
+ */
+describe(`a backup with media missing on disk on ${databaseClient}`, () => {
+  let app: TestApp;
+  let admin: Agent;
+  let removed: string[];
+
+  const runCli = (args: string[], env: Record<string, string> = {}, timeoutMs = 150_000) =>
+    new Promise<Run>((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, ...args, '--app', appDir], { cwd: root, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+      child.stdin.end();
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+
+  const archives = () => fs.readdirSync(app.backupsDir).filter((name) => name.endsWith('.pacta.zip')).sort();
+
+  beforeAll(async () => {
+    if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build it with npm run build`);
+    app = await startApp();
+    await seed(app.strapi, { documents: 4, media: 3, seed: 33 });
+    admin = await loginAsSuperAdmin(app.strapi);
+    // Two of the uploaded originals go missing from disk; their rows stay.
+    const files = (await app.strapi.db.connection('files').select('url').orderBy('id')) as Array<{ url: string }>;
+    removed = files.slice(0, 2).map((f) => f.url.replace(/^\//, ''));
+    for (const relative of removed) fs.rmSync(path.join(app.publicDir, relative));
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('warn: the API backup completes with warnings in the job, the catalogue and the alerts', async () => {
+    const job = await runJob(admin, '/pacta-backup/backups', {});
+    expect(job.status).toBe('warning');
+    expect(job.error).toBeNull();
+    expect(job.warnings).toEqual([expect.stringMatching(/^2 media files named in the database are missing on disk \(/)]);
+    for (const relative of removed) expect(job.warnings[0]).toContain(relative);
+
+    const listed = (await admin.get('/pacta-backup/backups')).body.data as Backup[];
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ id: job.backupId, status: 'warning', warnings: job.warnings });
+
+    const history = (await admin.get('/pacta-backup/metrics')).body.data.jobs as Array<{ id: string; status: string }>;
+    expect(history.find((j) => j.id === job.id)?.status).toBe('warning');
+    const alerts = (await admin.get('/pacta-backup/alerts')).body.data as Array<{ type: string; severity: string; jobId?: string; message: string }>;
+    const warned = alerts.filter((a) => a.type === 'backup-warnings');
+    expect(warned).toEqual([expect.objectContaining({ severity: 'warning', jobId: job.id })]);
+    expect(warned[0].message).toMatch(/^The last backup completed with warnings: 2 media files named in the database are missing on disk/);
+  });
+
+  it('warn: the CLI writes the backup, says so on stderr and in --json, and exits with 3', async () => {
+    const run = await runCli(['backup', '--json']);
+    expect(run.code).toBe(3);
+    const backup = JSON.parse(run.stdout) as Backup;
+    expect(backup).toMatchObject({ status: 'warning', warnings: [expect.stringMatching(/^2 media files named in the database are missing on disk/)] });
+    expect(run.stderr).toMatch(/^warning: 2 media files named in the database are missing on disk/m);
+    expect(archives()).toContain(`${backup.id}.pacta.zip`);
+  });
+
+  it('fail: the backup fails with an error naming the count and the paths, and nothing is listed', async () => {
+    const before = archives();
+    const run = await runCli(['backup', '--json'], { PACTA_BACKUP_MEDIA_MISSING: 'fail' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/The backup failed: 2 media files named in the database are missing on disk \(.+\); the backup was not written \(media.missing is "fail"\) \(MEDIA_MISSING\)/);
+    for (const relative of removed) expect(run.stderr).toContain(relative);
+    expect(archives()).toEqual(before);
+    expect(fs.readdirSync(app.backupsDir).filter((name) => name.startsWith('.'))).toEqual([]);
+
+    const [failed] = await app.strapi.db.connection('pacta_backup_jobs').where({ type: 'backup', trigger: 'cli', status: 'failed' });
+    expect(JSON.parse(failed.error)).toMatchObject({ code: 'MEDIA_MISSING' });
+  });
+});
