@@ -59,7 +59,7 @@ describe(`kill -9 during a backup on ${databaseClient}`, () => {
       });
     });
 
-  /** Starts `pacta-backup backup` that stops at `point` (see engine/test-pause.ts); resolves once it says so. */
+  /** Starts `pacta-backup backup` that stops at `point` (see engine/faults.ts); resolves once it says so. */
   const pausedBackup = (point: 'rows' | 'verify' = 'rows', timeoutMs = 150_000) =>
     new Promise<ChildProcessWithoutNullStreams>((resolve, reject) => {
       const child = spawn(process.execPath, [CLI, 'backup', '--json', '--app', appDir], {

@@ -23,7 +23,7 @@ import { localFilesOf, worthCompressing } from './media';
 import { toNdjson } from './ndjson';
 import { openSnapshot } from './snapshot';
 import type { Storage } from './storage';
-import { pauseAt } from './test-pause';
+import { pauseAt } from './faults';
 import { toCanonical, type Dialect } from './values';
 
 export interface BackupTablePlan {

@@ -1,7 +1,11 @@
 /**
- * Crash points for the crash tests: with PACTA_BACKUP_TEST_CRASH_AT set to a point's name, the
- * process kills itself (SIGKILL, as `kill -9` would) when it reaches that point. Unset — always,
- * outside the tests — this does nothing.
+ * Test-only fault injection for the crash tests; unset (always, outside them) nothing happens.
+ *
+ *  - PACTA_BACKUP_TEST_CRASH_AT=<point>: the process kills itself (SIGKILL, as `kill -9` would)
+ *    when a restore reaches that point;
+ *  - PACTA_BACKUP_TEST_PAUSE_AT=<point>: a backup stops there, prints
+ *    `PACTA_BACKUP_TEST_PAUSED <point> <pid>` on stderr and waits for ever, so a test can
+ *    kill -9 it from outside (and look at what it holds meanwhile).
  */
 export const CRASH_ENV = 'PACTA_BACKUP_TEST_CRASH_AT';
 
@@ -17,4 +21,14 @@ export type CrashPoint =
 
 export const crashPoint = (point: CrashPoint) => {
   if (process.env[CRASH_ENV] === point) process.kill(process.pid, 'SIGKILL');
+};
+
+/**
+ * Points of a backup: `rows` (its snapshot open, its archive half written), `verify` (its
+ * archive complete under its temporary name, not yet checked nor listed).
+ */
+export const pauseAt = async (point: 'rows' | 'verify'): Promise<void> => {
+  if (process.env.PACTA_BACKUP_TEST_PAUSE_AT !== point) return;
+  process.stderr.write(`PACTA_BACKUP_TEST_PAUSED ${point} ${process.pid}\n`);
+  await new Promise<never>(() => setInterval(() => undefined, 60_000));
 };
