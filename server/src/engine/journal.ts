@@ -72,6 +72,9 @@ const place = async (from: string, to: string) => {
     await fs.promises.copyFile(from, temp);
   }
   await fs.promises.rename(temp, to);
+  // Placed again (a recovery): both names are links to one file, and rename() then does
+  // nothing at all (POSIX), leaving the temporary name behind.
+  await fs.promises.rm(temp, { force: true });
 };
 
 const writeAtomically = async (file: string, content: string) => {

@@ -63,6 +63,8 @@ describe('the file journal of a restore', () => {
       await swap.forward();
       await swap.forward();
       expect(await uploads()).toEqual(AFTER);
+      // Placed twice from the same staged file: no temporary name is left behind.
+      expect(fs.readdirSync(path.join(publicDir, 'uploads')).sort()).toEqual(['a.txt', 'b.txt']);
       await swap.back();
       await swap.back();
       expect(await uploads()).toEqual(BEFORE);
