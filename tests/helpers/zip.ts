@@ -71,3 +71,15 @@ export const readZip = async (file: string) => {
   const directory = await unzipper.Open.file(file);
   return Promise.all(directory.files.map(async (f) => ({ name: f.path, data: await f.buffer() })));
 };
+
+/**
+ * Raw deflate of `size` bytes of `byte` (`size` a multiple of 8 MiB): one 8 MiB segment deflated
+ * with a full flush (byte-aligned, no reference to what came before), repeated, then an empty
+ * final block. A 1 GiB bomb weighs ~1 MB and costs one 8 MiB deflate to make.
+ */
+export const deflateBomb = (size: number, byte = 0x20) => {
+  const segmentSize = 8 * 1024 * 1024;
+  if (size % segmentSize !== 0) throw new RangeError('the size of a bomb is a multiple of 8 MiB');
+  const segment = zlib.deflateRawSync(Buffer.alloc(segmentSize, byte), { level: 9, finishFlush: zlib.constants.Z_FULL_FLUSH });
+  return Buffer.concat([...Array.from({ length: size / segmentSize }, () => segment), Buffer.from([0x01, 0x00, 0x00, 0xff, 0xff])]);
+};

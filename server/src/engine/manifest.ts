@@ -61,13 +61,16 @@ export type ArchiveLimits = typeof ARCHIVE_LIMITS;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex');
 
-/** Entry paths are relative, with no `..`, no backslash and no drive letter. */
+/**
+ * Entry paths are relative, with no `..`, no backslash, no drive letter and no control character
+ * (a name is shown in messages and logs, where a newline would forge a line).
+ */
 export const isSafeEntryPath = (entryPath: string) =>
   entryPath.length > 0 &&
   entryPath.length <= 512 &&
   !entryPath.startsWith('/') &&
   !entryPath.includes('\\') &&
-  !entryPath.includes('\0') &&
+  !/[\u0000-\u001f\u007f]/.test(entryPath) &&
   !/^[a-zA-Z]:/.test(entryPath) &&
   entryPath.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 
