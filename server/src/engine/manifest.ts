@@ -70,7 +70,7 @@ export const isSafeEntryPath = (entryPath: string) =>
   entryPath.length <= 512 &&
   !entryPath.startsWith('/') &&
   !entryPath.includes('\\') &&
-  !/[\u0000-\u001f\u007f]/.test(entryPath) &&
+  ![...entryPath].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f) &&
   !/^[a-zA-Z]:/.test(entryPath) &&
   entryPath.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 

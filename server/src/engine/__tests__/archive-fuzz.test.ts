@@ -191,7 +191,7 @@ describe(`archive fuzzing (seed ${SEED})`, () => {
   };
 
   const rebuild = (entries: RawEntry[]) => zipBytes(entries);
-  const copyEntries = (base: Base) => base.entries.map((e) => ({ ...e, data: Buffer.from(e.data) }));
+  const copyEntries = (base: Base): RawEntry[] => base.entries.map((e) => ({ ...e, data: Buffer.from(e.data) }));
   const contentEntries = (base: Base) => base.entries.filter((e) => !e.name.startsWith('manifest'));
 
   it('flipped bytes: a clean error, or the same archive when only ignored bytes changed', async () => {
