@@ -160,8 +160,8 @@ export const encryptionSchema = z.object({
 /**
  * manifest.json of an encrypted archive of format 2: only what deriving and checking the key
  * needs, and id, kind and createdAt. Those three stay in clear so that a backup the configured
- * key cannot open still lists in its place (date order, retention's safety-backup rule) instead
- * of as an unknown file; they tell nothing the file name and date do not already tell.
+ * key cannot open still lists in its place (date order, kind) instead of as an unknown file;
+ * they tell little the file name and date do not already tell.
  */
 export const envelopeSchema = z.object({
   format: z.literal(FORMAT),
