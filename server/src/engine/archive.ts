@@ -283,6 +283,8 @@ const toEngineError = (error: unknown, entryPath: string): Error => {
       entry: entryPath,
     });
   }
+  // A failing disk or a file removed meanwhile is no damage of the archive: it stays as it is.
+  if (error instanceof Error && 'syscall' in error) return error;
   const message = error instanceof Error ? error.message : String(error);
   // zlib and unzipper failures (bad deflate data, a record cut short, a bad signature).
   return new EngineError('TAMPERED', `The archive entry ${entryPath} is damaged (${message.split('\n')[0].slice(0, 200)})`, {

@@ -86,6 +86,9 @@ describe(`archive fuzzing (seed ${SEED})`, () => {
   const peak = { rss: 0, heap: 0 };
   let caseNumber = 0;
   let baseline = 0;
+  /** Open file descriptors before the first case (Linux): a refused archive leaves none open. */
+  const openFiles = () => (fs.existsSync('/proc/self/fd') ? fs.readdirSync('/proc/self/fd').length : 0);
+  let filesBefore = 0;
   const tally = new Map<string, number>();
 
   const sample = () => {
@@ -120,6 +123,7 @@ describe(`archive fuzzing (seed ${SEED})`, () => {
       });
     }
     baseline = process.memoryUsage().rss;
+    filesBefore = openFiles();
   });
 
   /** Opens and verifies; any failure must be an EngineError with a known code and a clean message. */
@@ -381,12 +385,13 @@ describe(`archive fuzzing (seed ${SEED})`, () => {
     }
   });
 
-  it('kept memory bounded over every case, and every kind of mutation ran', () => {
+  it('kept memory bounded over every case, left no file open, and ran every kind of mutation', () => {
     sample();
     if (process.env.PACTA_FUZZ_REPORT) process.stdout.write(`${JSON.stringify({ baseline, peak, tally: Object.fromEntries(tally) })}\n`);
     expect(caseNumber).toBeGreaterThanOrEqual(300);
     expect(peak.rss - baseline).toBeLessThan(MAX_RSS_GROWTH);
     expect(peak.heap).toBeLessThan(MAX_HEAP);
+    expect(openFiles()).toBeLessThanOrEqual(filesBefore);
     const kinds = new Set([...tally.keys()].map((k) => k.split(':')[0]));
     expect([...kinds].sort()).toEqual(['bomb', 'duplicate', 'flip', 'key', 'long line', 'manifest bomb', 'rows', 'swap', 'truncate']);
   });
