@@ -60,24 +60,31 @@ export async function* ndjsonBatches(input: Readable, options: NdjsonOptions = {
   try {
     for await (const chunk of input) {
       const text = decoder.write(chunk as Buffer);
-      let start = 0;
-      let end = text.indexOf('\n');
-      const batch: unknown[][] = [];
-      while (end !== -1) {
-        if (partsLength + end - start > maxLine) throw tooLong();
-        const line = partsLength ? parts.join('') + text.slice(start, end) : text.slice(start, end);
-        parts = [];
-        partsLength = 0;
-        if (line) batch.push(parse(line));
-        else lineNumber += 1;
-        start = end + 1;
-        end = text.indexOf('\n', start);
-      }
-      if (start < text.length) {
-        parts.push(start ? text.slice(start) : text);
-        partsLength += text.length - start;
+      const first = text.indexOf('\n');
+      if (first === -1) {
+        parts.push(text);
+        partsLength += text.length;
         if (partsLength > maxLine) throw tooLong();
+        continue;
       }
+      const batch: unknown[][] = [];
+      // The line the earlier chunks started, then the whole lines of this chunk at once (split is
+      // native and far quicker than a loop), then the start of the next line.
+      if (partsLength + first > maxLine) throw tooLong();
+      const head = partsLength ? parts.join('') + text.slice(0, first) : text.slice(0, first);
+      if (head) batch.push(parse(head));
+      else lineNumber += 1;
+      const last = text.lastIndexOf('\n');
+      if (last > first) {
+        for (const line of text.slice(first + 1, last).split('\n')) {
+          if (line.length > maxLine) throw tooLong();
+          if (line) batch.push(parse(line));
+          else lineNumber += 1;
+        }
+      }
+      parts = last + 1 < text.length ? [text.slice(last + 1)] : [];
+      partsLength = text.length - last - 1;
+      if (partsLength > maxLine) throw tooLong();
       if (batch.length) yield batch;
     }
     const tail = decoder.end();
