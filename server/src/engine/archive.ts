@@ -677,6 +677,10 @@ export const openArchive = async (filePath: string, options: ReadOptions = {}): 
     throw new EngineError('MISSING_ENTRY', `The archive lacks entries its manifest lists: ${missing.slice(0, 5).join(', ')}`);
   }
   const tablesByEntry = new Map(manifest.tables.map((t) => [t.entry, t]));
+  const tableNames = new Set(manifest.tables.map((t) => t.name));
+  if (tablesByEntry.size !== manifest.tables.length || tableNames.size !== manifest.tables.length) {
+    throw new EngineError('BAD_MANIFEST', 'The manifest names a table, or a table entry, twice');
+  }
   const unlisted = manifest.tables.filter((t) => !entriesByPath.has(t.entry)).map((t) => t.name);
   if (unlisted.length) {
     throw new EngineError('MISSING_ENTRY', `The manifest names tables without an entry: ${unlisted.slice(0, 5).join(', ')}`);

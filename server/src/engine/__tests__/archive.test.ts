@@ -173,6 +173,18 @@ describe('archive', () => {
       expect(await errorOf(openArchive(extra))).toMatchObject({ code: 'BAD_MANIFEST', message: expect.stringContaining('tables/extra.ndjson') });
     });
 
+    it('refuses a manifest that names one table twice, or two tables of one entry', async () => {
+      for (const edit of [
+        (manifest: Manifest) => manifest.tables.push({ ...manifest.tables[0] }),
+        (manifest: Manifest) => {
+          manifest.tables[1].entry = manifest.tables[0].entry;
+        },
+      ]) {
+        const forged = await forge(plain, (_entries, manifest) => edit(manifest));
+        expect(await errorOf(openArchive(forged))).toMatchObject({ code: 'BAD_MANIFEST', message: 'The manifest names a table, or a table entry, twice' });
+      }
+    });
+
     it('refuses more entries than the limit before reading the directory', async () => {
       const target = file();
       writeZip(target, Array.from({ length: 30 }, (_, i) => ({ name: `e${i}`, data: Buffer.alloc(0) })));
