@@ -76,6 +76,8 @@ export interface FixtureOptions {
   rows?: Rows;
   /** Rows the manifest claims per table, when a test wants it to differ from the rows written. */
   claimedRows?: Record<string, number>;
+  /** Media files instead of MEDIA. */
+  media?: Array<{ path: string; data: Buffer }>;
 }
 
 /** Writes the archive at `file` and returns its manifest. */
@@ -99,7 +101,8 @@ export const writeFixture = async (file: string, options: FixtureOptions = {}): 
     });
   }
   const index: MediaFile[] = [];
-  for (const media of MEDIA) {
+  const mediaFiles = options.media ?? MEDIA;
+  for (const media of mediaFiles) {
     const digest = sha256(media.data);
     await writer.addEntry(`media/${digest}`, Readable.from([media.data]), { compressible: media.path.endsWith('.txt') });
     index.push({ path: media.path.slice(1), sha256: digest, size: media.data.length });
@@ -124,7 +127,7 @@ export const writeFixture = async (file: string, options: FixtureOptions = {}): 
       { uid: 'api::thing.thing', kind: 'collectionType', displayName: 'Thing', table: 'things', schemaHash: sha256('thing'), rows: tables[0].rows },
     ],
     tables,
-    media: { included: true, provider: 'local', files: index.length, bytes: MEDIA.reduce((n, m) => n + m.data.length, 0), missing: [] },
+    media: { included: true, provider: 'local', files: index.length, bytes: mediaFiles.reduce((n, m) => n + m.data.length, 0), missing: [] },
     entries: writer.written,
     totals: { rows: tables.reduce((n, t) => n + t.rows, 0), bytes: writer.written.reduce((n, e) => n + e.size, 0) },
     timings: {},

@@ -225,8 +225,8 @@ export class ArchiveWriter {
 class Verify extends Digest {
   constructor(
     private readonly expected: ManifestEntry,
-    /** Bytes the entry takes in the zip, the measure of its compression ratio. */
-    private readonly compressedBytes: number,
+    /** Bytes the entry takes in the zip, the measure of its compression ratio; null: not checked. */
+    private readonly compressedBytes: number | null,
     private readonly limits: ArchiveLimits
   ) {
     super();
@@ -244,7 +244,7 @@ class Verify extends Digest {
       return;
     }
     const { maxRatio, ratioGraceBytes } = this.limits;
-    if (size > ratioGraceBytes && size > maxRatio * Math.max(1, this.compressedBytes)) {
+    if (this.compressedBytes !== null && size > ratioGraceBytes && size > maxRatio * Math.max(1, this.compressedBytes)) {
       callback(
         new EngineError(
           'TOO_LARGE',
@@ -698,7 +698,8 @@ export const openArchive = async (filePath: string, options: ReadOptions = {}): 
       stages.push(createDecryptStream(key, { aad: entryPath }));
       if (entry.compressed) stages.push(zlib.createInflateRaw());
     }
-    stages.push(new Verify(entry, compressedBytesOf(directory, file), limits), out);
+    // An authenticated archive's declared sizes are this key holder's: they bound the entries.
+    stages.push(new Verify(entry, authenticated ? null : compressedBytesOf(directory, file), limits), out);
     // pipeline() destroys every stage on failure; the consumer sees the error on `out`.
     (pipeline as (...streams: unknown[]) => Promise<void>)(...stages).catch((error: unknown) => {
       out.destroy(toEngineError(error, entryPath));

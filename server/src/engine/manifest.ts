@@ -46,13 +46,18 @@ export const ARCHIVE_LIMITS = {
    */
   maxLineBytes: 16 * 1024 * 1024,
   /**
-   * Inflated bytes per compressed byte of one entry. Real NDJSON deflates 5–40x (a table of 200
-   * mostly-null columns ~200x); deflate's own maximum is ~1030x, reached only by runs of one
-   * byte, which is what a zip bomb is.
+   * Inflated bytes per compressed byte of one entry of an archive that is not authenticated (the
+   * entries of an authenticated one are cut off at the sizes its sealed manifest declares). Real
+   * NDJSON deflates 5–40x (a table of 200 mostly-null columns ~200x); deflate's own maximum is
+   * ~1030x, reached only by runs of one byte, which is what a zip bomb is.
    */
   maxRatio: 500,
-  /** The ratio is only checked past this many inflated bytes, so a small blank file passes. */
-  ratioGraceBytes: 32 * 1024 * 1024,
+  /**
+   * The ratio is only checked past this many inflated bytes: a blank file (an all-zero image, a
+   * silent WAV) also deflates ~1000x, and Strapi's body parser takes uploads of at most 200 MB by
+   * default, so no such file of an app with default settings trips it.
+   */
+  ratioGraceBytes: 256 * 1024 * 1024,
   /** manifest.sha256 and manifest.mac hold one hex digest. */
   maxDigestBytes: 1024,
 };

@@ -221,6 +221,18 @@ describe('archive', () => {
       // Within the default grace the same entry is a legitimate blank file.
       expect(await (await openArchive(forged)).verify()).toMatchObject({ ok: true });
     });
+
+    it('bounds the entries of an authenticated archive by their sealed sizes, not by the ratio', async () => {
+      const blank = [{ path: '/uploads/blank.txt', data: Buffer.alloc(8 * 1024 * 1024) }];
+      const limits = { ratioGraceBytes: 1024 * 1024 };
+      const encrypted = file();
+      await writeFixture(encrypted, { passphrase: PASSPHRASE, compression: 'best', media: blank });
+      expect(await (await openArchive(encrypted, { passphrase: PASSPHRASE, limits })).verify()).toMatchObject({ ok: true });
+      const plainBlank = file();
+      await writeFixture(plainBlank, { compression: 'best', media: blank });
+      const report = await (await openArchive(plainBlank, { limits })).verify();
+      expect(report.entries.filter((e) => !e.ok)).toEqual([expect.objectContaining({ code: 'TOO_LARGE', error: expect.stringContaining('zip bomb') })]);
+    });
   });
 
   describe('manifest caps', () => {
