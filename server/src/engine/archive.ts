@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import fs from 'node:fs';
-import { PassThrough, type Readable, Transform, type TransformCallback } from 'node:stream';
+import { PassThrough, Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 
@@ -10,20 +10,33 @@ import unzipper from 'unzipper';
 import { CryptoError, assertKey, createDecryptStream, createEncryptStream, deriveKey } from './crypto';
 import { EngineError } from './errors';
 import {
+  ARCHIVE_LIMITS,
+  FORMAT,
+  FORMAT_VERSION,
   MANIFEST_CHECKSUM_ENTRY,
   MANIFEST_ENTRY,
   MANIFEST_MAC_ENTRY,
+  SEALED_MANIFEST_ENTRY,
+  envelopeSchema,
   isSafeEntryPath,
   manifestSchema,
+  type ArchiveLimits,
   type Manifest,
   type ManifestEntry,
+  type ManifestEnvelope,
+  type ManifestTable,
 } from './manifest';
+import { ndjsonBatches } from './ndjson';
 
 /**
  * The archive: one zip file. Without encryption the zip itself deflates each entry, so a person
  * can unzip a backup and read its NDJSON. With encryption each entry is deflated by us, then
  * sealed with AES-256-GCM (crypto.ts) and stored: compression must come before encryption.
  * Every entry's SHA-256 is taken over its content, before either step, and checked on read.
+ *
+ * An encrypted archive (format 2) keeps in clear only an envelope (manifest.json: the key
+ * parameters, id, kind, createdAt); the full manifest is deflated and sealed in manifest.enc,
+ * bound to the envelope. Archives are untrusted input when read: see ARCHIVE_LIMITS.
  */
 
 export type Compression = 'none' | 'fast' | 'best';
@@ -34,6 +47,21 @@ const MAC_LABEL = 'pacta-backup manifest';
 
 export const manifestMac = (key: Buffer, manifestBytes: Buffer) =>
   createHmac('sha256', key).update(MAC_LABEL).update(manifestBytes).digest('hex');
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+const ENTRY_NAME_LABEL = 'pacta-backup entry name';
+
+/**
+ * The name an entry takes in the zip of an encrypted archive of format 2: a MAC of its path
+ * under the key, so the zip's directory names no table and no media hash. The manifest keeps the
+ * path, and the path stays the entry's AAD.
+ */
+export const sealedEntryName = (key: Buffer, entryPath: string) =>
+  `data/${createHmac('sha256', key).update(ENTRY_NAME_LABEL).update(entryPath).digest('hex').slice(0, 32)}`;
+
+/** The sealed manifest is bound to the envelope it came with: neither can be swapped alone. */
+const sealedAad = (envelopeBytes: Buffer) => `${SEALED_MANIFEST_ENTRY}\n${sha256(envelopeBytes)}`;
 
 /** Counts and hashes what flows through it. */
 class Digest extends Transform {
@@ -47,10 +75,25 @@ class Digest extends Transform {
   }
 }
 
+/** Runs the streams as one pipeline (an error in any stage ends it) and gathers what comes out. */
+const collect = async (...streams: Array<NodeJS.ReadableStream | NodeJS.WritableStream>): Promise<Buffer> => {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  await (pipeline as (...all: unknown[]) => Promise<void>)(...streams, sink);
+  return Buffer.concat(chunks);
+};
+
 export interface ArchiveWriterOptions {
   compression: Compression;
   /** The archive key (from deriveKey); null writes a plain archive. */
   key: Buffer | null;
+  /** The layout to write: the current one unless a test needs an archive of an older format. */
+  formatVersion?: 1 | 2;
 }
 
 export class ArchiveWriter {
@@ -104,9 +147,11 @@ export class ArchiveWriter {
     }
     source.on('error', (error) => body.destroy(error));
 
+    const { key } = this.options;
+    const zipName = key && (this.options.formatVersion ?? FORMAT_VERSION) === 2 ? sealedEntryName(key, entryPath) : entryPath;
     const taken = new Promise<void>((resolve, reject) => {
       const onEntry = (entry: archiver.EntryData) => {
-        if (entry.name !== entryPath) return;
+        if (entry.name !== zipName) return;
         this.zip.off('entry', onEntry);
         resolve();
       };
@@ -114,7 +159,7 @@ export class ArchiveWriter {
       body.on('error', reject);
       this.done.catch(reject);
     });
-    this.zip.append(body, { name: entryPath, store: Boolean(this.options.key) || !compress });
+    this.zip.append(body, { name: zipName, store: Boolean(key) || !compress });
     await taken;
 
     const entry = { path: entryPath, size: digest.size, sha256: digest.hash.digest('hex'), compressed: compress };
@@ -122,13 +167,42 @@ export class ArchiveWriter {
     return entry;
   }
 
-  /** Writes the manifest (with its checksum, and its MAC when encrypted) and closes the file. */
+  /**
+   * Writes the manifest and closes the file. Plain: manifest.json and its checksum. Encrypted:
+   * the envelope in clear (manifest.json and its checksum) and the full manifest sealed in
+   * manifest.enc (format 2), or, for format 1, manifest.json in clear with its MAC.
+   */
   async finish(manifest: Manifest): Promise<number> {
-    const bytes = Buffer.from(JSON.stringify(manifest, null, 2));
-    this.zip.append(bytes, { name: MANIFEST_ENTRY });
-    this.zip.append(createHash('sha256').update(bytes).digest('hex'), { name: MANIFEST_CHECKSUM_ENTRY });
-    if (this.options.key) {
-      this.zip.append(manifestMac(this.options.key, bytes), { name: MANIFEST_MAC_ENTRY, store: true });
+    const { key } = this.options;
+    const formatVersion = this.options.formatVersion ?? FORMAT_VERSION;
+    const full: Manifest = { ...manifest, formatVersion };
+    if (key && !full.encryption) throw new EngineError('BAD_MANIFEST', 'An encrypted archive needs the encryption parameters in its manifest');
+    if (!key && full.encryption) throw new EngineError('BAD_MANIFEST', 'A plain archive cannot carry encryption parameters');
+
+    if (key && full.encryption && formatVersion === 2) {
+      const envelope: ManifestEnvelope = {
+        format: FORMAT,
+        formatVersion: 2,
+        id: full.id,
+        kind: full.kind,
+        createdAt: full.createdAt,
+        encryption: full.encryption,
+        sealed: SEALED_MANIFEST_ENTRY,
+      };
+      const envelopeBytes = Buffer.from(JSON.stringify(envelope, null, 2));
+      const sealed = await collect(
+        Readable.from([Buffer.from(JSON.stringify(full))]),
+        zlib.createDeflateRaw({ level: 9 }),
+        createEncryptStream(key, { aad: sealedAad(envelopeBytes) })
+      );
+      this.zip.append(envelopeBytes, { name: MANIFEST_ENTRY });
+      this.zip.append(sha256(envelopeBytes), { name: MANIFEST_CHECKSUM_ENTRY });
+      this.zip.append(sealed, { name: SEALED_MANIFEST_ENTRY, store: true });
+    } else {
+      const bytes = Buffer.from(JSON.stringify(full, null, 2));
+      this.zip.append(bytes, { name: MANIFEST_ENTRY });
+      this.zip.append(sha256(bytes), { name: MANIFEST_CHECKSUM_ENTRY });
+      if (key) this.zip.append(manifestMac(key, bytes), { name: MANIFEST_MAC_ENTRY, store: true });
     }
     await this.zip.finalize();
     await this.done;
@@ -143,15 +217,49 @@ export class ArchiveWriter {
   }
 }
 
-/** Checks a stream's SHA-256 and length against the manifest at its end. */
+/**
+ * Checks a stream against its manifest entry while it flows: it fails as soon as the content
+ * passes the size the manifest declares or inflates too far past its compressed size (a zip
+ * bomb), and at the end if the SHA-256 or the length differ.
+ */
 class Verify extends Digest {
-  constructor(private readonly expected: ManifestEntry) {
+  constructor(
+    private readonly expected: ManifestEntry,
+    /** Bytes the entry takes in the zip, the measure of its compression ratio; null: not checked. */
+    private readonly compressedBytes: number | null,
+    private readonly limits: ArchiveLimits
+  ) {
     super();
   }
 
+  _transform(chunk: Buffer, encoding: BufferEncoding, callback: TransformCallback) {
+    const size = this.size + chunk.length;
+    const { path: entryPath, size: declared } = this.expected;
+    if (size > declared) {
+      callback(
+        new EngineError('TOO_LARGE', `The archive entry ${entryPath} is larger than the ${declared} bytes its manifest declares`, {
+          entry: entryPath,
+        })
+      );
+      return;
+    }
+    const { maxRatio, ratioGraceBytes } = this.limits;
+    if (this.compressedBytes !== null && size > ratioGraceBytes && size > maxRatio * Math.max(1, this.compressedBytes)) {
+      callback(
+        new EngineError(
+          'TOO_LARGE',
+          `The archive entry ${entryPath} inflates more than ${maxRatio} times its compressed size (a zip bomb)`,
+          { entry: entryPath }
+        )
+      );
+      return;
+    }
+    super._transform(chunk, encoding, callback);
+  }
+
   _flush(callback: TransformCallback) {
-    const sha256 = this.hash.digest('hex');
-    if (sha256 !== this.expected.sha256 || this.size !== this.expected.size) {
+    const digest = this.hash.digest('hex');
+    if (digest !== this.expected.sha256 || this.size !== this.expected.size) {
       callback(
         new EngineError(
           'CHECKSUM',
@@ -166,6 +274,7 @@ class Verify extends Digest {
 }
 
 const toEngineError = (error: unknown, entryPath: string): Error => {
+  if (error instanceof EngineError) return error;
   if (error instanceof CryptoError) {
     if (error.code === 'TRUNCATED') {
       return new EngineError('TRUNCATED', `The archive entry ${entryPath} is cut short`, { entry: entryPath });
@@ -174,19 +283,29 @@ const toEngineError = (error: unknown, entryPath: string): Error => {
       entry: entryPath,
     });
   }
-  if (error instanceof Error && /invalid|incorrect header|unexpected end/i.test(error.message)) {
-    return new EngineError('TAMPERED', `The archive entry ${entryPath} is damaged (${error.message})`, {
-      entry: entryPath,
-    });
-  }
-  return error as Error;
+  // A failing disk or a file removed meanwhile is no damage of the archive: it stays as it is.
+  if (error instanceof Error && 'syscall' in error) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  // zlib and unzipper failures (bad deflate data, a record cut short, a bad signature).
+  return new EngineError('TAMPERED', `The archive entry ${entryPath} is damaged (${message.split('\n')[0].slice(0, 200)})`, {
+    entry: entryPath,
+  });
 };
 
 export interface OpenedArchive {
   manifest: Manifest;
+  /**
+   * The archive is encrypted and its manifest's authenticity was checked under the given key
+   * (format 2: the sealed manifest's GCM tags; format 1: its MAC). A plain archive is not: anyone
+   * can write one.
+   */
+  authenticated: boolean;
   /** The content of an entry, decrypted, decompressed and checked: an error ends a bad one. */
   open(entryPath: string): Readable;
-  /** Reads every entry to its end, checking each; reports entry by entry. */
+  /**
+   * Reads every entry to its end, checking each (and each table's rows against the table in the
+   * manifest); reports entry by entry.
+   */
   verify(onEntry?: (entry: ManifestEntry, ok: boolean, error?: Error) => void): Promise<VerifyReport>;
 }
 
@@ -195,128 +314,381 @@ export interface VerifyReport {
   entries: Array<{ path: string; size: number; ok: boolean; error?: string; code?: string }>;
 }
 
-const readEntry = async (file: unzipper.File) => file.buffer();
+export interface ReadOptions {
+  /** The passphrase of encrypted archives. */
+  passphrase?: string | null;
+  /** Lower caps (tests); the defaults are ARCHIVE_LIMITS. */
+  limits?: Partial<ArchiveLimits>;
+}
+
+const EOCD_SIGNATURE = 0x06054b50;
+const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
+const ZIP64_EOCD_SIGNATURE = 0x06064b50;
 
 /**
- * The manifest of an archive, checked (checksum, schema) but not authenticated: enough to list
- * a backup without its key. openArchive does the full check.
+ * The entry count the zip's end record claims, read before unzipper parses the central
+ * directory (it builds one object per record it is told about).
  */
-export const readManifest = async (filePath: string): Promise<Manifest> => {
-  let directory: unzipper.CentralDirectory;
-  try {
-    directory = await unzipper.Open.file(filePath);
-  } catch (error) {
-    throw new EngineError('NOT_AN_ARCHIVE', `Not a readable backup archive: ${(error as Error).message}`);
+const declaredEntryCount = async (handle: fs.promises.FileHandle, size: number): Promise<number> => {
+  const tailLength = Math.min(size, 22 + 0xffff);
+  const tail = Buffer.alloc(tailLength);
+  await handle.read(tail, 0, tailLength, size - tailLength);
+  let at = -1;
+  for (let i = tailLength - 22; i >= 0; i -= 1) {
+    if (tail.readUInt32LE(i) === EOCD_SIGNATURE) {
+      at = i;
+      break;
+    }
   }
-  const manifestFile = directory.files.find((f) => f.path === MANIFEST_ENTRY);
-  const checksumFile = directory.files.find((f) => f.path === MANIFEST_CHECKSUM_ENTRY);
-  if (!manifestFile || !checksumFile) throw new EngineError('BAD_MANIFEST', 'The archive has no manifest');
-  const bytes = await readEntry(manifestFile);
-  if (createHash('sha256').update(bytes).digest('hex') !== (await readEntry(checksumFile)).toString('utf8').trim()) {
-    throw new EngineError('CHECKSUM', 'The manifest is damaged: its checksum does not match');
+  if (at < 0) throw new EngineError('NOT_AN_ARCHIVE', 'Not a readable backup archive: no zip end record (truncated or not a zip)');
+  const count = tail.readUInt16LE(at + 10);
+  if (count !== 0xffff && tail.readUInt32LE(at + 16) !== 0xffffffff) return count;
+  // Zip64: the locator sits just before the end record and points at the zip64 end record.
+  if (at < 20 || tail.readUInt32LE(at - 20) !== ZIP64_LOCATOR_SIGNATURE) return count;
+  const offset = Number(tail.readBigUInt64LE(at - 20 + 8));
+  if (offset + 56 > size) throw new EngineError('NOT_AN_ARCHIVE', 'Not a readable backup archive: its zip64 end record is out of bounds');
+  const record = Buffer.alloc(56);
+  await handle.read(record, 0, 56, offset);
+  if (record.readUInt32LE(0) !== ZIP64_EOCD_SIGNATURE) {
+    throw new EngineError('NOT_AN_ARCHIVE', 'Not a readable backup archive: its zip64 end record is damaged');
   }
-  const result = manifestSchema.safeParse(JSON.parse(bytes.toString('utf8')));
-  if (!result.success) throw new EngineError('BAD_MANIFEST', 'The manifest is not valid');
-  return result.data;
+  const wide = record.readBigUInt64LE(32);
+  return wide > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(wide);
 };
 
+interface Directory {
+  files: Map<string, unzipper.File>;
+  size: number;
+  limits: ArchiveLimits;
+}
+
+/** unix mode bits of a zip entry made on unix (high half of its external attributes). */
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+
 /**
- * Opens an archive and checks everything that can be checked before reading data: that it is a
- * zip, that every entry path is safe, that the manifest is intact (checksum, MAC) and valid,
- * and that the key is right.
+ * The zip's entries by name, refused when there are too many, when two share a name (readers
+ * disagree on which one counts), when a name is unsafe, or when an entry is a symbolic link.
  */
-export const openArchive = async (
-  filePath: string,
-  { passphrase }: { passphrase?: string | null } = {}
-): Promise<OpenedArchive> => {
+const openDirectory = async (filePath: string, options: ReadOptions): Promise<Directory> => {
+  const limits = { ...ARCHIVE_LIMITS, ...options.limits };
+  let size: number;
+  let count: number;
+  try {
+    const handle = await fs.promises.open(filePath, 'r');
+    try {
+      size = (await handle.stat()).size;
+      if (size < 22) throw new EngineError('NOT_AN_ARCHIVE', 'Not a readable backup archive: the file is too short to be a zip');
+      count = await declaredEntryCount(handle, size);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if (error instanceof EngineError) throw error;
+    throw new EngineError('NOT_AN_ARCHIVE', `Not a readable backup archive: ${(error as Error).message}`);
+  }
+  if (count > limits.maxEntries) {
+    throw new EngineError('TOO_LARGE', `The archive claims ${count} entries, above the limit of ${limits.maxEntries}`);
+  }
+
   let directory: unzipper.CentralDirectory;
   try {
     directory = await unzipper.Open.file(filePath);
   } catch (error) {
     throw new EngineError(
       'NOT_AN_ARCHIVE',
-      `Not a readable backup archive (truncated or not a zip): ${(error as Error).message}`
+      `Not a readable backup archive (truncated or not a zip): ${String((error as Error).message).split('\n')[0].slice(0, 200)}`
     );
+  }
+  if (directory.files.length > limits.maxEntries) {
+    throw new EngineError('TOO_LARGE', `The archive holds ${directory.files.length} entries, above the limit of ${limits.maxEntries}`);
   }
 
   const files = new Map<string, unzipper.File>();
   for (const file of directory.files) {
     if (!isSafeEntryPath(file.path)) {
-      throw new EngineError('UNSAFE_PATH', `The archive holds an entry with an unsafe path: ${JSON.stringify(file.path)}`);
+      throw new EngineError('UNSAFE_PATH', `The archive holds an entry with an unsafe path: ${JSON.stringify(file.path.slice(0, 200))}`);
+    }
+    if (files.has(file.path)) {
+      throw new EngineError('BAD_ENTRY', `The archive holds two entries named ${file.path}`, { entry: file.path });
+    }
+    if (((file.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK) {
+      throw new EngineError('BAD_ENTRY', `The archive entry ${file.path} is a symbolic link`, { entry: file.path });
     }
     files.set(file.path, file);
   }
+  return { files, size, limits };
+};
 
+/** The bytes an entry takes in the file: what its header says, never more than the file. */
+const compressedBytesOf = (directory: Directory, file: unzipper.File) => Math.min(file.compressedSize, directory.size);
+
+/** Stops a stream with TOO_LARGE once more than `max` bytes came through. */
+const capped = (max: number, what: string) => {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > max) callback(new EngineError('TOO_LARGE', `${what} is larger than the limit of ${max} bytes`));
+      else callback(null, chunk);
+    },
+  });
+};
+
+/** A small entry (manifest, checksum), refused from its header's size and cut off past `max` bytes. */
+const readSmallEntry = async (file: unzipper.File, max: number, what: string): Promise<Buffer> => {
+  if (file.uncompressedSize > max) {
+    throw new EngineError('TOO_LARGE', `${what} is larger than the limit of ${max} bytes (${file.uncompressedSize} bytes)`);
+  }
+  try {
+    return await collect(file.stream(), capped(max, what));
+  } catch (error) {
+    if (error instanceof EngineError) throw error;
+    throw new EngineError('TAMPERED', `${what} cannot be read: it is damaged`);
+  }
+};
+
+const parseJson = (bytes: Buffer, what: string): unknown => {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new EngineError('BAD_MANIFEST', `${what} is not valid JSON`);
+  }
+};
+
+const zodIssues = (issues: Array<{ path: PropertyKey[]; message: string }>) =>
+  issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
+
+interface LoadedManifest {
+  manifest: Manifest;
+  key: Buffer | null;
+  authenticated: boolean;
+  /** The names of the manifest's own entries in this layout. */
+  reserved: string[];
+  /** The name in the zip of the entry at a manifest path. */
+  zipName: (entryPath: string) => string;
+}
+
+/** Derives the archive key and checks it against the key check, before any MAC or entry. */
+const keyFor = async (
+  encryption: Manifest['encryption'] & object,
+  passphrase: string | null | undefined,
+  details: Record<string, unknown>
+): Promise<Buffer> => {
+  if (!passphrase) {
+    throw new EngineError('NO_KEY', 'The backup is encrypted and no encryption key is configured', details);
+  }
+  let key: Buffer;
+  try {
+    key = await deriveKey(passphrase, encryption.kdf);
+  } catch (error) {
+    throw new EngineError('BAD_MANIFEST', `The encryption parameters of the manifest are invalid: ${(error as Error).message}`, details);
+  }
+  try {
+    assertKey(key, encryption.keyCheck);
+  } catch (error) {
+    if (error instanceof CryptoError && error.code === 'WRONG_KEY') {
+      throw new EngineError('WRONG_KEY', 'The encryption key does not open this backup (wrong key)', details);
+    }
+    throw new EngineError('BAD_MANIFEST', 'The key check of the manifest is malformed', details);
+  }
+  return key;
+};
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Reads and checks the manifest: its size, checksum and schema; for an encrypted archive of
+ * format 2, the key and the sealed manifest (which needs the passphrase); for format 1, the MAC
+ * when `authenticate` is set (openArchive) — the listing reads a format 1 manifest without a key.
+ */
+const loadManifest = async (
+  directory: Directory,
+  { passphrase, authenticate }: { passphrase?: string | null; authenticate: boolean }
+): Promise<LoadedManifest> => {
+  const { files, limits } = directory;
   const manifestFile = files.get(MANIFEST_ENTRY);
   const checksumFile = files.get(MANIFEST_CHECKSUM_ENTRY);
   if (!manifestFile || !checksumFile) {
     throw new EngineError('BAD_MANIFEST', 'The archive has no manifest: it is not a PACTA backup');
   }
-  let manifestBytes: Buffer;
-  let checksum: string;
-  try {
-    manifestBytes = await readEntry(manifestFile);
-    checksum = (await readEntry(checksumFile)).toString('utf8').trim();
-  } catch (error) {
-    throw new EngineError('TAMPERED', `The manifest cannot be read: ${(error as Error).message}`);
-  }
-  if (createHash('sha256').update(manifestBytes).digest('hex') !== checksum) {
+  const manifestBytes = await readSmallEntry(manifestFile, limits.maxManifestBytes, 'The manifest');
+  const checksum = (await readSmallEntry(checksumFile, limits.maxDigestBytes, 'The manifest checksum')).toString('utf8').trim();
+  if (sha256(manifestBytes) !== checksum) {
     throw new EngineError('CHECKSUM', 'The manifest is damaged: its checksum does not match');
   }
-
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(manifestBytes.toString('utf8'));
-  } catch {
-    throw new EngineError('BAD_MANIFEST', 'The manifest is not valid JSON');
+  const parsed = parseJson(manifestBytes, 'The manifest') as { format?: unknown; formatVersion?: unknown; encryption?: unknown } | null;
+  if (parsed?.format !== FORMAT) throw new EngineError('BAD_MANIFEST', 'The manifest is not a PACTA backup manifest');
+  if (parsed.formatVersion !== 1 && parsed.formatVersion !== 2) {
+    throw new EngineError('BAD_MANIFEST', `The archive format version ${JSON.stringify(parsed.formatVersion)} is not supported`);
   }
+
+  if (parsed.formatVersion === 2 && parsed.encryption) {
+    const envelopeResult = envelopeSchema.safeParse(parsed);
+    if (!envelopeResult.success) {
+      const issues = zodIssues(envelopeResult.error.issues);
+      throw new EngineError('BAD_MANIFEST', `The manifest is not valid: ${issues.slice(0, 5).join('; ')}`, { issues });
+    }
+    const envelope = envelopeResult.data;
+    const details = { envelope: { id: envelope.id, kind: envelope.kind, createdAt: envelope.createdAt } };
+    const sealedFile = files.get(SEALED_MANIFEST_ENTRY);
+    if (!sealedFile) throw new EngineError('MISSING_ENTRY', `The encrypted archive lacks its sealed manifest ${SEALED_MANIFEST_ENTRY}`, details);
+    const key = await keyFor(envelope.encryption, passphrase, details);
+    const what = 'The sealed manifest';
+    let bytes: Buffer;
+    try {
+      bytes = await collect(
+        sealedFile.stream(),
+        capped(limits.maxManifestBytes + 64 * 1024, what),
+        createDecryptStream(key, { aad: sealedAad(manifestBytes) }),
+        zlib.createInflateRaw(),
+        capped(limits.maxManifestBytes, what)
+      );
+    } catch (error) {
+      if (error instanceof EngineError) throw new EngineError(error.code, error.message, details);
+      throw new EngineError('TAMPERED', 'The manifest was altered or is damaged: its sealed copy does not open under this key', details);
+    }
+    const result = manifestSchema.safeParse(parseJson(bytes, what));
+    if (!result.success) {
+      const issues = zodIssues(result.error.issues);
+      throw new EngineError('BAD_MANIFEST', `The manifest is not valid: ${issues.slice(0, 5).join('; ')}`, { issues, ...details });
+    }
+    const manifest = result.data;
+    if (
+      manifest.formatVersion !== 2 ||
+      manifest.id !== envelope.id ||
+      manifest.kind !== envelope.kind ||
+      manifest.createdAt !== envelope.createdAt ||
+      !sameJson(manifest.encryption, envelope.encryption)
+    ) {
+      throw new EngineError('TAMPERED', 'The manifest was altered: its clear envelope does not match the sealed manifest', details);
+    }
+    return {
+      manifest,
+      key,
+      authenticated: true,
+      reserved: [MANIFEST_ENTRY, MANIFEST_CHECKSUM_ENTRY, SEALED_MANIFEST_ENTRY],
+      zipName: (entryPath) => sealedEntryName(key, entryPath),
+    };
+  }
+
   const result = manifestSchema.safeParse(parsed);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const issues = zodIssues(result.error.issues);
     throw new EngineError('BAD_MANIFEST', `The manifest is not valid: ${issues.slice(0, 5).join('; ')}`, { issues });
   }
   const manifest = result.data;
+  const zipName = (entryPath: string) => entryPath;
+  if (!manifest.encryption) return { manifest, key: null, authenticated: false, reserved: [MANIFEST_ENTRY, MANIFEST_CHECKSUM_ENTRY], zipName };
+  if (manifest.formatVersion !== 1) {
+    throw new EngineError('BAD_MANIFEST', 'An encrypted archive of format 2 must seal its manifest');
+  }
+  const reserved = [MANIFEST_ENTRY, MANIFEST_CHECKSUM_ENTRY, MANIFEST_MAC_ENTRY];
+  if (!authenticate) return { manifest, key: null, authenticated: false, reserved, zipName };
+  const key = await keyFor(manifest.encryption, passphrase, {});
+  const macFile = files.get(MANIFEST_MAC_ENTRY);
+  const mac = macFile ? (await readSmallEntry(macFile, limits.maxDigestBytes, 'The manifest MAC')).toString('utf8').trim() : '';
+  if (mac !== manifestMac(key, manifestBytes)) {
+    throw new EngineError('TAMPERED', 'The manifest was altered: its authentication code does not match');
+  }
+  return { manifest, key, authenticated: true, reserved, zipName };
+};
 
-  const listed = new Set([MANIFEST_ENTRY, MANIFEST_CHECKSUM_ENTRY, MANIFEST_MAC_ENTRY, ...manifest.entries.map((e) => e.path)]);
-  const unknown = [...files.keys()].filter((name) => !listed.has(name));
+/**
+ * The manifest of an archive, checked (size, checksum, schema), for the listing. A plain archive
+ * and an encrypted one of format 1 are read without a key (format 1 is not authenticated here:
+ * openArchive does it); an encrypted one of format 2 needs the passphrase, and without the right
+ * one fails with NO_KEY or WRONG_KEY whose details carry the clear envelope (id, kind, createdAt).
+ */
+export const readManifest = async (filePath: string, options: ReadOptions = {}): Promise<Manifest> => {
+  const directory = await openDirectory(filePath, options);
+  return (await loadManifest(directory, { passphrase: options.passphrase, authenticate: false })).manifest;
+};
+
+/** Compares two ids of a table (numbers, or digit strings for big integers). */
+const idValue = (id: unknown): bigint | null => {
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return BigInt(id);
+  if (typeof id === 'string' && /^-?\d{1,40}$/.test(id)) return BigInt(id);
+  return null;
+};
+
+/**
+ * Reads a table's NDJSON and checks it against the table in the manifest: every line a JSON
+ * array of as many values as the table has columns, the ids ascending (rows are written in
+ * primary-key order), as many rows as the manifest says.
+ */
+const checkRows = async (table: ManifestTable, stream: Readable, limits: ArchiveLimits) => {
+  const width = table.columns.length;
+  const idIndex = table.columns.findIndex((c) => c.name === 'id');
+  const bad = (line: number, problem: string) =>
+    new EngineError('BAD_ROWS', `The table ${table.name} in the archive is not what its manifest says: line ${line} ${problem}`, {
+      table: table.name,
+      entry: table.entry,
+      line,
+    });
+  let line = 0;
+  let last: bigint | null = null;
+  for await (const batch of ndjsonBatches(stream, { label: `The archive entry ${table.entry}`, maxLineBytes: limits.maxLineBytes })) {
+    for (const row of batch) {
+      line += 1;
+      if (line > table.rows) throw bad(line, `is past the ${table.rows} rows of the table`);
+      if (!Array.isArray(row)) throw bad(line, 'is not a row (a JSON array)');
+      if (row.length !== width) throw bad(line, `has ${row.length} values for ${width} columns`);
+      if (idIndex >= 0) {
+        const id = idValue(row[idIndex]);
+        if (id === null) throw bad(line, 'has an id that is not an integer');
+        if (last !== null && id <= last) throw bad(line, `has id ${id} after id ${last}: the rows are not in id order`);
+        last = id;
+      }
+    }
+  }
+  if (line !== table.rows) throw bad(line, `ends the table at ${line} rows where the manifest says ${table.rows}`);
+};
+
+/**
+ * Opens an archive and checks everything that can be checked before reading data: that it is a
+ * zip within the limits, that every entry path is safe and unique and no entry is a link, that
+ * the manifest is intact (checksum, MAC or seal) and valid, that the key is right, and that the
+ * archive holds exactly the entries the manifest lists.
+ */
+export const openArchive = async (filePath: string, options: ReadOptions = {}): Promise<OpenedArchive> => {
+  const directory = await openDirectory(filePath, options);
+  const { files, limits } = directory;
+  const { manifest, key, authenticated, reserved, zipName } = await loadManifest(directory, {
+    passphrase: options.passphrase,
+    authenticate: true,
+  });
+
+  const entriesByPath = new Map<string, ManifestEntry>();
+  const zipNames = new Set<string>();
+  for (const entry of manifest.entries) {
+    if (entriesByPath.has(entry.path) || reserved.includes(zipName(entry.path))) {
+      throw new EngineError('BAD_MANIFEST', `The manifest lists the entry ${entry.path} twice`);
+    }
+    entriesByPath.set(entry.path, entry);
+    zipNames.add(zipName(entry.path));
+  }
+  const unknown = [...files.keys()].filter((name) => !zipNames.has(name) && !reserved.includes(name));
   if (unknown.length) {
     throw new EngineError('BAD_MANIFEST', `The archive holds entries its manifest does not list: ${unknown.slice(0, 5).join(', ')}`);
   }
-  const missing = manifest.entries.filter((e) => !files.has(e.path)).map((e) => e.path);
+  const missing = manifest.entries.filter((e) => !files.has(zipName(e.path))).map((e) => e.path);
   if (missing.length) {
     throw new EngineError('MISSING_ENTRY', `The archive lacks entries its manifest lists: ${missing.slice(0, 5).join(', ')}`);
   }
-
-  let key: Buffer | null = null;
-  if (manifest.encryption) {
-    if (!passphrase) {
-      throw new EngineError('NO_KEY', 'The backup is encrypted and no encryption key is configured');
-    }
-    try {
-      key = await deriveKey(passphrase, manifest.encryption.kdf);
-    } catch (error) {
-      throw new EngineError('BAD_MANIFEST', `The encryption parameters of the manifest are invalid: ${(error as Error).message}`);
-    }
-    try {
-      assertKey(key, manifest.encryption.keyCheck);
-    } catch (error) {
-      if (error instanceof CryptoError && error.code === 'WRONG_KEY') {
-        throw new EngineError('WRONG_KEY', 'The encryption key does not open this backup (wrong key)');
-      }
-      throw new EngineError('BAD_MANIFEST', 'The key check of the manifest is malformed');
-    }
-    const macFile = files.get(MANIFEST_MAC_ENTRY);
-    const mac = macFile ? (await readEntry(macFile)).toString('utf8').trim() : '';
-    if (mac !== manifestMac(key, manifestBytes)) {
-      throw new EngineError('TAMPERED', 'The manifest was altered: its authentication code does not match');
-    }
+  const tablesByEntry = new Map(manifest.tables.map((t) => [t.entry, t]));
+  const tableNames = new Set(manifest.tables.map((t) => t.name));
+  if (tablesByEntry.size !== manifest.tables.length || tableNames.size !== manifest.tables.length) {
+    throw new EngineError('BAD_MANIFEST', 'The manifest names a table, or a table entry, twice');
   }
-
-  const entriesByPath = new Map(manifest.entries.map((entry) => [entry.path, entry]));
+  const unlisted = manifest.tables.filter((t) => !entriesByPath.has(t.entry)).map((t) => t.name);
+  if (unlisted.length) {
+    throw new EngineError('MISSING_ENTRY', `The manifest names tables without an entry: ${unlisted.slice(0, 5).join(', ')}`);
+  }
 
   const open = (entryPath: string): Readable => {
     const entry = entriesByPath.get(entryPath);
-    const file = files.get(entryPath);
+    const file = entry && files.get(zipName(entryPath));
     if (!entry || !file) {
       throw new EngineError('MISSING_ENTRY', `The archive has no entry ${entryPath}`);
     }
@@ -326,7 +698,8 @@ export const openArchive = async (
       stages.push(createDecryptStream(key, { aad: entryPath }));
       if (entry.compressed) stages.push(zlib.createInflateRaw());
     }
-    stages.push(new Verify(entry), out);
+    // An authenticated archive's declared sizes are this key holder's: they bound the entries.
+    stages.push(new Verify(entry, authenticated ? null : compressedBytesOf(directory, file), limits), out);
     // pipeline() destroys every stage on failure; the consumer sees the error on `out`.
     (pipeline as (...streams: unknown[]) => Promise<void>)(...stages).catch((error: unknown) => {
       out.destroy(toEngineError(error, entryPath));
@@ -334,24 +707,44 @@ export const openArchive = async (
     return out;
   };
 
+  const drain = async (entryPath: string) => {
+    for await (const _chunk of open(entryPath)) {
+      // Reading to the end runs the checks.
+    }
+  };
+
+  const readToEnd = async (entry: ManifestEntry) => {
+    const table = tablesByEntry.get(entry.path);
+    if (!table) {
+      await drain(entry.path);
+      return;
+    }
+    try {
+      await checkRows(table, open(entry.path), limits);
+    } catch (error) {
+      // Rows that do not parse are most often damage: the entry read again without parsing
+      // reports its checksum (or its size) when that is what is wrong, the rows otherwise.
+      if (error instanceof EngineError && (error.code === 'BAD_ROWS' || error.details?.line !== undefined)) await drain(entry.path);
+      throw error;
+    }
+  };
+
   const verify = async (onEntry?: (entry: ManifestEntry, ok: boolean, error?: Error) => void) => {
     const report: VerifyReport = { ok: true, entries: [] };
     for (const entry of manifest.entries) {
       try {
-        for await (const _chunk of open(entry.path)) {
-          // Reading to the end runs the checks.
-        }
+        await readToEnd(entry);
         report.entries.push({ path: entry.path, size: entry.size, ok: true });
         onEntry?.(entry, true);
-      } catch (error) {
+      } catch (caught) {
+        const error = toEngineError(caught, entry.path) as EngineError;
         report.ok = false;
-        const code = error instanceof EngineError ? error.code : 'TAMPERED';
-        report.entries.push({ path: entry.path, size: entry.size, ok: false, error: (error as Error).message, code });
-        onEntry?.(entry, false, error as Error);
+        report.entries.push({ path: entry.path, size: entry.size, ok: false, error: error.message, code: error.code });
+        onEntry?.(entry, false, error);
       }
     }
     return report;
   };
 
-  return { manifest, open, verify };
+  return { manifest, authenticated, open, verify };
 };

@@ -7,24 +7,75 @@ import { z } from 'zod';
  */
 
 export const FORMAT = 'pacta-backup';
-export const FORMAT_VERSION = 1;
+/**
+ * 1: manifest.json in clear in every archive (with manifest.mac when encrypted).
+ * 2: an encrypted archive keeps in clear only an envelope (what deriving and checking the key
+ *    needs, plus id, kind and createdAt) and seals the full manifest in manifest.enc; a plain
+ *    archive is laid out as in 1. Both versions are read.
+ */
+export const FORMAT_VERSION = 2;
+export const FORMAT_VERSIONS = [1, 2] as const;
 
 export const MANIFEST_ENTRY = 'manifest.json';
 /** SHA-256 of manifest.json, so a flipped byte in the manifest itself is noticed. */
 export const MANIFEST_CHECKSUM_ENTRY = 'manifest.sha256';
-/** HMAC-SHA256 of manifest.json under the archive key (encrypted archives only). */
+/** HMAC-SHA256 of manifest.json under the archive key (encrypted archives of format 1 only). */
 export const MANIFEST_MAC_ENTRY = 'manifest.mac';
+/** The full manifest, deflated and sealed with AES-256-GCM (encrypted archives of format 2). */
+export const SEALED_MANIFEST_ENTRY = 'manifest.enc';
 export const MEDIA_INDEX_ENTRY = 'media/index.ndjson';
+
+/**
+ * What the reader accepts from an archive, which is untrusted input: every cap is checked while
+ * streaming, so neither a lying zip header nor a hostile manifest makes the server inflate or
+ * hold more than this.
+ */
+export const ARCHIVE_LIMITS = {
+  /**
+   * Bytes of manifest.json (or of the sealed manifest once opened). The manifest of the largest
+   * bench dataset (50k contracts, 2k media files) is ~0.5 MB; a media file adds ~230 bytes and a
+   * table a few KB, so 32 MiB holds ~140k media files, while a manifest bomb stops here.
+   */
+  maxManifestBytes: 32 * 1024 * 1024,
+  /** Entries in the zip: above what a manifest within its cap can list (~140k). */
+  maxEntries: 200_000,
+  /**
+   * Bytes of one NDJSON line, i.e. one row. A row written through Strapi's API arrives in a JSON
+   * body that Strapi's body middleware caps at 1 MB by default; 16 MiB leaves room for apps that
+   * raise it, and bounds what one JSON.parse holds.
+   */
+  maxLineBytes: 16 * 1024 * 1024,
+  /**
+   * Inflated bytes per compressed byte of one entry of an archive that is not authenticated (the
+   * entries of an authenticated one are cut off at the sizes its sealed manifest declares). Real
+   * NDJSON deflates 5–40x (a table of 200 mostly-null columns ~200x); deflate's own maximum is
+   * ~1030x, reached only by runs of one byte, which is what a zip bomb is.
+   */
+  maxRatio: 500,
+  /**
+   * The ratio is only checked past this many inflated bytes: a blank file (an all-zero image, a
+   * silent WAV) also deflates ~1000x, and Strapi's body parser takes uploads of at most 200 MB by
+   * default, so no such file of an app with default settings trips it.
+   */
+  ratioGraceBytes: 256 * 1024 * 1024,
+  /** manifest.sha256 and manifest.mac hold one hex digest. */
+  maxDigestBytes: 1024,
+};
+
+export type ArchiveLimits = typeof ARCHIVE_LIMITS;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in hex');
 
-/** Entry paths are relative, with no `..`, no backslash and no drive letter. */
+/**
+ * Entry paths are relative, with no `..`, no backslash, no drive letter and no control character
+ * (a name is shown in messages and logs, where a newline would forge a line).
+ */
 export const isSafeEntryPath = (entryPath: string) =>
   entryPath.length > 0 &&
   entryPath.length <= 512 &&
   !entryPath.startsWith('/') &&
   !entryPath.includes('\\') &&
-  !entryPath.includes('\0') &&
+  ![...entryPath].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f) &&
   !/^[a-zA-Z]:/.test(entryPath) &&
   entryPath.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 
@@ -97,9 +148,41 @@ export const mediaFileSchema = z.object({
   size: z.number().int().nonnegative(),
 });
 
+export const encryptionSchema = z.object({
+  algorithm: z.literal('aes-256-gcm'),
+  chunkSize: z.number().int().positive(),
+  kdf: z.object({
+    kdf: z.literal('scrypt'),
+    salt: z.string(),
+    N: z.number().int().positive(),
+    r: z.number().int().positive(),
+    p: z.number().int().positive(),
+    keyLength: z.literal(32),
+  }),
+  keyCheck: z.string(),
+});
+
+/**
+ * manifest.json of an encrypted archive of format 2: only what deriving and checking the key
+ * needs, and id, kind and createdAt. Those three stay in clear so that a backup the configured
+ * key cannot open still lists in its place (date order, kind) instead of as an unknown file;
+ * they tell little the file name and date do not already tell.
+ */
+export const envelopeSchema = z.object({
+  format: z.literal(FORMAT),
+  formatVersion: z.literal(2),
+  id: z.string().regex(/^[0-9A-Za-z-]+$/),
+  kind: z.enum(['manual', 'scheduled', 'safety']),
+  createdAt: z.iso.datetime(),
+  encryption: encryptionSchema,
+  sealed: z.literal(SEALED_MANIFEST_ENTRY),
+});
+
+export type ManifestEnvelope = z.infer<typeof envelopeSchema>;
+
 export const manifestSchema = z.object({
   format: z.literal(FORMAT),
-  formatVersion: z.literal(FORMAT_VERSION),
+  formatVersion: z.union([z.literal(1), z.literal(2)]),
   id: z.string().regex(/^[0-9A-Za-z-]+$/),
   name: z.string(),
   kind: z.enum(['manual', 'scheduled', 'safety']),
@@ -114,21 +197,7 @@ export const manifestSchema = z.object({
     config: z.boolean(),
   }),
   compression: z.enum(['none', 'fast', 'best']),
-  encryption: z
-    .object({
-      algorithm: z.literal('aes-256-gcm'),
-      chunkSize: z.number().int().positive(),
-      kdf: z.object({
-        kdf: z.literal('scrypt'),
-        salt: z.string(),
-        N: z.number().int().positive(),
-        r: z.number().int().positive(),
-        p: z.number().int().positive(),
-        keyLength: z.literal(32),
-      }),
-      keyCheck: z.string(),
-    })
-    .nullable(),
+  encryption: encryptionSchema.nullable(),
   contentTypes: z.array(contentTypeSchema),
   tables: z.array(tableSchema),
   media: z.object({

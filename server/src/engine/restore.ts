@@ -166,7 +166,7 @@ export const runRestore = async (options: RestoreOptions) => {
   // only with it, and its manifest's MAC is checked). Anyone who can drop a file into the
   // storage folder could otherwise restore their own super admin.
   const privileged = [...new Set(tables.filter((t) => t.group !== 'content').map((t) => t.owner))];
-  if (privileged.length && !manifest.encryption) {
+  if (privileged.length && !archive.authenticated) {
     throw new EngineError(
       'UNAUTHENTICATED',
       `Admin users, roles, API tokens and the config store are only restored from an encrypted backup made with this app's key; this backup is not encrypted (${privileged.slice(0, 5).join(', ')}). Restore its content only.`,

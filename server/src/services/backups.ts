@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 
 import type { Core } from '@strapi/strapi';
@@ -31,6 +31,7 @@ import type { JobContext } from './jobs';
 import { INSTANCE_ID } from './locks';
 
 const ARCHIVE = /^(.+)\.pacta\.zip$/;
+const LIST_CONCURRENCY = 4;
 
 const newId = (now = new Date()) =>
   `${now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
@@ -50,7 +51,7 @@ export interface BackupRequest {
  * which are the truth), and the backup, verify and restore jobs that drive the engine.
  */
 const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
-  const manifests = new Map<string, { key: string; manifest: Manifest }>();
+  const manifests = new Map<string, { key: string; manifest: Manifest } | { key: string; error: Error }>();
 
   const config = () => getService('config', { strapi });
   const storage = () => createLocalStorage(config().storageFolder());
@@ -58,13 +59,27 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
   const dialect = () => strapi.db.dialect.client as Dialect;
   const publicDir = () => strapi.dirs.static.public;
 
+  /**
+   * The manifest of a stored archive, read once per version of the file (size and mtime) and per
+   * key: failures are remembered too, so a damaged archive (a manifest bomb, a wrong key) costs
+   * one read, not one per listing.
+   */
   const manifestOf = async (file: StoredFile) => {
-    const key = `${file.size}:${file.modifiedAt.getTime()}`;
+    const secret = passphrase();
+    const key = `${file.size}:${file.modifiedAt.getTime()}:${secret ? createHash('sha256').update(secret).digest('hex').slice(0, 16) : '-'}`;
     const cached = manifests.get(file.name);
-    if (cached?.key === key) return cached.manifest;
-    const manifest = await readManifest(await storage().localPath(file.name));
-    manifests.set(file.name, { key, manifest });
-    return manifest;
+    if (cached?.key === key) {
+      if ('error' in cached) throw cached.error;
+      return cached.manifest;
+    }
+    try {
+      const manifest = await readManifest(await storage().localPath(file.name), { passphrase: secret });
+      manifests.set(file.name, { key, manifest });
+      return manifest;
+    } catch (error) {
+      manifests.set(file.name, { key, error: error as Error });
+      throw error;
+    }
   };
 
   const toBackup = async (file: StoredFile): Promise<Backup> => {
@@ -94,16 +109,22 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         pluginVersion: manifest.plugin.version,
       };
     } catch (error) {
+      // An encrypted archive the configured key cannot open (NO_KEY, WRONG_KEY) is listed as
+      // locked: in its place from the clear envelope, with the reason, and without content.
+      const envelope = (error instanceof EngineError ? error.details?.envelope : undefined) as
+        | { kind: Manifest['kind']; createdAt: string }
+        | undefined;
+      const locked = error instanceof EngineError && (error.code === 'NO_KEY' || error.code === 'WRONG_KEY');
       return {
         id,
         name: id,
-        createdAt: file.modifiedAt.toISOString(),
-        kind: 'manual',
+        createdAt: envelope?.createdAt ?? file.modifiedAt.toISOString(),
+        kind: envelope?.kind ?? 'manual',
         status: 'damaged',
         scope: { contentTypes: [], media: false, adminUsers: false, config: false },
         size: file.size,
         compression: 'none',
-        encrypted: false,
+        encrypted: Boolean(envelope),
         verifiedAt: null,
         keep: meta.keep === true,
         drill: (meta.drill as DrillState) ?? null,
@@ -113,7 +134,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         database: 'unknown',
         strapiVersion: 'unknown',
         pluginVersion: 'unknown',
-        error: (error as Error).message,
+        error: locked ? `Locked: ${(error as Error).message}` : (error as Error).message,
       };
     }
   };
@@ -175,7 +196,9 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
 
     async list(): Promise<Backup[]> {
       const files = (await storage().list()).filter((f) => ARCHIVE.test(f.name));
-      const backups = await Promise.all(files.map(toBackup));
+      // A few at a time: an encrypted manifest costs a key derivation (scrypt, 32 MB) to open.
+      const backups: Backup[] = [];
+      for (let i = 0; i < files.length; i += LIST_CONCURRENCY) backups.push(...(await Promise.all(files.slice(i, i + LIST_CONCURRENCY).map(toBackup))));
       return backups.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
     },
 
@@ -377,7 +400,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
       const refuse = (path: string, message: string) => {
         throw new errors.ValidationError(message, { errors: [{ path: [path], message, name: 'ValidationError' }] });
       };
-      if (listed.status === 'ok') {
+      if (listed.status !== 'damaged') {
         if (adminUsers && !listed.scope.adminUsers) refuse('adminUsers', 'This backup holds no admin users, roles or API tokens');
         if (withConfig && !listed.scope.config) refuse('config', 'This backup holds no config store or webhooks');
         if ((adminUsers || withConfig) && !listed.encrypted) {
