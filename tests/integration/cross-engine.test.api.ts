@@ -51,7 +51,7 @@ describe(`a ${SOURCE[databaseClient]} backup restores into ${databaseClient}`, (
       const started = await admin.post(`/pacta-backup/backups/${backupId}/restore`, { confirm: true, adminUsers: true, config: true });
       expect(started.status).toBe(202);
       // Admin sessions end with the restore of admin users: follow the job from the server side.
-      const restore = await target.strapi.plugin('pacta-backup').service('jobs').wait(started.body.data.id);
+      const restore = await target.strapi.plugin('pacta-backup').service('jobs').wait(started.body.data.id, { timeoutMs: 170_000 });
       expect(restore.error).toBeNull();
       expect(await dumpDatabase(target.strapi)).toEqual(expected);
       // Both ways: no file missing, none left over.

@@ -104,14 +104,24 @@ describe(`bad input changes nothing, on ${databaseClient}`, () => {
   });
 
   it('refuses a second job while one runs (409)', async () => {
-    const first = await admin.post('/pacta-backup/backups', {});
-    expect(first.status).toBe(202);
-    const second = await admin.post('/pacta-backup/backups', {});
-    expect(second.status).toBe(409);
-    expect(second.body.error.name).toBe('ConflictError');
-    const done = await waitForJob(admin, first.body.data.id);
-    expect(done.status).toBe('succeeded');
-    await admin.delete(`/pacta-backup/backups/${done.backupId}`);
+    // A job held open by a latch: the second request surely arrives while it runs.
+    let release: () => void = () => undefined;
+    const latch = new Promise<void>((resolve) => (release = resolve));
+    const jobs = app.strapi.plugin('pacta-backup').service('jobs');
+    const first = await jobs.start('backup', async () => {
+      await latch;
+      return {};
+    });
+    try {
+      const backup = await admin.post('/pacta-backup/backups', {});
+      expect(backup.status).toBe(409);
+      expect(backup.body.error.name).toBe('ConflictError');
+      const restore = await admin.post(`/pacta-backup/backups/${plainId}/restore`, { confirm: true });
+      expect(restore.status).toBe(409);
+    } finally {
+      release();
+    }
+    expect((await waitForJob(admin, first.id)).status).toBe('succeeded');
   });
 
   it('verifies an archive entry by entry without the database', async () => {
@@ -247,7 +257,7 @@ describe(`bad input changes nothing, on ${databaseClient}`, () => {
     expect(started.status).toBe(202);
     expect(started.body.data.warnings).toEqual([expect.stringMatching(/admin sessions end/)]);
     // The admin's own session ends with the restore: follow the job from the server side.
-    const job = await app.strapi.plugin('pacta-backup').service('jobs').wait(started.body.data.id);
+    const job = await app.strapi.plugin('pacta-backup').service('jobs').wait(started.body.data.id, { timeoutMs: 170_000 });
     expect(job.error).toBeNull();
     expect(job.result).toMatchObject({ adminSessionsEnded: true, safetyBackupId: expect.any(String) });
     // The session of the admin who restored has ended…

@@ -338,11 +338,13 @@ const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     /** Resolves when the job has finished (used by the CLI, the scheduler and the tests). */
-    async wait(id: string, pollMs = 50): Promise<Job> {
+    async wait(id: string, { pollMs = 50, timeoutMs }: { pollMs?: number; timeoutMs?: number } = {}): Promise<Job> {
+      const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
       for (;;) {
         const job = jobs.get(id);
         if (!job) throw new Error(`No job ${id}`);
         if (job.finishedAt) return job;
+        if (Date.now() > deadline) throw new Error(`Job ${id} (${job.type}) still ${job.status} in phase ${job.phase} after ${timeoutMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, pollMs));
       }
     },

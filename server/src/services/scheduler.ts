@@ -72,7 +72,7 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
       },
       { kind: 'scheduled', trigger: 'scheduled' }
     );
-    return jobs().wait(started.id, 250);
+    return jobs().wait(started.id, { pollMs: 250 });
   };
 
   const service = {
@@ -117,7 +117,7 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
     async runDrill(): Promise<Job | null> {
       try {
         const started = await getService('monitoring', { strapi }).startDrill({ trigger: 'scheduled' });
-        return started ? await jobs().wait(started.id, 250) : null;
+        return started ? await jobs().wait(started.id, { pollMs: 250 }) : null;
       } catch (error) {
         logger().error(`scheduled drill could not run: ${(error as Error).message}`, { type: 'drill' });
         return null;
