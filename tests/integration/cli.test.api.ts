@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import type { Backup } from '../../server/src/contracts/backups';
 import { databaseClient } from '../helpers/app';
+import { CLI, EXAMPLE_APP, runNode } from '../helpers/cli';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { createDatabase } = require('../helpers/databases') as {
@@ -13,15 +13,7 @@ const { createDatabase } = require('../helpers/databases') as {
 const { appSecrets } = require('../helpers/secrets') as { appSecrets: () => Record<string, string> };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-const root = path.resolve(__dirname, '..', '..');
-const appDir = path.join(root, 'tests', 'app');
-const CLI = path.join(root, 'dist', 'cli', 'index.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const appDir = EXAMPLE_APP;
 
 /**
  * The disaster-recovery CLI as an operator runs it: the built dist/cli/index.js in a process of
@@ -34,21 +26,7 @@ describe(`the pacta-backup CLI on ${databaseClient}`, () => {
   let env: NodeJS.ProcessEnv;
 
   /** Runs a node script with the app's environment, stdin not a terminal. */
-  const node = (args: string[], timeoutMs = 150_000) =>
-    new Promise<Run>((resolve, reject) => {
-      const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
-      child.stdin.end();
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  const node = (args: string[]) => runNode(args, { env });
 
   const cli = (...args: string[]) => node([CLI, ...args, '--app', appDir]);
 

@@ -1,24 +1,13 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 import type { Backup } from '../../server/src/contracts/backups';
 import { databaseClient, startApp, type TestApp } from '../helpers/app';
+import { CLI, runCli } from '../helpers/cli';
 import { dumpDatabase, hashUploads } from '../helpers/dump';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { seed } = require('../app/scripts/seed/index');
-
-const root = path.resolve(__dirname, '..', '..');
-const appDir = path.join(root, 'tests', 'app');
-const CLI = path.join(root, 'dist', 'cli', 'index.js');
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 type State = { rows: Awaited<ReturnType<typeof dumpDatabase>>; uploads: Record<string, string> };
 
@@ -38,25 +27,7 @@ describe(`kill -9 during a restore, on ${databaseClient}`, () => {
   let atChange: State;
   let savedUploads: string;
 
-  const run = (args: string[], env: Record<string, string> = {}, timeoutMs = 150_000) =>
-    new Promise<Run>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args, '--app', appDir], {
-        cwd: root,
-        env: { ...process.env, ...env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      child.stdin.end();
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code, signal, stdout, stderr });
-      });
-    });
+  const run = (args: string[], env: Record<string, string> = {}) => runCli(args, { env: { ...process.env, ...env } });
 
   const json = async <T,>(args: string[]): Promise<T> => {
     const result = await run([...args, '--json']);

@@ -7,21 +7,14 @@ import type { Backup, Job } from '../../server/src/contracts/backups';
 import { hostTag, parseInstance } from '../../server/src/engine/owner';
 import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
 import { databaseClient, startApp, type TestApp } from '../helpers/app';
+import { CLI, EXAMPLE_APP as appDir, ROOT as root, runCli } from '../helpers/cli';
 import { runJob } from '../helpers/jobs';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { seed } = require('../app/scripts/seed/index');
 
-const root = path.resolve(__dirname, '..', '..');
-const appDir = path.join(root, 'tests', 'app');
-const CLI = path.join(root, 'dist', 'cli', 'index.js');
 const PAUSED = 'PACTA_BACKUP_TEST_PAUSED';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * kill -9 of the CLI in the middle of a backup (its snapshot open, its archive half written),
@@ -43,21 +36,7 @@ describe(`kill -9 during a backup on ${databaseClient}`, () => {
     return { ...env, ...extra };
   };
 
-  const runCli = (args: string[], timeoutMs = 150_000) =>
-    new Promise<Run>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args, '--app', appDir], { cwd: root, env: cliEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-      child.stdin.end();
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  const cli = (args: string[]) => runCli(args, { env: cliEnv() });
 
   /** Starts `pacta-backup backup` that stops at `point` (see engine/faults.ts); resolves once it says so. */
   const pausedBackup = (point: 'rows' | 'verify' = 'rows', timeoutMs = 150_000) =>
@@ -151,7 +130,7 @@ describe(`kill -9 during a backup on ${databaseClient}`, () => {
     }
 
     // The next start is the next CLI run: it takes the dead pid's lock at once (no 409).
-    const next = await runCli(['backup', '--json']);
+    const next = await cli(['backup', '--json']);
     expect(next.stderr).not.toMatch(/Another instance/);
     expect(next.code).toBe(0);
     const written = JSON.parse(next.stdout) as Backup;

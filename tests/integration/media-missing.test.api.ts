@@ -1,24 +1,14 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 import type { Backup } from '../../server/src/contracts/backups';
 import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
 import { databaseClient, startApp, type TestApp } from '../helpers/app';
+import { CLI, runCli } from '../helpers/cli';
 import { runJob } from '../helpers/jobs';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { seed } = require('../app/scripts/seed/index');
-
-const root = path.resolve(__dirname, '..', '..');
-const appDir = path.join(root, 'tests', 'app');
-const CLI = path.join(root, 'dist', 'cli', 'index.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * Media files the database names but the disk lacks: with `media.missing: warn` (the default) a
@@ -31,21 +21,7 @@ describe(`a backup with media missing on disk on ${databaseClient}`, () => {
   let admin: Agent;
   let removed: string[];
 
-  const runCli = (args: string[], env: Record<string, string> = {}, timeoutMs = 150_000) =>
-    new Promise<Run>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args, '--app', appDir], { cwd: root, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-      child.stdin.end();
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env: { ...process.env, ...env } });
 
   const archives = () => fs.readdirSync(app.backupsDir).filter((name) => name.endsWith('.pacta.zip')).sort();
 
@@ -84,7 +60,7 @@ describe(`a backup with media missing on disk on ${databaseClient}`, () => {
   });
 
   it('warn: the CLI writes the backup, says so on stderr and in --json, and exits with 3', async () => {
-    const run = await runCli(['backup', '--json']);
+    const run = await cli(['backup', '--json']);
     expect(run.code).toBe(3);
     const backup = JSON.parse(run.stdout) as Backup;
     expect(backup).toMatchObject({ status: 'warning', warnings: [expect.stringMatching(/^2 media files named in the database are missing on disk/)] });
@@ -94,7 +70,7 @@ describe(`a backup with media missing on disk on ${databaseClient}`, () => {
 
   it('fail: the backup fails with an error naming the count and the paths, and nothing is listed', async () => {
     const before = archives();
-    const run = await runCli(['backup', '--json'], { PACTA_BACKUP_MEDIA_MISSING: 'fail' });
+    const run = await cli(['backup', '--json'], { PACTA_BACKUP_MEDIA_MISSING: 'fail' });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/The backup failed: 2 media files named in the database are missing on disk \(.+\); the backup was not written \(media.missing is "fail"\) \(MEDIA_MISSING\)/);
