@@ -14,6 +14,8 @@ import { runJob } from '../helpers/jobs';
 const { seed } = require('../app/scripts/seed/index');
 
 const PAUSED = 'PACTA_BACKUP_TEST_PAUSED';
+/** A JSON column as the driver gives it: text (SQLite, PostgreSQL's json as text) or parsed (MariaDB's mysql2). */
+const json = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
 
 
 /**
@@ -138,7 +140,7 @@ describe(`kill -9 during a backup on ${databaseClient}`, () => {
 
     const dead = await runningJobOf(pid);
     expect(dead.status).toBe('interrupted');
-    expect(JSON.parse((await jobRow(dead.job_id)).error)).toMatchObject({ code: 'INTERRUPTED' });
+    expect(json((await jobRow(dead.job_id)).error)).toMatchObject({ code: 'INTERRUPTED' });
     expect(leftBy(pid)).toEqual({ temporary: [], snapshots: [] });
     expect(storageNames().filter((name) => name.startsWith('.'))).toEqual([]);
     expect((await listedIds()).sort()).toEqual([...before, written.id].sort());
