@@ -13,6 +13,10 @@ const { seed } = require('../app/scripts/seed/index');
 /** Each database run restores a backup taken on another engine: SQLite → PostgreSQL, PostgreSQL → MariaDB, PostgreSQL → SQLite. */
 const SOURCE: Record<DatabaseClient, DatabaseClient> = { postgres: 'sqlite', mysql: 'postgres', sqlite: 'postgres' };
 
+/** Values of a JSON field that are not objects: a boolean, a number, an array. */
+const JSON_VALUES = [true, 42, ['a', 1]];
+const jsonDocuments: Array<{ documentId: string; metadata: unknown }> = [];
+
 /** The same key on both sides: admin users and the config store come back from sealed archives only. */
 const KEY = 'cross engine passphrase';
 
@@ -28,6 +32,15 @@ describe(`a ${SOURCE[databaseClient]} backup restores into ${databaseClient}`, (
     let backupId: string;
     try {
       await seed(source.strapi, { documents: 25, media: 5, seed: 21 });
+      // JSON fields hold any JSON value, not only objects: a bare string, a boolean, a number.
+      const contracts = source.strapi.documents('api::contract.contract');
+      const picked = await contracts.findMany({ locale: 'en', limit: JSON_VALUES.length, sort: 'id:asc' } as never);
+      for (const [index, value] of JSON_VALUES.entries()) {
+        await contracts.update({ documentId: picked[index].documentId, locale: 'en', data: { metadata: value } as never });
+        // What this engine gives back is the truth a restore must keep (SQLite hands a JSON true back as 1).
+        const stored = await contracts.findOne({ documentId: picked[index].documentId, locale: 'en' } as never);
+        jsonDocuments.push({ documentId: picked[index].documentId, metadata: (stored as { metadata?: unknown } | null)?.metadata });
+      }
       const admin = await loginAsSuperAdmin(source.strapi);
       const job = await runJob(admin, '/pacta-backup/backups', { compression: 'best', adminUsers: true, config: true });
       expect(job.status).toBe('succeeded');
@@ -59,6 +72,12 @@ describe(`a ${SOURCE[databaseClient]} backup restores into ${databaseClient}`, (
       // The app works on the restored data: the document service reads a contract with its relations.
       const [contract] = await target.strapi.documents('api::contract.contract').findMany({ locale: 'es', populate: ['clauses', 'supplier', 'tags'] as never });
       expect(contract).toMatchObject({ locale: 'es', clauses: expect.any(Array) });
+      // …and the JSON values as the source app gave them back.
+      const documents = target.strapi.documents('api::contract.contract');
+      for (const { documentId, metadata } of jsonDocuments) {
+        const restored = await documents.findOne({ documentId, locale: 'en' } as never);
+        expect({ documentId, metadata: (restored as { metadata?: unknown } | null)?.metadata }).toEqual({ documentId, metadata });
+      }
     } finally {
       await target.stop();
     }

@@ -27,8 +27,11 @@ interface JoinTable {
 interface ModelMeta {
   uid: string;
   tableName: string;
-  attributes: Record<string, { type: string; relation?: string; target?: string; joinTable?: JoinTable; component?: string; components?: string[] }>;
+  attributes: Record<string, { type: string; columnName?: string; relation?: string; target?: string; joinTable?: JoinTable; component?: string; components?: string[] }>;
 }
+
+/** Attribute types Strapi stores as JSON (rich-text blocks are JSON too). */
+const JSON_ATTRIBUTES = new Set(['json', 'blocks']);
 
 const ADMIN_NEVER = new Set(['admin::session']);
 const CONFIG = new Set(['strapi::core-store', 'strapi::webhook']);
@@ -159,13 +162,22 @@ const createScopeService = ({ strapi }: { strapi: Core.Strapi }) => {
     /** The database as the restore sees it: columns and foreign keys of every table. */
     async targetSchema(): Promise<TargetSchema> {
       const tables = await inspect();
+      // JSON columns as Strapi declares them: MariaDB's JSON is LONGTEXT with a json_valid check,
+      // which the inspector calls text; written as text, a JSON `true` became 1. A restore binds
+      // the JSON text of every value into these columns, on every engine.
+      const json = new Set<string>();
+      for (const model of models()) {
+        for (const attribute of Object.values(model.attributes)) {
+          if (JSON_ATTRIBUTES.has(attribute.type) && attribute.columnName) json.add(`${model.tableName}.${attribute.columnName}`);
+        }
+      }
       return {
         tables: new Map(
           tables.map((t) => [
             t.name,
             t.columns.map((c) => ({
               name: c.name,
-              type: c.type,
+              type: json.has(`${t.name}.${c.name}`) && !/^jsonb?$/.test(c.type) ? 'json' : c.type,
               nullable: !c.notNullable,
               hasDefault: c.type === 'increments' || c.defaultTo !== undefined && c.defaultTo !== null,
             })),
