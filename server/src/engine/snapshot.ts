@@ -143,7 +143,7 @@ interface SqliteDatabase {
   close(): void;
 }
 
-/** `pacta-snapshot-<host tag>-<pid>-XXXXXX`: whose folder it is, so a dead process's can be removed. */
+/** `pacta-snapshot-<host tag>-<pid>-<random>` (mkdtemp): whose folder it is, so a dead process's can be removed. */
 const SNAPSHOT_DIR = /^pacta-snapshot-([0-9a-f]{8})-(\d+)-/;
 
 /** The private folders this process has open. */
