@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 import { EngineError } from './errors';
+import { LOCAL_HOST, isPidAlive } from './owner';
 
 /**
  * Media files change together with the rows. A restore stages the files it brings in a work
@@ -147,7 +147,7 @@ export class FileSwap {
         throw new EngineError('UNSAFE_PATH', `Unsafe media path ${change.target}`);
       }
     }
-    this.journal = { version: 1, id: this.id, host: os.hostname(), pid: process.pid, createdAt: new Date().toISOString(), changes };
+    this.journal = { version: 1, id: this.id, host: LOCAL_HOST, pid: process.pid, createdAt: new Date().toISOString(), changes };
     await writeAtomically(path.join(this.folder, JOURNAL), JSON.stringify(this.journal));
   }
 
@@ -192,18 +192,17 @@ export class FileSwap {
     await fs.promises.rmdir(path.dirname(this.folder)).catch(() => undefined);
   }
 
-  /** Whether the process that wrote this folder may still be working in it. */
+  /**
+   * Whether the process that wrote this folder may still be working in it: one of another host
+   * (or of before a reboot or a container restart: see owner.ts) always may; this process's own
+   * pid never (nothing of ours runs at start, and a restore recovers with `all`).
+   */
   maybeAlive(journal: Journal | null) {
     const [, , pid] = /^(.*)-(\d+)-[0-9a-f]{6}$/.exec(this.id) ?? [];
     const owner = journal?.pid ?? Number(pid);
-    if (journal && journal.host !== os.hostname()) return true;
+    if (journal && journal.host !== LOCAL_HOST) return true;
     if (!owner || owner === process.pid) return false;
-    try {
-      process.kill(owner, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
+    return isPidAlive(owner);
   }
 }
 
