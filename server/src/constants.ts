@@ -12,6 +12,8 @@ export const ACTIONS = [
   { uid: 'create', displayName: 'Create, verify and drill backups' },
   { uid: 'restore', displayName: 'Restore backups' },
   { uid: 'delete', displayName: 'Delete backups' },
+  // Preview and apply an import: merges content from another archive into this app.
+  { uid: 'import', displayName: 'Import content from archives' },
   { uid: 'settings', displayName: 'Manage backup settings' },
 ].map((action) => ({ section: 'plugins' as const, pluginName: PLUGIN_ID, ...action }));
 

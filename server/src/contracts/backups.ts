@@ -44,7 +44,8 @@ export interface DrillState {
   message: string;
 }
 
-export type JobType = 'backup' | 'verify' | 'restore' | 'drill';
+/** import-preview: validate an archive and compare it with this app; import: apply a preview. */
+export type JobType = 'backup' | 'verify' | 'restore' | 'drill' | 'import-preview' | 'import';
 /**
  * skipped: a scheduled occurrence that another instance ran; warning: completed with warnings
  * (a backup that could not read every media file); interrupted: the process running it stopped
