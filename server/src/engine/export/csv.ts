@@ -165,23 +165,37 @@ export const writeCsvZip = async (types: CsvZipType[], out: Writable): Promise<C
     bytes += chunk.length;
   });
   const written = pipeline(archive, out);
-  // A failure of the zip or of `out` ends the loop below too.
+  // A failure of the zip or of `out` ends the wait for an entry too. The promises a failure
+  // leaves behind (the race not awaited, the loser) are marked handled: the failure is thrown
+  // once, by this function.
   const failed = new Promise<never>((_, reject) => {
     written.catch(reject);
   });
-  failed.catch(() => undefined);
+  const orFailure = <T>(promise: Promise<T>) => {
+    promise.catch(() => undefined);
+    const raced = Promise.race([promise, failed]);
+    raced.catch(() => undefined);
+    return raced;
+  };
   try {
     for (const [index, type] of types.entries()) {
       const entry = new PassThrough();
-      const done = once(archive, 'entry');
+      // archiver pipes an entry without listening for its errors: a failure of this type's
+      // CSV is reported by writeCsvExport's promise, below, not by an uncaught 'error'.
+      entry.on('error', () => undefined);
+      const added = orFailure(once(archive, 'entry'));
       archive.append(entry, { name: names[index] });
-      const result = await Promise.race([writeCsvExport({ model: type.model, documents: type.documents() }, entry), failed]);
-      await Promise.race([done, failed]);
+      const result = await orFailure(writeCsvExport({ model: type.model, documents: type.documents() }, entry));
+      await added;
       files.push({ uid: type.model.uid, name: names[index], documents: result.documents });
     }
-    await Promise.race([archive.finalize(), failed]);
+    await orFailure(archive.finalize());
     await written;
   } catch (error) {
+    written.catch(() => undefined);
+    // The failure is this promise's; the zip and its entry may still emit it once the pipeline
+    // has let go of them, where no listener would make it an uncaught exception.
+    archive.on('error', () => undefined);
     archive.abort();
     out.destroy(error as Error);
     throw error;
