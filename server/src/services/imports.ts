@@ -90,6 +90,8 @@ const INCOMING_FILE = 'incoming.sqlite';
 const BASE_FILE = 'base.sqlite';
 const LOG_FILE = 'import.log.ndjson';
 const MAX_PAGE_SIZE = 100;
+/** How long a preview can be reopened and applied. */
+export const PREVIEW_TTL_MS = 7 * 24 * 3600 * 1000;
 
 const newId = () => `${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
 
@@ -526,6 +528,32 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
       );
     },
 
+    /**
+     * Previews older than `maxAgeMs` go (their folders hold the archive's documents, decrypted);
+     * an applied preview keeps its decisions, report and log, not the archive's tables; export
+     * work folders of a process that stopped go too.
+     */
+    async cleanup({ maxAgeMs = PREVIEW_TTL_MS, now = Date.now() }: { maxAgeMs?: number; now?: number } = {}) {
+      const removed: string[] = [];
+      for (const name of (await fs.promises.readdir(root()).catch(() => [] as string[])).filter((n) => ID.test(n))) {
+        const dir = path.join(root(), name);
+        const saved = await readSaved(name).catch(() => null);
+        const born = saved ? Date.parse(saved.createdAt) : ((await fs.promises.stat(dir).catch(() => null))?.mtimeMs ?? now);
+        if (now - born > maxAgeMs) {
+          await fs.promises.rm(dir, { recursive: true, force: true });
+          removed.push(name);
+        } else if (saved?.appliedBy) {
+          await fs.promises.rm(path.join(dir, INCOMING_FILE), { force: true });
+        }
+      }
+      const imports = path.join(config().storageFolder(), '.imports');
+      for (const name of (await fs.promises.readdir(imports).catch(() => [] as string[])).filter((n) => n.startsWith('export-'))) {
+        const stat = await fs.promises.stat(path.join(imports, name)).catch(() => null);
+        if (stat && now - stat.mtimeMs > 3600_000) await fs.promises.rm(path.join(imports, name), { recursive: true, force: true });
+      }
+      return removed;
+    },
+
     async listPreviews(): Promise<ImportPreview[]> {
       const names = await fs.promises.readdir(root()).catch(() => [] as string[]);
       const out: ImportPreview[] = [];
@@ -705,6 +733,10 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
             if (report.dangling.length) context.log(`${report.dangling.length} links dropped: their target is in neither side`);
             log({ event: 'applied', report: { ...report, conflicts: report.conflicts.length } });
             await save({ ...saved, appliedBy: context.job.id });
+            // The archive's tables are not needed any more: the decisions and the report stay.
+            await closeAll(incomingKnex);
+            incomingKnex = null;
+            await fs.promises.rm(path.join(dir, INCOMING_FILE), { force: true });
             return report as unknown as Record<string, unknown>;
           } catch (error) {
             log({ event: 'failed', message: (error as Error).message, code: (error as { code?: string }).code });
