@@ -403,7 +403,9 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
               compat = compatibility(opened.manifest.contentTypes);
             }
 
-            const requested = body.contentTypes ?? compat.filter((c) => c.status !== 'missing').map((c) => c.uid);
+            // By default the app's own content (api::): accounts (users-permissions users, with
+            // their password hashes and roles of another instance) only when asked by name.
+            const requested = body.contentTypes ?? compat.filter((c) => c.status !== 'missing' && c.uid.startsWith('api::')).map((c) => c.uid);
             const unknown = requested.filter((uid) => !compat.some((c) => c.uid === uid));
             if (unknown.length) fail(new EngineError('SCHEMA_MISMATCH', `The archive holds no ${unknown.join(', ')}`));
             for (const entry of compat) {
