@@ -307,3 +307,132 @@ describe(`two-way import on ${databaseClient}`, () => {
     });
   });
 });
+
+/**
+ * Three-way import: prod is backed up (B), B is restored as staging, both are edited, staging is
+ * backed up (A, which names B as its base), and A is imported into prod. One app plays both
+ * parts in turn: staging is a restore of B edited, A its backup; prod is a restore of B again
+ * (so it descends from B) edited in its own way before each import.
+ *
+ *   staging only: S1 en title; S5 deleted; S7 tags (and a new tag);
+ *   prod only:    S4 en title; a new contract;
+ *   both:         S2 en title (staging) and en notes (prod): merged field by field;
+ *                 S3 en title on each side (a conflict) and en notes (staging): notes merged;
+ *                 S6 en title, to the same value on both sides (nothing to do).
+ */
+describe(`three-way import on ${databaseClient}`, () => {
+  let app: TestApp;
+  let admin: Agent;
+  let relations: RelationMap;
+  let baseId: string;
+  let archiveId: string;
+  let base: Documents;
+  let theirs: Documents;
+  const ids: Record<string, string> = {};
+
+  const read = () => readDocuments(app.strapi, app.publicDir);
+  const contracts = () => app.strapi.documents(CONTRACT);
+  const edit = (documentId: string, data: Record<string, unknown>) => contracts().update({ documentId, locale: 'en', data: data as never });
+  const key = (documentId: string) => keyOf({ uid: CONTRACT, documentId, locale: 'en', published: false });
+  const restore = async (id: string) => {
+    const job = await runJob(admin, `/pacta-backup/backups/${id}/restore`, { confirm: true });
+    if (job.status !== 'succeeded') throw new Error(`restore ${id} failed: ${JSON.stringify(job.error)}`);
+  };
+
+  /** Prod: B restored, then prod's own edits. Returns prod's documents. */
+  const prod = async () => {
+    await restore(baseId);
+    await edit(ids.S2, { notes: 'Notes edited in prod' });
+    await edit(ids.S3, { title: 'S3 as prod has it' });
+    await edit(ids.S4, { title: 'S4 edited in prod only' });
+    await edit(ids.S6, { title: 'S6 edited the same way on both sides' });
+    await contracts().create({ locale: 'en', data: { title: 'New in prod', number: 'PC-PROD-1' } as never });
+    return read();
+  };
+
+  beforeAll(async () => {
+    app = await startApp();
+    admin = await loginAsSuperAdmin(app.strapi);
+    await seed(app.strapi, { documents: 16, media: 3, seed: 37 });
+    relations = relationsOf(app.strapi);
+    base = await read();
+    const candidates = [...new Set([...base.values()].filter((v) => v.uid === CONTRACT && base.has(key(v.documentId))).map((v) => v.documentId))];
+    ['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7'].forEach((name, index) => (ids[name] = candidates[index]));
+    const backup = await runJob(admin, '/pacta-backup/backups', { name: 'Prod (B)' });
+    baseId = backup.backupId!;
+
+    // Staging.
+    await restore(baseId);
+    await edit(ids.S1, { title: 'S1 edited in staging only' });
+    await edit(ids.S2, { title: 'S2 title edited in staging' });
+    await edit(ids.S3, { title: 'S3 as staging has it', notes: 'Notes edited in staging' });
+    await edit(ids.S6, { title: 'S6 edited the same way on both sides' });
+    await contracts().delete({ documentId: ids.S5, locale: '*' } as never);
+    const tag = await app.strapi.documents(TAG).create({ data: { name: 'staging-tag' } as never });
+    await edit(ids.S7, { tags: [tag.documentId] });
+    theirs = await read();
+    const staged = await runJob(admin, '/pacta-backup/backups', { name: 'Staging (A)' });
+    archiveId = staged.backupId!;
+    const details = await admin.get(`/pacta-backup/backups/${archiveId}`);
+    expect(details.body.data.basedOn ?? details.body.data.manifest?.basedOn).toBeTruthy();
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it('previews three-way against B: one-sided changes merge, only both-sided ones are conflicts', async () => {
+    const here = await prod();
+    const expected = expectImport(here, theirs, relations, { base });
+    const { preview } = await previewImport(admin, { source: { backupId: archiveId } });
+    expect({ mode: preview.mode, base: preview.base }).toEqual({ mode: 'three-way', base: baseId });
+    expect(Object.fromEntries(preview.types.map((t) => [t.uid, t.counts]))).toEqual(expected.counts);
+    const documents = await previewDocuments(admin, preview.id);
+    expect(statesOf(documents)).toEqual(Object.fromEntries([...expected.states].sort(([a], [b]) => (a < b ? -1 : 1))));
+    // The scenario's states, in words.
+    expect(expected.states.get(key(ids.S1))).toBe('update');
+    expect(expected.states.get(key(ids.S2))).toBe('update');
+    expect(expected.states.get(key(ids.S3))).toBe('conflict');
+    expect(expected.states.get(key(ids.S4))).toBe('unchanged');
+    expect(expected.states.get(key(ids.S5))).toBe('absent');
+    expect(expected.states.get(key(ids.S6))).toBe('unchanged');
+    expect([...expected.conflicts.keys()]).toEqual([key(ids.S3)]);
+    expect(documents.filter((d) => d.state === 'conflict').map((d) => [d.key, d.conflicts])).toEqual([[key(ids.S3), ['title']]]);
+
+    // S2: title changed in the archive, notes here; no conflict.
+    const s2 = await admin.get(`/pacta-backup/imports/previews/${preview.id}/documents/${encodeURIComponent(key(ids.S2))}`);
+    expect(s2.status).toBe(200);
+    const diff = Object.fromEntries((s2.body.data.diff as Array<{ field: string; changed: string; conflict: boolean }>).map((f) => [f.field, [f.changed, f.conflict]]));
+    expect(diff).toEqual({ title: ['archive', false], notes: ['here', false] });
+  });
+
+  it.each(['keep', 'incoming', 'newer', 'skip'] as ImportPolicy[])('applies with %s exactly what the model merges', async (policy) => {
+    const here = await prod();
+    const policies = Object.fromEntries(CONTENT_TYPES.map((uid) => [uid, policy]));
+    const expected = expectImport(here, theirs, relations, { base, policies });
+    const { preview } = await previewImport(admin, { source: { backupId: archiveId } });
+    expect(preview.mode).toBe('three-way');
+    const { job, report } = await applyImport(admin, preview.id, { policies });
+    expect(job.error).toBeNull();
+    expect(report!.conflicts.map((c) => c.key)).toEqual([key(ids.S3)]);
+    expect(contentOf(await read())).toEqual(contentOf(expected.after));
+  });
+
+  it('refuses the apply with 409 STALE_PREVIEW when a previewed document changed since the preview', async () => {
+    const here = await prod();
+    const { preview } = await previewImport(admin, { source: { backupId: archiveId } });
+    await edit(ids.S3, { title: 'S3 edited again after the preview' });
+    const changed = await read();
+    const dump = await dumpDatabase(app.strapi);
+    const res = await admin.post(`/pacta-backup/imports/previews/${preview.id}/apply`, { confirm: true, policies: { [CONTRACT]: 'incoming' } });
+    expect(res.status).toBe(409);
+    expect(res.body.error.details.code).toBe('STALE_PREVIEW');
+    expect(await dumpDatabase(app.strapi)).toEqual(dump);
+    expect(changed.size).toBe(here.size);
+    // A new preview sees the change and applies.
+    const fresh = await previewImport(admin, { source: { backupId: archiveId } });
+    const { job } = await applyImport(admin, fresh.preview.id, { policies: { [CONTRACT]: 'incoming' } });
+    expect(job.error).toBeNull();
+    expect((await read()).get(key(ids.S3))?.fields.title).toBe('S3 as staging has it');
+  });
+});
