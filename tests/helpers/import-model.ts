@@ -11,14 +11,18 @@ import type { Core } from '@strapi/strapi';
  * nested, no ids or timestamps), and merged here by the rules the issue states:
  *
  *   two-way (no common base): a version only in the archive is created; one on both sides that
- *   differs is a conflict, resolved by the policy (keep and skip leave it, incoming takes the
- *   archive's, newer takes the side with the later updatedAt); one only here is left as it is.
+ *   differs is a conflict, resolved by the policy (keep leaves it, incoming takes the archive's,
+ *   newer takes the archive's unless this app's updatedAt is later); one only here is left as
+ *   it is.
  *
  *   three-way (a common base): per top-level field, a field changed on one side only since the
  *   base takes that side's value; a field changed on both sides (to different values) is a
- *   conflict, resolved by the policy (keep: this app's value, incoming: the archive's, newer:
- *   the side with the later updatedAt; skip leaves the whole document as it is). A version
- *   changed here only is "unchanged" (nothing to write).
+ *   conflict, resolved by the policy as above. A version changed here only is "unchanged"
+ *   (nothing to write); one deleted here since the base and not changed in the archive stays
+ *   deleted ("unchanged"); one the base does not have is compared two-way.
+ *
+ *   skip (as a type's or a document's policy): the import leaves the version alone, whatever
+ *   its state (not created, not updated).
  *
  * Nothing here imports server/src/engine/import: the point is to check it.
  */
@@ -314,7 +318,8 @@ export interface Expected {
   matched: Map<string, string>;
 }
 
-const newer = (a: string | null, b: string | null) => (a ?? '') > (b ?? '');
+/** newer: this app's version wins only when its updatedAt is strictly later (a tie takes the archive's, which was asked for). */
+const currentIsNewer = (current: string | null, incoming: string | null) => Boolean(current && incoming && Date.parse(current) > Date.parse(incoming));
 
 /**
  * What an import of `incoming` into `here` leaves, and what its preview says, given the options.
@@ -373,27 +378,30 @@ export const expectImport = (here: Documents, incoming: Documents, relations: Re
     const cur = here.get(key);
     const base = options.base?.get(key);
     const take = written.get(key)!;
+    const policy = policyOf(key, inc.uid);
     if (!cur) {
-      // Only in the archive: created (three-way too: the base does not decide for a version
-      // this app does not have).
+      if (options.base && base && same(base.fields, inc.fields)) {
+        // Deleted here since the base, not changed in the archive: stays deleted.
+        states.set(key, 'unchanged');
+        continue;
+      }
       states.set(key, 'create');
-      after.set(key, { ...inc, fields: take });
+      if (policy !== 'skip') after.set(key, { ...inc, fields: take });
       continue;
     }
     if (same(cur.fields, inc.fields)) {
       states.set(key, 'unchanged');
       continue;
     }
-    const policy = policyOf(key, inc.uid);
     const names = [...new Set([...Object.keys(cur.fields), ...Object.keys(inc.fields)])].sort();
     const differing = names.filter((name) => !same(cur.fields[name], inc.fields[name]));
-    const incomingWins = policy === 'incoming' || (policy === 'newer' && newer(inc.updatedAt, cur.updatedAt));
+    const incomingWins = policy === 'incoming' || (policy === 'newer' && !currentIsNewer(cur.updatedAt, inc.updatedAt));
 
     if (!options.base || !base) {
       // Two-way, or a version the base does not have: every differing field is a conflict.
       states.set(key, 'conflict');
       conflicts.set(key, differing);
-      if (incomingWins) after.set(key, { ...inc, fields: take });
+      if (incomingWins && policy !== 'skip') after.set(key, { ...inc, fields: take });
       continue;
     }
 
@@ -406,7 +414,7 @@ export const expectImport = (here: Documents, incoming: Documents, relations: Re
     }
     states.set(key, bothSides.length ? 'conflict' : 'update');
     if (bothSides.length) conflicts.set(key, bothSides);
-    if (bothSides.length && policy === 'skip') continue;
+    if (policy === 'skip') continue;
     const fields = { ...cur.fields };
     for (const name of archiveOnly) fields[name] = take[name];
     if (incomingWins) for (const name of bothSides) fields[name] = take[name];

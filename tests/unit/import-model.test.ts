@@ -102,7 +102,14 @@ describe('the import model', () => {
       const { after } = expectImport(here, incoming, RELATIONS, { policies: { [C]: policy } });
       expect(after.get(`${C}|edited|en|draft`)?.fields.title).toBe(edited);
       expect(after.get(`${C}|older|en|draft`)?.fields.title).toBe(older);
-      expect(after.size).toBe(here.size + 1);
+      // skip leaves the version alone, whatever its state: the new contract is not created either.
+      expect(after.size).toBe(here.size + (policy === 'skip' ? 0 : 1));
+    });
+
+    it('newer: a tie takes the archive’s', () => {
+      const h = docs(contract('t', { title: 'here' }, { updatedAt: '2026-01-02T00:00:00.000Z' }));
+      const i = docs(contract('t', { title: 'there' }, { updatedAt: '2026-01-02T00:00:00.000Z' }));
+      expect(expectImport(h, i, RELATIONS, { policies: { [C]: 'newer' } }).after.get(`${C}|t|en|draft`)?.fields.title).toBe('there');
     });
 
     it('a per-document policy overrides the type’s', () => {
@@ -188,7 +195,18 @@ describe('the import model', () => {
     ] as const)('resolves a conflict with %s', (policy, fields) => {
       const expected = expectImport(here, incoming, RELATIONS, { base, policies: { [C]: policy } });
       expect(expected.after.get(`${C}|e|en|draft`)?.fields).toMatchObject(fields);
-      expect(expected.after.get(`${C}|d|en|draft`)?.fields).toMatchObject({ title: 'here', amount: 2 });
+      // skip leaves every version alone, the one-sided merges too.
+      expect(expected.after.get(`${C}|d|en|draft`)?.fields).toMatchObject({ title: 'here', amount: policy === 'skip' ? 1 : 2 });
+    });
+
+    it('leaves deleted what was deleted here since the base and not changed in the archive; re-creates it when changed there', () => {
+      const h = docs(contract('a', { title: 'base', amount: 1 }));
+      const i = docs(contract('a', { title: 'base', amount: 1 }), contract('b', { title: 'base', amount: 1 }), contract('c', { title: 'there', amount: 1 }));
+      const expected = expectImport(h, i, RELATIONS, { base });
+      expect(expected.states.get(`${C}|b|en|draft`)).toBe('unchanged');
+      expect(expected.after.has(`${C}|b|en|draft`)).toBe(false);
+      expect(expected.states.get(`${C}|c|en|draft`)).toBe('create');
+      expect(expected.after.get(`${C}|c|en|draft`)?.fields.title).toBe('there');
     });
 
     it('is two-way for a version the base does not have', () => {
