@@ -7,6 +7,7 @@ import logger from './logger';
 import monitoring from './monitoring';
 import scheduler from './scheduler';
 import scope from './scope';
+import uploads from './uploads';
 
 export default {
   backups,
@@ -18,4 +19,5 @@ export default {
   monitoring,
   scheduler,
   scope,
+  uploads,
 };
