@@ -112,11 +112,32 @@ const formatLimit = (bytes: number) => {
 
 const badRequest = (message: string) => new errors.ValidationError(message, { errors: [{ path: ['file'], message, name: 'ValidationError' }] });
 
+/** What a refused upload may still send before its connection is cut. */
+const DRAIN_MAX = 32 * 1024 * 1024;
+
+/**
+ * After a refusal: the rest of the body is read and dropped (a client that is still sending
+ * then reads the 413 instead of a broken pipe), up to DRAIN_MAX more bytes; past that the
+ * connection is cut, so a 5 GB upload is not received in vain.
+ */
+const discardRest = (req: IncomingMessage) => {
+  if (req.complete) return;
+  let drained = 0;
+  const onData = (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_MAX) {
+      req.off('data', onData);
+      req.socket?.destroy();
+    }
+  };
+  req.on('data', onData);
+  req.resume();
+};
+
 /** The minimal Koa context receive() needs: the raw request (and what koa-body made of it, if it ran). */
 export interface UploadContext {
   req: IncomingMessage;
   request: { files?: unknown };
-  set?(field: string, value: string): void;
 }
 
 const createUploadsService = ({ strapi }: { strapi: Core.Strapi }) => {
@@ -227,8 +248,8 @@ const createUploadsService = ({ strapi }: { strapi: Core.Strapi }) => {
       }
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > max + MULTIPART_OVERHEAD) {
-        // Refused before a byte is read; the connection closes rather than draining the rest.
-        ctx.set?.('Connection', 'close');
+        // Refused before a byte is stored.
+        discardRest(req);
         throw tooLarge(max);
       }
       // formidable reads the type from the headers.
@@ -252,7 +273,7 @@ const createUploadsService = ({ strapi }: { strapi: Core.Strapi }) => {
         return upload;
       } catch (error) {
         await fs.promises.rm(dir, { recursive: true, force: true });
-        if (error instanceof errors.PayloadTooLargeError) ctx.set?.('Connection', 'close');
+        if (error instanceof errors.PayloadTooLargeError) discardRest(req);
         if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
           throw new errors.ApplicationError('No space left in the storage folder for this upload: nothing was kept');
         }
