@@ -1,4 +1,5 @@
 import backups from './backups';
+import exportsController from './exports';
 import health from './health';
 import imports from './imports';
 import jobs from './jobs';
@@ -6,6 +7,7 @@ import monitoring from './monitoring';
 
 export default {
   backups,
+  exports: exportsController,
   health,
   imports,
   jobs,

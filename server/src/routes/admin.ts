@@ -35,6 +35,8 @@ export default {
     { method: 'PUT' as const, path: '/settings', handler: 'monitoring.updateSettings', config: guard('settings') },
     { method: 'GET' as const, path: '/storage', handler: 'backups.storage', config: guard('read') },
     { method: 'GET' as const, path: '/content-types', handler: 'backups.contentTypes', config: guard('read') },
+    // A backup's documents as JSON or CSV: as much of the data as a download of the archive.
+    { method: 'GET' as const, path: '/backups/:id/export', handler: 'exports.export', config: guard('download') },
     // Import: upload (streamed, capped), preview (a job), its documents and diffs, apply (a job), log.
     { method: 'POST' as const, path: '/imports/uploads', handler: 'imports.upload', config: guard('import') },
     { method: 'DELETE' as const, path: '/imports/uploads/:id', handler: 'imports.deleteUpload', config: guard('import') },
