@@ -1,5 +1,6 @@
 import backups from './backups';
 import config from './config';
+import exportsService from './exports';
 import health from './health';
 import jobs from './jobs';
 import locks from './locks';
@@ -12,6 +13,7 @@ import uploads from './uploads';
 export default {
   backups,
   config,
+  exports: exportsService,
   health,
   jobs,
   locks,
