@@ -401,7 +401,7 @@ export const expectImport = (here: Documents, incoming: Documents, relations: Re
       // Two-way, or a version the base does not have: every differing field is a conflict.
       states.set(key, 'conflict');
       conflicts.set(key, differing);
-      if (incomingWins && policy !== 'skip') after.set(key, { ...inc, fields: take });
+      if (incomingWins) after.set(key, { ...inc, fields: take });
       continue;
     }
 
