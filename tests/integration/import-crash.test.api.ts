@@ -106,7 +106,7 @@ describe(`kill -9 during an import on ${databaseClient}`, () => {
 
     const after = await readDocuments(app.strapi, app.publicDir);
     const imported = await state();
-    const expected = expectImport(here, theirs, relationsOf(app.strapi), { policies: Object.fromEntries(CONTENT_TYPES.map((uid) => [uid, 'incoming'])) });
+    const expected = expectImport(here, theirs, relationsOf(app.strapi), { contentTypes: CONTENT_TYPES, policies: Object.fromEntries(CONTENT_TYPES.map((uid) => [uid, 'incoming'])) });
     expect(contentOf(after)).toEqual(contentOf(expected.after));
     expect(Object.keys(imported.uploads).length).toBe(Object.keys(before.uploads).length + 2);
   });
