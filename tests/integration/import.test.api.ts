@@ -107,4 +107,41 @@ describe(`import service on ${databaseClient}`, () => {
     await docs.update({ documentId: one.documentId, locale: 'en', data: { title: 'After the preview' } } as never);
     await expect(imports().startApply(p.id, { confirm: true })).rejects.toMatchObject({ code: 'STALE_PREVIEW' });
   });
+
+  it('merges three-way: changed on one side only takes that side, fields changed on different sides merge, both sides is a conflict', async () => {
+    const docs = app.strapi.documents(CONTRACT as never);
+    const restore = async (id: string) => {
+      const job = await backups().startRestore(id, { confirm: true });
+      const done = await jobs().wait(job.id);
+      expect(done.error).toBeNull();
+    };
+    const [a, b, c] = (await docs.findMany({ locale: 'en', limit: 3, sort: 'id' } as never)) as Array<{ documentId: string; title: string; notes: string | null }>;
+    const base = await backup();
+    // "Staging": restored from the base, edited, backed up (its archive names the base).
+    await restore(base);
+    await docs.update({ documentId: a.documentId, locale: 'en', data: { title: 'Staging title A' } } as never);
+    await docs.update({ documentId: b.documentId, locale: 'en', data: { title: 'Staging title B' } } as never);
+    await docs.update({ documentId: c.documentId, locale: 'en', data: { title: 'Staging title C' } } as never);
+    const staging = await backup();
+    // "Prod": back to the base, edited on its own.
+    await restore(base);
+    await docs.update({ documentId: b.documentId, locale: 'en', data: { notes: 'Prod notes B' } } as never);
+    await docs.update({ documentId: c.documentId, locale: 'en', data: { title: 'Prod title C' } } as never);
+
+    const p = await preview({ source: { backupId: staging } });
+    expect(p.mode).toBe('three-way');
+    expect(p.base).toBe(base);
+    const rows = (await imports().listDocuments(p.id, { uid: CONTRACT, pageSize: 100 })).results as Array<{ documentId: string; locale: string; version: string; state: string; conflicts: string[] }>;
+    const draft = (id: string) => rows.find((r) => r.documentId === id && r.locale === 'en' && r.version === 'draft')!;
+    expect(draft(a.documentId)).toMatchObject({ state: 'update', conflicts: [] });
+    expect(draft(b.documentId)).toMatchObject({ state: 'update', conflicts: [] });
+    expect(draft(c.documentId)).toMatchObject({ state: 'conflict', conflicts: ['title'] });
+    expect(rows.filter((r) => r.state === 'conflict')).toHaveLength(1);
+
+    await apply(p.id, { policies: { [CONTRACT]: 'keep' } });
+    const now = async (id: string) => (await docs.findOne({ documentId: id, locale: 'en' } as never)) as { title: string; notes: string | null };
+    expect((await now(a.documentId)).title).toBe('Staging title A');
+    expect(await now(b.documentId)).toMatchObject({ title: 'Staging title B', notes: 'Prod notes B' });
+    expect((await now(c.documentId)).title).toBe('Prod title C');
+  });
 });
