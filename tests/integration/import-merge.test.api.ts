@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import type { Core } from '@strapi/strapi';
+import request from 'supertest';
 
 import type { ImportPolicy, PreviewDocument } from '../../server/src/contracts/imports';
 import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
@@ -314,6 +315,55 @@ describe(`two-way import on ${databaseClient}`, () => {
       const { job } = await applyImport(admin, preview.id, { policies: Object.fromEntries(CONTENT_TYPES.map((uid) => [uid, policy])) });
       expect(job.error).toBeNull();
       expect(await dumpDatabase(app.strapi)).toEqual(afterDump);
+      expect(contentOf(await read())).toEqual(contentOf(expected.after));
+    });
+  });
+
+  describe('a relation to a document in neither side (a JSON export of contracts only)', () => {
+    let uploadId: string;
+    let expected: Expected;
+    const policies = { [CONTRACT]: 'keep' as ImportPolicy };
+
+    /** The dangling relations, once each (a version's draft and published both report theirs). */
+    const unique = (list: Array<{ uid: string; documentId: string; locale: string | null; field: string; targetUid: string; targetDocumentId: string }>) =>
+      [...new Set(list.map((d) => JSON.stringify([d.uid, d.documentId, d.locale, d.field, d.targetUid, d.targetDocumentId])))].sort();
+
+    beforeAll(async () => {
+      await restore(hereId);
+      // The archive's contracts link to its new supplier and tag, which the export leaves out.
+      const exported = await admin.get(`/pacta-backup/backups/${archiveId}/export?format=json&contentTypes=${encodeURIComponent(CONTRACT)}`).buffer(true);
+      expect(exported.status).toBe(200);
+      const res = await request(app.strapi.server.httpServer)
+        .post('/pacta-backup/imports/uploads')
+        .set('Authorization', `Bearer ${admin.token}`)
+        .attach('file', Buffer.from(exported.text), 'contracts.json');
+      expect(res.status).toBe(201);
+      uploadId = res.body.data.uploadId;
+      const contractsOnly = new Map([...theirs].filter(([, v]) => v.uid === CONTRACT));
+      expected = expectImport(here, contractsOnly, relations, { match: MATCH, contentTypes: [CONTRACT], policies });
+      expect(expected.dangling.map((d) => d.targetUid).sort()).toEqual(expect.arrayContaining([SUPPLIER, TAG]));
+    });
+
+    it('lists it in the preview, and stop refuses the apply leaving the database as it was', async () => {
+      const { preview } = await previewImport(admin, { source: { uploadId }, match: MATCH, contentTypes: [CONTRACT] });
+      expect(unique(preview.dangling)).toEqual(unique(expected.dangling));
+      const dump = await dumpDatabase(app.strapi);
+      const { job } = await applyImport(admin, preview.id, { policies, dangling: 'stop' });
+      expect(job.status).toBe('failed');
+      expect(job.error?.code).toBe('DANGLING_RELATION');
+      expect(await dumpDatabase(app.strapi)).toEqual(dump);
+      expect(hashUploads(app.publicDir)).toEqual(hereUploads);
+    });
+
+    it('drops the link with drop, reports it, and writes the rest as the model does', async () => {
+      const { preview } = await previewImport(admin, { source: { uploadId }, match: MATCH, contentTypes: [CONTRACT] });
+      const { job, report } = await applyImport(admin, preview.id, { policies, dangling: 'drop' });
+      expect(job.error).toBeNull();
+      // What the written versions lost (the preview lists every version's, the report those written).
+      const written = writtenKeys(here, expected);
+      const dropped = expected.dangling.filter((d) => written.has(keyOf({ uid: d.uid, documentId: d.documentId, locale: d.locale, published: false })) || written.has(keyOf({ uid: d.uid, documentId: d.documentId, locale: d.locale, published: true })));
+      expect(dropped.length).toBeGreaterThan(0);
+      expect(unique(report!.dangling)).toEqual(unique(dropped));
       expect(contentOf(await read())).toEqual(contentOf(expected.after));
     });
   });
