@@ -2,7 +2,9 @@ import backups from './backups';
 import config from './config';
 import exportsService from './exports';
 import health from './health';
+import imports from './imports';
 import jobs from './jobs';
+import lineage from './lineage';
 import locks from './locks';
 import logger from './logger';
 import monitoring from './monitoring';
@@ -15,7 +17,9 @@ export default {
   config,
   exports: exportsService,
   health,
+  imports,
   jobs,
+  lineage,
   locks,
   logger,
   monitoring,
