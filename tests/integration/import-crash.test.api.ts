@@ -101,7 +101,7 @@ describe(`kill -9 during an import on ${databaseClient}`, () => {
     const crashed = await run(['import', archive.id, '--policy', 'incoming', '--yes'], { PACTA_BACKUP_TEST_CRASH_AT: 'import:rows' });
     expect(crashed.signal).toBe('SIGKILL');
     const here = await readDocuments(app.strapi, app.publicDir);
-    const report = await json<ImportReport>(['import', archive.id, '--policy', 'incoming', '--yes']);
+    const { report } = await json<{ report: ImportReport }>(['import', archive.id, '--policy', 'incoming', '--yes']);
     expect(report.types.reduce((sum, t) => sum + t.created, 0)).toBeGreaterThan(0);
 
     const after = await readDocuments(app.strapi, app.publicDir);
