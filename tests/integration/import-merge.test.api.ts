@@ -199,7 +199,15 @@ describe(`two-way import on ${databaseClient}`, () => {
     ids.N2 = reborn.documentId;
     const created = await contracts().create({
       locale: 'en',
-      data: { title: 'New in the archive', number: 'PC-ARCHIVE-1', supplier: supplier.documentId, renewalOf: reborn.documentId, tags: [newTag.documentId] } as never,
+      data: {
+        title: 'New in the archive',
+        number: 'PC-ARCHIVE-1',
+        supplier: supplier.documentId,
+        renewalOf: reborn.documentId,
+        tags: [newTag.documentId],
+        // A relation inside a component: remapped and, when its target is left out, dangling at clauses[1].counterparty.
+        clauses: [{ heading: 'Bound to nobody', mandatory: false }, { heading: 'Bound to the archive supplier', mandatory: true, counterparty: supplier.documentId }],
+      } as never,
     });
     ids.NEW = created.documentId;
     theirs = await read();
@@ -267,7 +275,7 @@ describe(`two-way import on ${databaseClient}`, () => {
       expect(Object.fromEntries(preview.types.map((t) => [t.uid, t.counts]))).toEqual(expected.counts);
       expect(preview.types.find((t) => t.uid === CONTRACT)?.matchBy).toBe('number');
       expect(preview.dangling).toEqual([]);
-      expect(preview.media).toEqual({ reused: expect.any(Number), added: 1 });
+      expect(preview.media).toEqual({ reused: expect.any(Number), added: 1, missing: 0 });
 
       const documents = await previewDocuments(admin, preview.id);
       expect(statesOf(documents)).toEqual(Object.fromEntries([...expected.states].sort(([a], [b]) => (a < b ? -1 : 1))));
@@ -342,6 +350,7 @@ describe(`two-way import on ${databaseClient}`, () => {
       const contractsOnly = new Map([...theirs].filter(([, v]) => v.uid === CONTRACT));
       expected = expectImport(here, contractsOnly, relations, { match: MATCH, contentTypes: [CONTRACT], policies });
       expect(expected.dangling.map((d) => d.targetUid).sort()).toEqual(expect.arrayContaining([SUPPLIER, TAG]));
+      expect(expected.dangling.map((d) => d.field)).toContain('clauses[1].counterparty');
     });
 
     it('lists it in the preview, and stop refuses the apply leaving the database as it was', async () => {
@@ -363,8 +372,8 @@ describe(`two-way import on ${databaseClient}`, () => {
       const written = writtenKeys(here, expected);
       const dropped = expected.dangling.filter((d) => written.has(keyOf({ uid: d.uid, documentId: d.documentId, locale: d.locale, published: false })) || written.has(keyOf({ uid: d.uid, documentId: d.documentId, locale: d.locale, published: true })));
       expect(dropped.length).toBeGreaterThan(0);
-      expect(unique(report!.dangling)).toEqual(unique(dropped));
       expect(contentOf(await read())).toEqual(contentOf(expected.after));
+      expect(unique(report!.dangling)).toEqual(unique(dropped));
     });
   });
 });
@@ -475,8 +484,9 @@ describe(`three-way import on ${databaseClient}`, () => {
     expect(preview.mode).toBe('three-way');
     const { job, report } = await applyImport(admin, preview.id, { policies });
     expect(job.error).toBeNull();
-    expect(report!.conflicts.map((c) => c.key)).toEqual([key(ids.S3)]);
     expect(contentOf(await read())).toEqual(contentOf(expected.after));
+    // The report lists the conflict and how it was settled (skip too).
+    expect(report!.conflicts.map((c) => [c.key, c.policy])).toEqual([[key(ids.S3), policy]]);
   });
 
   it('refuses the apply with 409 STALE_PREVIEW when a previewed document changed since the preview', async () => {
