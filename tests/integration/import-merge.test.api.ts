@@ -376,6 +376,30 @@ describe(`two-way import on ${databaseClient}`, () => {
       expect(unique(report!.dangling)).toEqual(unique(dropped));
     });
   });
+
+  describe('an archive of contracts only (a selective backup)', () => {
+    let selectiveId: string;
+    const policies = { [CONTRACT]: 'incoming' as ImportPolicy };
+
+    beforeAll(async () => {
+      // A backup of the archive's contracts alone: their links and files, not the suppliers, tags or files tables.
+      await restore(archiveId);
+      const job = await runJob(admin, '/pacta-backup/backups', { name: 'The archive, contracts only', contentTypes: [CONTRACT] });
+      expect(job.status).toBe('succeeded');
+      selectiveId = job.backupId!;
+      await restore(hereId);
+    });
+
+    it('keeps the links to suppliers, tags and files that are here, and calls dangling only those in neither side', async () => {
+      const contractsOnly = new Map([...theirs].filter(([, v]) => v.uid === CONTRACT));
+      const expected = expectImport(here, contractsOnly, relations, { match: MATCH, contentTypes: [CONTRACT], policies });
+      const { preview } = await previewImport(admin, { source: { backupId: selectiveId }, match: MATCH, contentTypes: [CONTRACT] });
+      expect(preview.types.map((t) => [t.uid, t.counts])).toEqual([[CONTRACT, expected.counts[CONTRACT]]]);
+      const { job } = await applyImport(admin, preview.id, { policies });
+      expect(job.error).toBeNull();
+      expect(contentOf(await read())).toEqual(contentOf(expected.after));
+    });
+  });
 });
 
 /**
