@@ -1,4 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
 import type { Core } from '@strapi/strapi';
+
+import { writeJsonExport } from '../../server/src/engine/export/json';
 
 import type { Job } from '../../server/src/contracts/backups';
 import type { ImportReport, PreviewJobResult } from '../../server/src/contracts/imports';
@@ -68,7 +73,7 @@ describe(`import service on ${databaseClient}`, () => {
   it('brings back deleted documents and archive-side edits (two-way, without a stored base), and a second import changes nothing', async () => {
     const id = await backup();
     const docs = app.strapi.documents(CONTRACT as never);
-    const all = (await docs.findMany({ locale: 'en', limit: 3 } as never)) as Array<{ documentId: string; title: string }>;
+    const all = (await docs.findMany({ locale: 'en', limit: 3 } as never)) as unknown as Array<{ documentId: string; title: string }>;
     await docs.delete({ documentId: all[0].documentId, locale: '*' } as never);
     await docs.update({ documentId: all[1].documentId, locale: 'en', data: { title: 'Edited here' } } as never);
     // Forget the lineage: the archive has no common base with this app any more.
@@ -88,9 +93,9 @@ describe(`import service on ${databaseClient}`, () => {
 
     const report = await apply(p.id, { policies: { [CONTRACT]: 'incoming' } });
     expect(report.safetyBackupId).toBeTruthy();
-    const back = (await docs.findOne({ documentId: all[0].documentId, locale: 'en', populate: ['clauses', 'tags', 'supplier'] } as never)) as { title: string } | null;
+    const back = (await docs.findOne({ documentId: all[0].documentId, locale: 'en', populate: ['clauses', 'tags', 'supplier'] } as never)) as unknown as { title: string } | null;
     expect(back).not.toBeNull();
-    expect(((await docs.findOne({ documentId: all[1].documentId, locale: 'en' } as never)) as { title: string }).title).toBe(all[1].title);
+    expect(((await docs.findOne({ documentId: all[1].documentId, locale: 'en' } as never)) as unknown as { title: string }).title).toBe(all[1].title);
 
     const again = await preview({ source: { backupId: id } });
     const c2 = again.types.find((t: { uid: string }) => t.uid === CONTRACT).counts;
@@ -100,7 +105,7 @@ describe(`import service on ${databaseClient}`, () => {
   it('refuses to apply a preview whose documents changed since', async () => {
     const id = await backup();
     const docs = app.strapi.documents(CONTRACT as never);
-    const [one] = (await docs.findMany({ locale: 'en', limit: 1 } as never)) as Array<{ documentId: string }>;
+    const [one] = (await docs.findMany({ locale: 'en', limit: 1 } as never)) as unknown as Array<{ documentId: string }>;
     await docs.update({ documentId: one.documentId, locale: 'en', data: { title: 'Before the preview' } } as never);
     await app.strapi.store({ type: 'plugin', name: 'pacta-backup', key: 'lineage' }).delete({});
     const p = await preview({ source: { backupId: id } });
@@ -115,7 +120,7 @@ describe(`import service on ${databaseClient}`, () => {
       const done = await jobs().wait(job.id);
       expect(done.error).toBeNull();
     };
-    const [a, b, c] = (await docs.findMany({ locale: 'en', limit: 3, sort: 'id' } as never)) as Array<{ documentId: string; title: string; notes: string | null }>;
+    const [a, b, c] = (await docs.findMany({ locale: 'en', limit: 3, sort: 'id' } as never)) as unknown as Array<{ documentId: string; title: string; notes: string | null }>;
     const base = await backup();
     // "Staging": restored from the base, edited, backed up (its archive names the base).
     await restore(base);
@@ -139,9 +144,36 @@ describe(`import service on ${databaseClient}`, () => {
     expect(rows.filter((r) => r.state === 'conflict')).toHaveLength(1);
 
     await apply(p.id, { policies: { [CONTRACT]: 'keep' } });
-    const now = async (id: string) => (await docs.findOne({ documentId: id, locale: 'en' } as never)) as { title: string; notes: string | null };
+    const now = async (id: string) => (await docs.findOne({ documentId: id, locale: 'en' } as never)) as unknown as { title: string; notes: string | null };
     expect((await now(a.documentId)).title).toBe('Staging title A');
     expect(await now(b.documentId)).toMatchObject({ title: 'Staging title B', notes: 'Prod notes B' });
     expect((await now(c.documentId)).title).toBe('Prod title C');
+  });
+
+  it('imports a JSON export: the same preview and apply as an archive', async () => {
+    const id = await backup();
+    const opened = await imports().openDocuments({ backupId: id }, { contentTypes: [CONTRACT] });
+    const file = path.join(app.backupsDir, 'contracts.json');
+    try {
+      const documents = (async function* () {
+        for (const uid of opened.contentTypes) yield* opened.documents(uid);
+      })();
+      await writeJsonExport({ meta: { backup: { id, createdAt: opened.manifest.createdAt } }, contentTypes: [opened.model.get(CONTRACT)], documents }, fs.createWriteStream(file));
+    } finally {
+      await opened.close();
+    }
+    const docs = app.strapi.documents(CONTRACT as never);
+    const [one] = (await docs.findMany({ locale: 'en', limit: 1 } as never)) as unknown as Array<{ documentId: string; title: string }>;
+    await docs.update({ documentId: one.documentId, locale: 'en', data: { title: 'Changed after the export' } } as never);
+
+    const p = await preview({ source: { file } });
+    expect(p.mode).toBe('two-way');
+    expect(p.checks.every((c: { ok: boolean }) => c.ok)).toBe(true);
+    const contracts = p.types.find((t: { uid: string }) => t.uid === CONTRACT);
+    expect(contracts.counts.conflict).toBeGreaterThan(0);
+    expect(contracts.counts.create).toBe(0);
+    const key = `${CONTRACT}|${one.documentId}|en|draft`;
+    await apply(p.id, { documents: { [key]: 'incoming' } });
+    expect(((await docs.findOne({ documentId: one.documentId, locale: 'en' } as never)) as unknown as { title: string }).title).toBe(one.title);
   });
 });
