@@ -454,7 +454,8 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
 
     it('previews a file: checks, mode and the per-type table; nothing written', async () => {
       const run = await cli('import', archivePath(plainId), '--preview');
-      expect([0, 4]).toContain(run.code);
+      // Its own backup, unchanged since: nothing to decide.
+      expect([run.code, run.stderr]).toEqual([0, expect.any(String)]);
       expect(run.stdout).toMatch(/^Preview \S+ of /);
       expect(run.stdout).toMatch(/ok {4}checksums/);
       expect(run.stdout).toMatch(/Mode: (three|two)-way \(/);
@@ -530,6 +531,19 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
       target = exported.documents.find((d) => d.uid === 'api::contract.contract' && !d.published)!;
       target.fields.title = 'Changed in the archive';
       ({ uploadId } = await uploadOk(Buffer.from(JSON.stringify(exported)), 'contracts.json'));
+    });
+
+    it('exits 4 from a CLI preview that finds the conflict', async () => {
+      const file = path.join(os.tmpdir(), `pacta-edited-${process.pid}.json`);
+      fs.writeFileSync(file, JSON.stringify(exported));
+      try {
+        const run = await runCli(['import', file, '--preview'], { env: { ...process.env } });
+        expect([run.code, run.stderr]).toEqual([4, expect.any(String)]);
+        expect(run.stdout).toMatch(/Mode: two-way/);
+        expect(run.stdout).toContain('1 document versions are in conflict: an import settles them by the policy keep');
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
     });
 
     it('previews it: the edited draft is a conflict, listed and diffed through the document routes', async () => {
