@@ -570,6 +570,11 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
       return removed;
     },
 
+    /** Uploads that previews not yet applied read from. */
+    async uploadsInUse(): Promise<string[]> {
+      return (await service.listPreviews()).filter((p) => !p.appliedBy && 'uploadId' in p.source).map((p) => (p.source as { uploadId: string }).uploadId);
+    },
+
     async listPreviews(): Promise<ImportPreview[]> {
       const names = await fs.promises.readdir(root()).catch(() => [] as string[]);
       const out: ImportPreview[] = [];
