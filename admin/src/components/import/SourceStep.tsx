@@ -105,7 +105,7 @@ export const SourceStep = ({ backups, source, onSource, upload, previews, onReop
               upload.error.status === 413
                 ? t('import.source.tooBig', 'The file is larger than the upload limit (import.maxUploadBytes in the plugin config). Import it with the CLI, or raise the limit.')
                 : upload.error.status === 403
-                  ? t('import.source.forbidden', 'Your role cannot import (action “Import into this app”). Ask an administrator.')
+                  ? t('import.source.forbidden', 'Your role cannot import (action “Import content from archives”). Ask an administrator.')
                   : t('import.source.retry', 'Check the file and the connection, then try again.')
             }
           />
