@@ -14,6 +14,7 @@ import {
   FORMAT_VERSION,
   MEDIA_INDEX_ENTRY,
   type ContentTypeSummary,
+  type Lineage,
   type Manifest,
   type ManifestTable,
   type MediaFile,
@@ -48,6 +49,8 @@ export interface BackupPlan {
   media: { include: boolean; provider: string; publicDir: string; extra?: string[] };
   /** Bytes the archive may take, at most; checked against the free space first. */
   estimatedBytes: number;
+  /** The instance writing it and the backup its data was last restored from (imports: three-way merge). */
+  lineage?: Lineage;
 }
 
 export interface Progress {
@@ -247,6 +250,7 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
           ? { algorithm: 'aes-256-gcm', chunkSize: DEFAULT_CHUNK_SIZE, kdf: keyParams, keyCheck: keyCheck(key) }
           : null,
       contentTypes: plan.contentTypes.map((ct) => ({ ...ct, rows: counted(ct.table) })),
+      ...(plan.lineage ? { lineage: plan.lineage } : {}),
       tables,
       media: {
         included: plan.media.include,

@@ -22,7 +22,13 @@ export type EngineErrorCode =
   | 'RESTORE_FAILED'
   /** Admin or config tables asked of an archive not sealed under this app's key. */
   | 'UNAUTHENTICATED'
-  | 'DRILL_UNAVAILABLE';
+  | 'DRILL_UNAVAILABLE'
+  /** Import: what the preview saw here changed before the apply. */
+  | 'STALE_PREVIEW'
+  /** Import: a relation points at a document neither side has, and the user chose to stop. */
+  | 'DANGLING_RELATION'
+  /** Import: the source is not an archive nor a JSON export, or holds nothing to import. */
+  | 'BAD_SOURCE';
 
 export class EngineError extends Error {
   readonly code: EngineErrorCode;

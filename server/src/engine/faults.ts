@@ -17,7 +17,12 @@ export type CrashPoint =
   /** Half of the media files are swapped; the transaction is still open. */
   | 'restore:swap'
   /** The transaction committed; the journal and its folders are still there. */
-  | 'restore:committed';
+  | 'restore:committed'
+  /** The same points of an import's apply. */
+  | 'import:journal'
+  | 'import:rows'
+  | 'import:swap'
+  | 'import:committed';
 
 export const crashPoint = (point: CrashPoint) => {
   if (process.env[CRASH_ENV] === point) process.kill(process.pid, 'SIGKILL');

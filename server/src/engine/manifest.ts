@@ -140,6 +140,18 @@ export const contentTypeSchema = z.object({
   table: z.string(),
   schemaHash: sha256Hex,
   rows: z.number().int().nonnegative(),
+  /** attribute → type, for the compatibility report of an import (archives since format 2.1). */
+  attributes: z.record(z.string(), z.string()).optional(),
+});
+
+/**
+ * Where the data of a backup comes from: the app instance that wrote it, and the backup that
+ * instance was last restored from (null: never restored). An import finds the common base of
+ * an archive and this app from it (three-way merge).
+ */
+export const lineageSchema = z.object({
+  instance: z.string().regex(/^[0-9a-f]{8,64}$/),
+  basedOn: z.string().regex(/^[0-9A-Za-z-]+$/).nullable(),
 });
 
 export const mediaFileSchema = z.object({
@@ -212,6 +224,7 @@ export const manifestSchema = z.object({
   totals: z.object({ rows: z.number().int().nonnegative(), bytes: z.number().int().nonnegative() }),
   timings: z.record(z.string(), z.number().nonnegative()),
   warnings: z.array(z.string()),
+  lineage: lineageSchema.optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -219,3 +232,4 @@ export type ManifestTable = z.infer<typeof tableSchema>;
 export type ManifestEntry = z.infer<typeof entrySchema>;
 export type MediaFile = z.infer<typeof mediaFileSchema>;
 export type ContentTypeSummary = z.infer<typeof contentTypeSchema>;
+export type Lineage = z.infer<typeof lineageSchema>;

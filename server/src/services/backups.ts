@@ -181,6 +181,21 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
 
   const service = {
     storage,
+    /** The commit marker of restore and import file journals (rows in the plugin's lock table). */
+    marker,
+    passphrase,
+
+    /** The local path of a stored backup's archive. */
+    async archivePath(id: string) {
+      return storage().localPath((await findFile(id)).name);
+    },
+
+    /** A stored backup's manifest (read once per version of the file); null when unreadable. */
+    async manifest(id: string): Promise<Manifest | null> {
+      const file = await findFile(id).catch(() => null);
+      if (!file) return null;
+      return manifestOf(file).catch(() => null);
+    },
 
     /**
      * Finishes the file changes of restores a crash interrupted: forward where their rows
@@ -338,6 +353,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
           tables: resolved.tables.map(({ incoming, ...table }) => (incoming ? { ...table, mode: 'replace' as const, filter: null } : table)),
           media: { include: request.media && provider === 'local', provider, publicDir: publicDir(), extra: extraMedia },
           estimatedBytes: await estimate(),
+          lineage: await getService('lineage', { strapi }).forBackup(),
         },
         onProgress: ({ phase, done, total, bytes }) => context?.progress({ phase, done, total, bytes }),
         log: (message) => context?.log(message),
@@ -471,6 +487,8 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
           },
           onProgress: ({ phase, done, total }) => context.progress({ phase, done, total }),
         });
+        // A full restore: this app's data is now that backup's (the base of later imports).
+        if (!wantsTypes) await getService('lineage', { strapi }).restored(id);
         if (adminUsers) {
           // Restored accounts replace the current ones: every admin logs in again.
           await strapi.db.query('admin::session').deleteMany({});

@@ -279,6 +279,9 @@ const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
         } catch (error) {
           const err = error as Error & { code?: string };
           job.status = 'failed';
+          // What a failed job still tells (an import preview's checks).
+          const partial = (error as { jobResult?: Record<string, unknown> }).jobResult;
+          if (partial) job.result = partial;
           job.error = { message: err.message, code: error instanceof EngineError ? error.code : (err.code ?? 'FAILED') };
           job.log.push(`${new Date().toISOString()} failed: ${err.message}`);
           logger().error(`${type} failed: ${err.message}`, { ...fields(), code: job.error.code, durationMs: Date.now() - started });

@@ -7,6 +7,7 @@ import type { SelectableContentType } from '../contracts/backups';
 import type { BackupTablePlan } from '../engine/backup';
 import type { ContentTypeSummary, Manifest, RowFilter, SubQuery } from '../engine/manifest';
 import type { TargetSchema } from '../engine/apply';
+import type { AttributeDescription, ContentModel, ModelDescription } from '../engine/import/types';
 import { PLUGIN_ID } from '../constants';
 
 /**
@@ -106,6 +107,18 @@ const createScopeService = ({ strapi }: { strapi: Core.Strapi }) => {
     return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
   };
 
+  /** attribute → type (components by uid, relations by target), for the import's compatibility report. */
+  const attributeTypes = (uid: string): Record<string, string> => {
+    const model = strapi.getModel(uid as never) as { attributes: Record<string, { type: string; component?: string; target?: string; multiple?: boolean; repeatable?: boolean }> };
+    const out: Record<string, string> = {};
+    for (const [name, a] of Object.entries(model.attributes)) {
+      if (['id', 'documentId', 'createdAt', 'updatedAt', 'publishedAt', 'createdBy', 'updatedBy', 'locale', 'localizations'].includes(name)) continue;
+      out[name] =
+        a.type === 'component' ? `component:${a.component}${a.repeatable ? '[]' : ''}` : a.type === 'relation' ? `relation:${a.target}` : a.type === 'media' ? `media${a.multiple ? '[]' : ''}` : a.type;
+    }
+    return out;
+  };
+
   const summary = (uid: string): Omit<ContentTypeSummary, 'rows'> => {
     const ct = strapi.contentTypes[uid as keyof typeof strapi.contentTypes] as {
       uid: string;
@@ -113,7 +126,14 @@ const createScopeService = ({ strapi }: { strapi: Core.Strapi }) => {
       info: { displayName: string };
       collectionName: string;
     };
-    return { uid, kind: ct.kind, displayName: ct.info.displayName, table: strapi.db.metadata.get(uid as never).tableName, schemaHash: schemaHash(uid) };
+    return {
+      uid,
+      kind: ct.kind,
+      displayName: ct.info.displayName,
+      table: strapi.db.metadata.get(uid as never).tableName,
+      schemaHash: schemaHash(uid),
+      attributes: attributeTypes(uid),
+    };
   };
 
   /** The component tables a model uses, with the filter selecting the rows it owns. */
@@ -144,8 +164,81 @@ const createScopeService = ({ strapi }: { strapi: Core.Strapi }) => {
     return result;
   };
 
+  /** Attributes that are bookkeeping, not content: ids, timestamps, authors, locale. */
+  const NOT_CONTENT = new Set(['id', 'documentId', 'createdAt', 'updatedAt', 'publishedAt', 'createdBy', 'updatedBy', 'locale', 'localizations']);
+
+  /**
+   * The content model the import reads and writes: each content type asked for, every
+   * component it uses at any depth, and (without attributes) every content type its relations
+   * point at, so that a link resolves to the target's documentId.
+   */
+  const contentModel = (uids: string[]): ContentModel => {
+    const out: ContentModel = new Map();
+    const describe = (uid: string, full: boolean) => {
+      const existing = out.get(uid);
+      if (existing && (existing.attributes.length || !full)) return;
+      const meta = strapi.db.metadata.get(uid as never) as unknown as ModelMeta | undefined;
+      const schema = strapi.getModel(uid as never) as
+        | {
+            modelType?: string;
+            kind?: 'collectionType' | 'singleType';
+            info?: { displayName?: string };
+            options?: { draftAndPublish?: boolean };
+            pluginOptions?: { i18n?: { localized?: boolean } };
+            attributes: Record<string, { type: string; multiple?: boolean; repeatable?: boolean; component?: string; components?: string[]; relation?: string; target?: string; mappedBy?: string; private?: boolean }>;
+          }
+        | undefined;
+      if (!meta || !schema) return;
+      const isComponent = schema.modelType === 'component';
+      const desc: ModelDescription = {
+        uid,
+        table: meta.tableName,
+        kind: isComponent ? 'component' : (schema.kind ?? 'collectionType'),
+        displayName: schema.info?.displayName ?? uid,
+        draftAndPublish: !isComponent && Boolean(schema.options?.draftAndPublish),
+        localized: !isComponent && Boolean(schema.pluginOptions?.i18n?.localized),
+        attributes: [],
+        componentTable: null,
+      };
+      out.set(uid, desc);
+      if (!full) return;
+      const attributes: AttributeDescription[] = [];
+      for (const [name, attribute] of Object.entries(schema.attributes)) {
+        if (NOT_CONTENT.has(name)) continue;
+        const db = meta.attributes[name] as (ModelMeta['attributes'][string] & { joinTable?: JoinTable & { orderColumnName?: string; inverseOrderColumnName?: string } }) | undefined;
+        if (attribute.type === 'media') {
+          attributes.push({ name, kind: 'media', type: 'media', many: Boolean(attribute.multiple) });
+        } else if (attribute.type === 'component' || attribute.type === 'dynamiczone') {
+          const components = attribute.type === 'component' ? [attribute.component!] : (attribute.components ?? []);
+          if (db?.joinTable) desc.componentTable = db.joinTable.name;
+          attributes.push({ name, kind: attribute.type, type: attribute.type, many: attribute.type === 'dynamiczone' || Boolean(attribute.repeatable), components });
+          components.forEach((c) => describe(c, true));
+        } else if (attribute.type === 'relation') {
+          const join = db?.joinTable;
+          if (!join?.joinColumn || !join.inverseJoinColumn || attribute.mappedBy || !attribute.target || attribute.target.startsWith('admin::')) continue;
+          attributes.push({
+            name,
+            kind: 'relation',
+            type: 'relation',
+            many: /ToMany$/.test(attribute.relation ?? ''),
+            target: attribute.target,
+            joinTable: { name: join.name, joinColumn: join.joinColumn.name, inverseJoinColumn: join.inverseJoinColumn.name, orderColumn: join.orderColumnName ?? null, inverseOrderColumn: join.inverseOrderColumnName ?? null },
+          });
+          describe(attribute.target, false);
+        } else if (db?.columnName) {
+          attributes.push({ name, kind: 'scalar', type: attribute.type, column: db.columnName });
+        }
+      }
+      desc.attributes = attributes;
+    };
+    for (const uid of uids) describe(uid, true);
+    return out;
+  };
+
   return {
     selectable,
+    contentModel,
+    attributeTypes,
 
     /** table → the model (content type, component, core model) that owns it. */
     tableOwners: owners,

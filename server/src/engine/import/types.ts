@@ -68,7 +68,7 @@ export interface AttributeDescription {
   target?: string;
   components?: string[];
   /** Relations: the join table and its columns (owning side only; inverse sides are not content). */
-  joinTable?: { name: string; joinColumn: string; inverseJoinColumn: string; orderColumn: string | null };
+  joinTable?: { name: string; joinColumn: string; inverseJoinColumn: string; orderColumn: string | null; inverseOrderColumn: string | null };
 }
 
 export interface ModelDescription {
