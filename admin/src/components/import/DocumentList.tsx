@@ -120,7 +120,7 @@ export const DocumentList = ({ previewId, uid, state, onState, onOpen, extra, on
             </Thead>
             <Tbody>
               {rows.map((doc) => (
-                <Tr key={doc.key}>
+                <Tr key={doc.key} data-key={doc.key}>
                   <Td style={{ maxWidth: '28rem' }}>
                     <TextButton onClick={() => onOpen(doc)} aria-label={t('import.documents.open', 'Compare {label}', { label: doc.label || doc.documentId })}>
                       <Typography fontWeight="bold" textColor="primary600" ellipsis>
