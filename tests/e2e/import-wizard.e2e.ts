@@ -193,13 +193,16 @@ describe('the import wizard in the admin panel', () => {
     const modal = page.getByRole('dialog');
     const title = modal.getByRole('row', { name: 'title', exact: true });
     await title.waitFor();
-    // Side by side: the base's title, this app's and the archive's; highlighted and marked as a conflict.
+    await screenshot(page, `import-diff${lang}`);
+    // Side by side: this app's title and the archive's, highlighted and marked as a conflict.
     await expect(title.getAttribute('data-changed')).resolves.toBe('true');
     await expect(title.getAttribute('data-conflict')).resolves.toBe('true');
     await expect(title.getByText(HERE_TITLE, { exact: true }).isVisible()).resolves.toBe(true);
     await expect(title.getByText(STAGING_TITLE, { exact: true }).isVisible()).resolves.toBe(true);
-    await expect(title.getByText(edited.title, { exact: true }).isVisible()).resolves.toBe(true);
-    await screenshot(page, `import-diff${lang}`);
+    // The amount changed here only: highlighted, not a conflict (the merge keeps this app's).
+    const amount = modal.getByRole('row', { name: 'amount', exact: true });
+    await expect(amount.getAttribute('data-changed')).resolves.toBe('true');
+    await expect(amount.getAttribute('data-conflict')).resolves.toBe('false');
     await modal.getByRole('button', { name: w.close }).first().click();
     await modal.waitFor({ state: 'detached' });
     await page.getByRole('button', { name: w.next }).click();
