@@ -16,6 +16,9 @@ const { seed } = require('../app/scripts/seed/index');
 const CONTRACT = 'api::contract.contract';
 const STAGING_TITLE = 'Renamed in staging';
 const HERE_TITLE = 'Edited here in production';
+// Staging encrypts its backups with its own key; this app (production) has another one.
+const STAGING_KEY = 'staging: correct horse battery staple';
+const PRODUCTION_KEY = 'production: a different passphrase';
 
 /** The words the wizard shows, in the two languages of the admin panel. */
 const words = {
@@ -50,6 +53,10 @@ const words = {
     undone: 'The import was undone: the data is back as it was before it.',
     uploaded: /^Uploaded: /,
     upload: 'Archive file',
+    noKey: 'This app’s key does not open it: type the passphrase it was encrypted with.',
+    wrongKey: 'The passphrase does not open this archive. Type it again.',
+    passphrase: 'Passphrase',
+    unlock: 'Open the archive',
   },
   es: {
     importLink: 'Importar',
@@ -82,6 +89,10 @@ const words = {
     undone: 'La importación se deshizo: los datos están como antes de ella.',
     uploaded: /^Subido: /,
     upload: 'Archivo de copia',
+    noKey: 'La clave de esta aplicación no lo abre: escribe la frase de paso con la que se cifró.',
+    wrongKey: 'La frase de paso no abre este archivo. Escríbela de nuevo.',
+    passphrase: 'Frase de paso',
+    unlock: 'Abrir el archivo',
   },
 };
 type Words = (typeof words)['en'];
@@ -90,9 +101,10 @@ type Words = (typeof words)['en'];
  * The import wizard in the browser, on the example app. Production's backup P is restored (this
  * app descends from P); "staging" renames a contract and is backed up (the archive, descending
  * from P); back to P, production edits the same contract's title and amount. Importing staging's
- * archive is a three-way merge on base P: the title is a conflict, the amount merges. The archive
- * is uploaded as a file in English and picked from its page in Spanish: validation, preview with
- * a field diff, the conflict resolved field by field, apply, report, log, undo.
+ * archive is a three-way merge on base P: the title is a conflict, the amount merges. Staging's
+ * archive is encrypted with staging's key, so the wizard asks for its passphrase. The archive is
+ * uploaded as a file in English and picked from its page in Spanish: validation, passphrase,
+ * preview with a field diff, the conflict resolved field by field, apply, report, log, undo.
  */
 describe('the import wizard in the admin panel', () => {
   let app: TestApp;
@@ -101,6 +113,7 @@ describe('the import wizard in the admin panel', () => {
   let baseUrl: string;
   let page: Page;
   let backupId: string;
+  let baseId: string;
   let archiveFile: string;
   let edited: { documentId: string; title: string; amount: number };
 
@@ -118,6 +131,7 @@ describe('the import wizard in the admin panel', () => {
     // Production's backup P, restored: this app now descends from P.
     const base = await runJob(agent, '/pacta-backup/backups', { name: 'Production', encrypt: false });
     expect(base.status).toBe('succeeded');
+    baseId = base.backupId!;
     const restoreBase = async () => expect((await runJob(agent, `/pacta-backup/backups/${base.backupId}/restore`, { confirm: true })).status).toBe('succeeded');
     await restoreBase();
     const contracts = app.strapi.documents(CONTRACT);
@@ -130,9 +144,12 @@ describe('the import wizard in the admin panel', () => {
 
     // Staging: the title changes, and staging's backup (descending from P) is the archive to import.
     await contracts.update({ documentId: edited.documentId, locale: 'en', data: { title: STAGING_TITLE } as never });
-    const staging = await runJob(agent, '/pacta-backup/backups', { name: 'Contracts from staging', encrypt: false });
+    // (The key is read from the environment when a backup is written: staging's, then this app's.)
+    process.env.PACTA_BACKUP_KEY = STAGING_KEY;
+    const staging = await runJob(agent, '/pacta-backup/backups', { name: 'Contracts from staging', encrypt: true });
     expect(staging.status).toBe('succeeded');
     backupId = staging.backupId!;
+    process.env.PACTA_BACKUP_KEY = PRODUCTION_KEY;
 
     // Back to P, and production edits the same contract: title and amount. The title changed on
     // both sides since P (a conflict); the amount here only (merged without asking).
@@ -163,8 +180,20 @@ describe('the import wizard in the admin panel', () => {
     if (archiveFile) fs.rmSync(path.dirname(archiveFile), { recursive: true, force: true });
   });
 
-  /** Validation: every check passed, the compatibility report shown. */
-  const validate = async (w: Words) => {
+  /**
+   * Validation: the archive does not open with this app's key; the passphrase is asked for (a
+   * wrong one is refused); then every check passed and the compatibility report is shown.
+   */
+  const validate = async (w: Words, lang: string, { wrongFirst }: { wrongFirst: boolean }) => {
+    await page.getByRole('alert').filter({ hasText: w.noKey }).waitFor({ timeout: 60_000 });
+    await screenshot(page, `import-passphrase${lang}`);
+    if (wrongFirst) {
+      await page.getByLabel(w.passphrase).fill('not the passphrase');
+      await page.getByRole('button', { name: w.unlock }).click();
+      await page.getByRole('alert').filter({ hasText: w.wrongKey }).waitFor({ timeout: 60_000 });
+    }
+    await page.getByLabel(w.passphrase).fill(STAGING_KEY);
+    await page.getByRole('button', { name: w.unlock }).click();
     const checks = page.getByRole('region', { name: w.checks });
     await checks.waitFor({ timeout: 60_000 });
     await page.getByRole('region', { name: w.compatibility }).waitFor({ timeout: 60_000 });
@@ -249,6 +278,9 @@ describe('the import wizard in the admin panel', () => {
     const confirm = page.getByRole('region', { name: w.confirmRegion });
     await confirm.waitFor();
     await expect(confirm.getByText(w.safety).isVisible()).resolves.toBe(true);
+    // The preview kept no passphrase: the apply asks for it again.
+    await expect(page.getByRole('button', { name: w.apply }).isDisabled()).resolves.toBe(true);
+    await page.getByLabel(w.passphrase).fill(STAGING_KEY);
     await screenshot(page, `import-confirm${lang}`);
     await page.getByRole('button', { name: w.apply }).click();
     const report = page.getByRole('region', { name: w.report });
@@ -272,7 +304,7 @@ describe('the import wizard in the admin panel', () => {
   };
 
   it('exports a backup as JSON from its page', async () => {
-    await page.goto(`${baseUrl}/admin/plugins/pacta-backup/${backupId}`);
+    await page.goto(`${baseUrl}/admin/plugins/pacta-backup/${baseId}`);
     await page.getByRole('button', { name: 'Export JSON' }).click();
     const modal = page.getByRole('dialog');
     await modal.getByRole('checkbox', { name: /^Contract \(\d+ entries\)$/ }).waitFor();
@@ -280,7 +312,7 @@ describe('the import wizard in the admin panel', () => {
     const file = await download.path();
     const exported = JSON.parse(fs.readFileSync(file!, 'utf8'));
     expect(exported.format).toBe('pacta-backup-documents');
-    expect(exported.backup.id).toBe(backupId);
+    expect(exported.backup.id).toBe(baseId);
     expect(exported.documents.some((d: { documentId: string }) => d.documentId === edited.documentId)).toBe(true);
   });
 
@@ -293,7 +325,7 @@ describe('the import wizard in the admin panel', () => {
     await page.getByLabel(w.upload).setInputFiles(archiveFile);
     await page.getByRole('status').filter({ hasText: w.uploaded }).filter({ hasText: 'contracts-from-staging.pacta.zip' }).waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: w.next }).click();
-    await validate(w);
+    await validate(w, '', { wrongFirst: true });
     await preview(w, '');
 
     await resolve(w, '');
@@ -320,7 +352,7 @@ describe('the import wizard in the admin panel', () => {
       await page.getByRole('link', { name: w.importOnBackup }).click();
       await expect(page.getByRole('radio', { name: 'Contracts from staging' }).isChecked()).resolves.toBe(true);
       await page.getByRole('button', { name: w.next }).click();
-      await validate(w);
+      await validate(w, '-es', { wrongFirst: false });
       await preview(w, '-es');
       await resolve(w, '-es');
       await apply(w, '-es');

@@ -1,6 +1,6 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 
-import { Box, Button, Flex, Typography } from '@strapi/design-system';
+import { Box, Button, Field, Flex, TextInput, Typography } from '@strapi/design-system';
 import { ArrowLeft, ArrowRight } from '@strapi/icons';
 import { Layouts, Page, useFetchClient } from '@strapi/strapi/admin';
 import { useSearchParams } from 'react-router-dom';
@@ -30,8 +30,9 @@ const sourceKey = (source: Source | null, options: { skipIncompatible: boolean; 
 
 /**
  * The import wizard: source → validation → preview → conflicts → confirm → progress → report.
- * Every choice lives here, so going back and forth keeps it; the passphrase of an encrypted
- * archive is held in memory only, for the requests that need it, and never stored.
+ * Every choice lives here, so going back and forth keeps it. The passphrase of an encrypted
+ * archive is sent with the request that needs it and kept nowhere: the preview asks for it when
+ * the archive does not open (WRONG_KEY, NO_KEY), the confirmation asks for it again for the apply.
  */
 export const ImportPage = () => {
   const t = useT();
@@ -44,7 +45,9 @@ export const ImportPage = () => {
   const initial = params.get('backup');
   const [source, setSource] = useState<Source | null>(initial ? { kind: 'backup', backupId: initial } : null);
   const [options, setOptions] = useState({ skipIncompatible: false, mirror: false });
-  const passphrase = useRef<string | undefined>(undefined);
+  // The archive needed a passphrase to open: the apply needs it again (typed on the confirm step).
+  const [keyNeeded, setKeyNeeded] = useState(false);
+  const [applyPassphrase, setApplyPassphrase] = useState('');
 
   const [previews, setPreviews] = useState<ImportPreview[]>([]);
   const [previewFor, setPreviewFor] = useState('');
@@ -95,14 +98,13 @@ export const ImportPage = () => {
     if (!applyJob?.finishedAt) return;
     if ((applyJob.status === 'succeeded' || applyJob.status === 'warning') && applyJob.result) {
       setReport(applyJob.result as unknown as ImportReport);
-      passphrase.current = undefined;
       setStep('report');
     }
   }, [applyJob?.finishedAt]);
 
   const startPreview = async (next: { passphrase?: string; skipIncompatible: boolean; mirror: boolean }) => {
     if (!source) return;
-    if (next.passphrase) passphrase.current = next.passphrase;
+    setKeyNeeded(Boolean(next.passphrase));
     const opts = { skipIncompatible: next.skipIncompatible, mirror: next.mirror };
     setOptions(opts);
     setPreview(null);
@@ -117,7 +119,7 @@ export const ImportPage = () => {
       skipIncompatible: opts.skipIncompatible,
       mirror: opts.mirror,
     };
-    if (passphrase.current) body.passphrase = passphrase.current;
+    if (next.passphrase) body.passphrase = next.passphrase;
     try {
       const { data } = await post<{ data: Job }>(`/${PLUGIN_ID}/imports/preview`, body);
       setPreviewJobId(data.data.id);
@@ -126,10 +128,7 @@ export const ImportPage = () => {
     }
   };
 
-  const chooseSource = (next: Source | null) => {
-    if (sourceKey(next, options) !== sourceKey(source, options)) passphrase.current = undefined;
-    setSource(next);
-  };
+  const chooseSource = (next: Source | null) => setSource(next);
 
   const reopen = async (old: ImportPreview) => {
     const from = old.source;
@@ -160,7 +159,8 @@ export const ImportPage = () => {
     if (Object.keys(choices.policies).length) body.policies = choices.policies;
     if (Object.keys(choices.documents).length) body.documents = choices.documents;
     if (Object.keys(choices.fields).length) body.fields = choices.fields;
-    if (passphrase.current) body.passphrase = passphrase.current;
+    if (keyNeeded) body.passphrase = applyPassphrase;
+    setApplyPassphrase('');
     try {
       const { data } = await post<{ data: Job }>(`/${PLUGIN_ID}/imports/previews/${preview.id}/apply`, body);
       setApplyJobId(data.data.id);
@@ -239,6 +239,7 @@ export const ImportPage = () => {
                 preview={preview}
                 skipIncompatible={options.skipIncompatible}
                 mirror={options.mirror}
+                typed={keyNeeded}
                 onRetry={startPreview}
                 onBack={() => setStep('source')}
               />
@@ -258,6 +259,20 @@ export const ImportPage = () => {
           {step === 'confirm' && preview ? (
             <>
               <ConfirmStep preview={preview} choices={choices} onChoices={setChoices} />
+              {keyNeeded ? (
+                <Section title={t('import.validation.encrypted', 'This archive is encrypted')}>
+                  <Field.Root name="apply-passphrase" hint={t('import.confirm.passphrase.hint', 'The preview did not keep it: type it again to import. It is sent with this request only.')}>
+                    <Field.Label>{t('import.validation.passphrase', 'Passphrase')}</Field.Label>
+                    <TextInput
+                      type="password"
+                      autoComplete="off"
+                      value={applyPassphrase}
+                      onChange={(e: React.ChangeEvent<HTMLInputElement>) => setApplyPassphrase(e.target.value)}
+                    />
+                    <Field.Hint />
+                  </Field.Root>
+                </Section>
+              ) : null}
               {applyError ? (
                 <ErrorNote
                   title={applyError.stale ? t('import.apply.stale', 'The data changed since the preview') : t('import.apply.notStarted', 'The import could not start')}
@@ -318,7 +333,7 @@ export const ImportPage = () => {
                   <span />
                 )}
                 {step === 'confirm' ? (
-                  <Button variant="danger" onClick={apply}>
+                  <Button variant="danger" onClick={apply} disabled={keyNeeded && !applyPassphrase}>
                     {t('import.action.apply', 'Import now')}
                   </Button>
                 ) : step === 'report' ? (

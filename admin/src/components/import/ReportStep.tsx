@@ -66,7 +66,7 @@ export const ReportStep = ({ report, preview }: { report: ImportReport; preview:
     <Flex direction="column" alignItems="stretch" gap={6}>
       <Section title={t('import.report.title', 'Imported')} label={t('import.report.title', 'Imported')}>
         <Typography>
-          {t('import.report.summary', '{mode} import in {duration}. Media files: {reused} reused, {added} added. Rows given a new id: {remapped}.', {
+          {t('import.report.summary', 'Mode: {mode} · Duration: {duration} · Media files: {reused} reused, {added} added · Rows given a new id: {remapped}', {
             mode: t(`import.mode.${report.mode}`, report.mode),
             duration: formatDuration(report.durationMs),
             reused: report.media.reused,

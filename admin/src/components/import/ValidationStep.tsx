@@ -19,13 +19,15 @@ interface Props {
   preview: ImportPreview | null;
   skipIncompatible: boolean;
   mirror: boolean;
+  /** The failed preview was sent with a passphrase the user typed (not this app's key). */
+  typed: boolean;
   /** Runs the preview again with these options (and the passphrase, when asked). */
   onRetry: (options: { passphrase?: string; skipIncompatible: boolean; mirror: boolean }) => void;
   onBack: () => void;
 }
 
 /** Step 2: each check with its result, the schema compatibility report, the passphrase prompt. */
-export const ValidationStep = ({ job, startError, preview, skipIncompatible, mirror, onRetry, onBack }: Props) => {
+export const ValidationStep = ({ job, startError, preview, skipIncompatible, mirror, typed, onRetry, onBack }: Props) => {
   const t = useT();
   // The passphrase lives in this field only until it is sent with the preview request.
   const [passphrase, setPassphrase] = useState('');
@@ -97,12 +99,12 @@ export const ValidationStep = ({ job, startError, preview, skipIncompatible, mir
 
       {needsKey ? (
         <Section title={t('import.validation.encrypted', 'This archive is encrypted')}>
-          <Typography textColor={job?.error?.code === 'WRONG_KEY' ? 'danger600' : 'neutral800'} role="alert">
-            {job?.error?.code === 'WRONG_KEY'
+          <Typography textColor={typed ? 'danger600' : 'neutral800'} role="alert">
+            {typed
               ? t('import.validation.wrongKey', 'The passphrase does not open this archive. Type it again.')
               : t('import.validation.noKey', 'This app’s key does not open it: type the passphrase it was encrypted with.')}
           </Typography>
-          <Field.Root name="passphrase" hint={t('import.validation.passphrase.hint', 'Sent with the preview request only; never stored or logged.')}>
+          <Field.Root name="passphrase" hint={t('import.validation.passphrase.hint', 'Sent with this preview request only, never stored or logged; the import asks for it again.')}>
             <Field.Label>{t('import.validation.passphrase', 'Passphrase')}</Field.Label>
             <TextInput type="password" autoComplete="off" value={passphrase} onChange={(e: React.ChangeEvent<HTMLInputElement>) => setPassphrase(e.target.value)} />
             <Field.Hint />
