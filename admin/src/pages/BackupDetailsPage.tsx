@@ -17,6 +17,7 @@ import { useJob } from '../hooks/useJob';
 import { useT } from '../hooks/useT';
 import { PERMISSIONS } from '../permissions';
 import { PLUGIN_ID } from '../pluginId';
+import { isImportable, isLocked } from '../utils/backups';
 import { formatBytes } from '../utils/format';
 
 interface Details extends Backup {
@@ -120,14 +121,14 @@ export const BackupDetailsPage = () => {
         title={backup.name}
         subtitle={formatDate(backup.createdAt, { dateStyle: 'full', timeStyle: 'medium' })}
         primaryAction={
-          backup.status !== 'damaged' && (allowedActions.canRestore || allowedActions.canImport) ? (
+          isImportable(backup) && (allowedActions.canRestore || allowedActions.canImport) ? (
             <Flex gap={2}>
               {allowedActions.canImport ? (
                 <LinkButton variant="secondary" startIcon={<CloudUpload />} tag={Link} to={`../import?backup=${encodeURIComponent(backup.id)}`} relative="path">
                   {t('details.import', 'Import…')}
                 </LinkButton>
               ) : null}
-              {allowedActions.canRestore ? (
+              {allowedActions.canRestore && backup.status !== 'damaged' ? (
                 <Button variant="danger-light" onClick={() => setRestoring(true)}>
                   {t('details.restore', 'Restore…')}
                 </Button>
@@ -206,6 +207,13 @@ export const BackupDetailsPage = () => {
                     : !allowedActions.canDownload
                       ? t('details.notAllowed.download', 'Your role cannot download archives (action “Download backup archives”): they hold every row, private fields included.')
                       : t('details.notAllowed.verify', 'Your role cannot verify backups (action “Create, verify and drill backups”).')}
+                </Typography>
+              ) : null}
+              {backup.error ? (
+                <Typography textColor={isLocked(backup) ? 'warning600' : 'danger600'} role="status">
+                  {isLocked(backup)
+                    ? t('details.locked', 'This app’s key does not open this backup ({message}). It can be imported with its passphrase: the import asks for it.', { message: backup.error })
+                    : backup.error}
                 </Typography>
               ) : null}
               {verification && !verification.finishedAt ? <JobProgress job={verification} /> : null}

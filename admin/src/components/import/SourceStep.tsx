@@ -8,6 +8,7 @@ import type { Backup } from '../../../../server/src/contracts/backups';
 import type { ImportPreview, ImportUpload } from '../../../../server/src/contracts/imports';
 import { useT } from '../../hooks/useT';
 import type { useUpload } from '../../hooks/useUpload';
+import { isImportable } from '../../utils/backups';
 import { formatBytes } from '../../utils/format';
 import { BackupBadges } from '../BackupBadges';
 import { Section } from '../Section';
@@ -39,7 +40,7 @@ export const SourceStep = ({ backups, source, onSource, upload, previews, onReop
     if (done) onSource({ kind: 'upload', upload: done });
   };
 
-  const usable = (backups ?? []).filter((b) => b.status !== 'damaged');
+  const usable = (backups ?? []).filter(isImportable);
   const percent = upload.total > 0 ? Math.floor((upload.loaded / upload.total) * 100) : 0;
 
   return (
