@@ -11,6 +11,8 @@
  * backups, logs), seeded once, then, each one a child process measured on its own (wall time and
  * peak RSS of its whole process tree):
  *   tar czf floor → pacta backup → strapi export → pacta restore (over the seeded data) →
+ *   [diverge the data: edit, delete, create contracts (not measured)] → pacta import preview of
+ *   the backup → pacta import apply → [restore the backup again (not measured)] →
  *   strapi import --force (over the data the restore left, which is the seeded data).
  * Prints one table and writes tests/bench/results/latest.json. A benchmark, not a test: it exits
  * non-zero only when an operation fails, never because a target is missed.
@@ -32,6 +34,8 @@ const DATASETS = {
   S: { documents: 2000, media: 200, seed: 1 },
   M: { documents: 50000, media: 2000, seed: 1 },
 };
+/** How the data diverges from the backup before the import (fractions of the contracts). */
+const DIVERGE = { edit: 0.05, delete: 0.01, create: 0.01 };
 const POLL_MS = 50;
 const TIMEOUT_MS = 60 * 60 * 1000;
 const MB = 1024 * 1024;
@@ -256,6 +260,24 @@ const du = (dir) => {
   return { bytes: total, files };
 };
 
+/**
+ * A safety backup's own duration and size: createdAt (its manifest) is when it started,
+ * verifiedAt (its .meta.json) when it was read back and listed.
+ */
+const safetyBackupOf = async (backups, id) => {
+  if (!id) return null;
+  const safetyArchive = path.join(backups, `${id}.pacta.zip`);
+  const safetyZip = await zipEntries(safetyArchive);
+  const meta = JSON.parse(fs.readFileSync(`${safetyArchive}.meta.json`, 'utf8'));
+  return {
+    id,
+    seconds: round((Date.parse(meta.verifiedAt) - Date.parse(safetyZip.manifest.createdAt)) / 1000),
+    bytes: size(safetyArchive),
+    timingsMs: safetyZip.manifest.timings,
+    verifyMs: meta.verifyMs,
+  };
+};
+
 // ---------------------------------------------------------------------------------------------
 // One dataset
 
@@ -356,20 +378,7 @@ const runDataset = async (name, secrets, strapi) => {
   const inserted = (restoreJson.tables ?? []).reduce((n, t) => n + t.inserted, 0);
   const deleted = (restoreJson.tables ?? []).reduce((n, t) => n + t.deleted, 0);
   if (inserted !== backupJson.rows) throw new Error(`pacta restore inserted ${inserted} rows, the backup holds ${backupJson.rows}; log ${restore.logFile}`);
-  let safety = null;
-  if (restoreJson.safetyBackupId) {
-    const safetyArchive = path.join(backups, `${restoreJson.safetyBackupId}.pacta.zip`);
-    const safetyZip = await zipEntries(safetyArchive);
-    const meta = JSON.parse(fs.readFileSync(`${safetyArchive}.meta.json`, 'utf8'));
-    // createdAt: when the safety backup started; verifiedAt: when it was read back and listed.
-    safety = {
-      id: restoreJson.safetyBackupId,
-      seconds: round((Date.parse(meta.verifiedAt) - Date.parse(safetyZip.manifest.createdAt)) / 1000),
-      bytes: size(safetyArchive),
-      timingsMs: safetyZip.manifest.timings,
-      verifyMs: meta.verifyMs,
-    };
-  }
+  const safety = await safetyBackupOf(backups, restoreJson.safetyBackupId);
   const restoreRow = row('pacta', 'restore', restore, size(archive), {
     rowsDeleted: deleted,
     rowsInserted: inserted,
@@ -385,6 +394,71 @@ const runDataset = async (name, secrets, strapi) => {
       `${restoreJson.media?.files} media files`
   );
 
+  // Import: the backup into a diverged copy. The data is what the restore left (the backup's),
+  // then edited as a team would go on working (not measured): DIVERGE of the contracts' drafts
+  // edited, some contracts deleted, some created. Then, each measured alone, the preview of the
+  // backup against it and the apply of that preview (every conflict: the archive's version;
+  // its safety backup included, as in the restore).
+  const diverged = check(
+    await run('diverge', process.execPath, [
+      path.join(__dirname, 'diverge.js'),
+      '--edit', String(DIVERGE.edit), '--delete', String(DIVERGE.delete), '--create', String(DIVERGE.create), '--seed', String(spec.seed),
+    ]),
+    'diverging the data'
+  );
+  const divergedJson = JSON.parse(diverged.stdout);
+  say(
+    `${name}: diverged in ${diverged.wallSeconds.toFixed(1)} s (not measured): of ${divergedJson.documents} contracts ${divergedJson.edited} edited ` +
+      `(${divergedJson.editedRows} draft rows), ${divergedJson.deleted} deleted, ${divergedJson.created} created`
+  );
+  const importStep = path.join(__dirname, 'import-step.js');
+  const preview = check(await run('pacta-import-preview', process.execPath, [importStep, 'preview', '--app', APP, '--backup', backupJson.id]), 'pacta import preview');
+  const previewJson = JSON.parse(preview.stdout);
+  const totals = previewJson.types.reduce(
+    (acc, t) => Object.fromEntries(Object.keys(acc).map((k) => [k, acc[k] + (t.counts[k] ?? 0)])),
+    { create: 0, update: 0, unchanged: 0, conflict: 0, absent: 0 }
+  );
+  row('pacta', 'import-preview', preview, size(archive), {
+    mode: previewJson.mode,
+    counts: totals,
+    perType: previewJson.types,
+    media: previewJson.media,
+    dangling: previewJson.dangling,
+    jobSeconds: round(previewJson.jobMs / 1000),
+    diverged: divergedJson,
+    processes: preview.processes.length,
+  });
+  say(
+    `${name}: pacta import preview ${preview.wallSeconds.toFixed(1)} s (job ${(previewJson.jobMs / 1000).toFixed(1)} s), ${preview.peakRssMB.toFixed(0)} MB: ` +
+      `${previewJson.mode}; document versions ${JSON.stringify(totals)}`
+  );
+  const apply = check(await run('pacta-import-apply', process.execPath, [importStep, 'apply', '--app', APP, '--preview', previewJson.previewId, '--policy', 'incoming']), 'pacta import apply');
+  const applyJson = JSON.parse(apply.stdout);
+  const applySafety = await safetyBackupOf(backups, applyJson.safetyBackupId);
+  const written = (applyJson.types ?? []).reduce(
+    (acc, t) => ({ created: acc.created + t.created, updated: acc.updated + t.updated, deleted: acc.deleted + t.deleted, skipped: acc.skipped + t.skipped }),
+    { created: 0, updated: 0, deleted: 0, skipped: 0 }
+  );
+  const applyRow = row('pacta', 'import-apply', apply, size(archive), {
+    ...written,
+    conflicts: (applyJson.conflicts ?? []).length,
+    media: applyJson.media,
+    remapped: applyJson.remapped,
+    jobSeconds: round(applyJson.jobMs / 1000),
+    safetyBackupSeconds: applySafety?.seconds ?? 0,
+    wallSecondsWithoutSafetyBackup: round(apply.wallSeconds - (applySafety?.seconds ?? 0)),
+    safetyBackup: applySafety,
+    processes: apply.processes.length,
+  });
+  say(
+    `${name}: pacta import apply ${apply.wallSeconds.toFixed(1)} s (of which safety backup ${applySafety ? applySafety.seconds.toFixed(1) : 0} s; ` +
+      `${applyRow.detail.wallSecondsWithoutSafetyBackup} s without it), ${apply.peakRssMB.toFixed(0)} MB: ${JSON.stringify(written)}, ` +
+      `${applyRow.detail.conflicts} conflicts resolved, media ${JSON.stringify(applyJson.media)}`
+  );
+  // Back to the backup's data for strapi import, as before the import steps (not measured).
+  const reset = check(await run('reset-restore', process.execPath, [CLI, 'restore', backupJson.id, '--app', APP, '--yes', '--json']), 'restore after the import');
+  say(`${name}: restored ${backupJson.id} again in ${reset.wallSeconds.toFixed(1)} s (not measured)`);
+
   // strapi import of its export, over the data the restore left.
   // Strapi's own import may fail (on M it can run out of V8 heap): that is a result, recorded
   // with the time and memory it took to fail, not a failure of the bench.
@@ -396,7 +470,7 @@ const runDataset = async (name, secrets, strapi) => {
   row('strapi', 'restore', imported, size(exportFile), { processes: imported.processes.length, ...(importError ? { failed: importError } : {}) });
   say(`${name}: strapi import ${importError ? `FAILED (${importError}) after ` : ''}${imported.wallSeconds.toFixed(1)} s, ${imported.peakRssMB.toFixed(0)} MB`);
 
-  const trees = { seed: seeded, floor, backup, exported, restore, imported };
+  const trees = { seed: seeded, floor, backup, exported, restore, preview, apply, imported };
   const processCounts = Object.fromEntries(Object.entries(trees).map(([k, r]) => [k, r.processes.map((p) => `${p.name}:${p.hwmMB}MB`).join(' ')]));
   say(`${name}: processes seen (name:VmHWM) ${JSON.stringify(processCounts)}`);
   return { dataset, rows };
@@ -473,6 +547,55 @@ const printTable = (rows, datasets) => {
   console.log(lines.join('\n'));
 };
 
+/** The import's rows: preview and apply into the diverged copy, the restore of the same archive beside them. */
+const printImports = (rows, datasets) => {
+  const find = (dataset, operation) => rows.find((r) => r.dataset === dataset && r.tool === 'pacta' && r.operation === operation);
+  const head = [
+    pad('dataset', 7, true),
+    '|',
+    pad('preview s', 9),
+    pad('MB', 5),
+    '|',
+    pad('apply s', 7),
+    pad('w/o safety', 10),
+    pad('MB', 5),
+    '|',
+    pad('restore s', 9),
+    pad('MB', 5),
+    '|',
+    pad('mode', 9, true),
+    'document versions: create / update / unchanged / conflict / only here; written',
+  ].join(' ');
+  const lines = ['Import of the backup into a diverged copy (pacta), beside the restore of the same archive:', head, '-'.repeat(head.length)];
+  for (const dataset of datasets) {
+    const preview = find(dataset, 'import-preview');
+    const apply = find(dataset, 'import-apply');
+    const restore = find(dataset, 'restore');
+    if (!preview || !apply) continue;
+    const c = preview.detail.counts;
+    const w = apply.detail;
+    lines.push(
+      [
+        pad(dataset, 7, true),
+        '|',
+        pad(fmt(preview.wallSeconds), 9),
+        pad(fmt(preview.peakRssMB, 0), 5),
+        '|',
+        pad(fmt(apply.wallSeconds), 7),
+        pad(fmt(apply.detail.wallSecondsWithoutSafetyBackup), 10),
+        pad(fmt(apply.peakRssMB, 0), 5),
+        '|',
+        pad(restore ? fmt(restore.wallSeconds) : '-', 9),
+        pad(restore ? fmt(restore.peakRssMB, 0) : '-', 5),
+        '|',
+        pad(preview.detail.mode, 9, true),
+        `${c.create} / ${c.update} / ${c.unchanged} / ${c.conflict} / ${c.absent}; ${w.created} created, ${w.updated} updated, ${w.conflicts} conflicts resolved`,
+      ].join(' ')
+    );
+  }
+  if (lines.length > 3) console.log(lines.join('\n'));
+};
+
 const printTargets = (rows, datasets) => {
   const find = (dataset, tool, operation) => rows.find((r) => r.dataset === dataset && r.tool === tool && r.operation === operation);
   const verdict = (ok) => (ok ? 'met   ' : 'MISSED');
@@ -500,6 +623,8 @@ const printTargets = (rows, datasets) => {
         lines.push([m <= s * 1.25, `${op} peak RSS flat from S to ${d} (within +25%): ${fmt(s, 0)} → ${fmt(m, 0)} MB`]);
       }
     }
+    const preview = find(d, 'pacta', 'import-preview');
+    if (preview) lines.push([preview.peakRssMB < 400, `import preview peak RSS < 400 MB: ${fmt(preview.peakRssMB, 0)} MB`]);
     console.log(`Targets on ${d}:`);
     for (const [ok, text] of lines) console.log(`  ${verdict(ok)} ${text}`);
   }
@@ -558,6 +683,8 @@ const main = async () => {
     console.log('');
     const shown = ['S', 'M'].filter((d) => all.some((r) => r.dataset === d));
     printTable(all, shown);
+    console.log('');
+    printImports(all, shown);
     console.log('');
     printTargets(all, shown);
     console.log('');

@@ -171,6 +171,7 @@ export const writeCsvZip = async (types: CsvZipType[], out: Writable): Promise<C
   const failed = new Promise<never>((_, reject) => {
     written.catch(reject);
   });
+  failed.catch(() => undefined);
   const orFailure = <T>(promise: Promise<T>) => {
     promise.catch(() => undefined);
     const raced = Promise.race([promise, failed]);
