@@ -314,6 +314,27 @@ describe('the import wizard in the admin panel', () => {
     expect(exported.format).toBe('pacta-backup-documents');
     expect(exported.backup.id).toBe(baseId);
     expect(exported.documents.some((d: { documentId: string }) => d.documentId === edited.documentId)).toBe(true);
+    expect(download.suggestedFilename()).toBe(`${baseId}-documents.json`);
+  });
+
+  it('exports the contracts alone as CSV from the same page', async () => {
+    await page.getByRole('button', { name: 'Export CSV' }).click();
+    const modal = page.getByRole('dialog');
+    const types = modal.getByRole('group', { name: 'Content types' });
+    await types.getByRole('checkbox').first().waitFor();
+    // Every content type of the backup is ticked: untick all but Contract.
+    const details = await agent.get(`/pacta-backup/backups/${baseId}`);
+    for (const { displayName } of details.body.data.manifest.contentTypes as Array<{ displayName: string }>) {
+      if (displayName !== 'Contract') await types.getByRole('checkbox', { name: new RegExp(`^${displayName} \\(`) }).click();
+    }
+    await expect(types.getByRole('checkbox', { checked: true }).count()).resolves.toBe(1);
+    await expect(types.getByRole('checkbox', { name: /^Contract \(\d+ entries\)$/ }).isChecked()).resolves.toBe(true);
+    const [download] = await Promise.all([page.waitForEvent('download'), modal.getByRole('button', { name: 'Download', exact: true }).click()]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^${baseId}-.+\\.csv$`));
+    const csv = fs.readFileSync((await download.path())!, 'utf8');
+    // A byte-order mark first, so that spreadsheets read it as UTF-8.
+    expect(csv.split(/\r?\n/)[0]).toMatch(/^\uFEFFdocumentId,locale,version,/);
+    expect(csv).toContain(edited.documentId);
   });
 
   it('uploads the archive with its progress, previews, diffs, resolves per field, applies, reports and undoes (English)', async () => {
