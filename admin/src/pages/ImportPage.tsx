@@ -13,7 +13,7 @@ import { ConfirmStep } from '../components/import/ConfirmStep';
 import { ConflictsStep } from '../components/import/ConflictsStep';
 import { PreviewStep } from '../components/import/PreviewStep';
 import { ReportStep } from '../components/import/ReportStep';
-import { type Choices, countUnresolved, ErrorNote, type KnownConflicts, type Step, Stepper } from '../components/import/shared';
+import { type Choices, countUnresolved, ErrorNote, type KnownConflicts, type PreviewOptions, type Step, Stepper } from '../components/import/shared';
 import { type Source, SourceStep } from '../components/import/SourceStep';
 import { ValidationStep } from '../components/import/ValidationStep';
 import { useBackups } from '../hooks/useBackups';
@@ -25,8 +25,8 @@ import { apiError } from '../utils/errors';
 
 const emptyChoices: Choices = { policies: {}, documents: {}, fields: {}, dangling: 'drop' };
 
-const sourceKey = (source: Source | null, options: { skipIncompatible: boolean; mirror: boolean }) =>
-  source ? JSON.stringify([source.kind === 'backup' ? source.backupId : source.upload.uploadId, options.skipIncompatible, options.mirror]) : '';
+const sourceKey = (source: Source | null, options: PreviewOptions) =>
+  source ? JSON.stringify([source.kind === 'backup' ? source.backupId : source.upload.uploadId, options]) : '';
 
 /**
  * The import wizard: source → validation → preview → conflicts → confirm → progress → report.
@@ -38,13 +38,13 @@ export const ImportPage = () => {
   const t = useT();
   const { get, post } = useFetchClient();
   const [params] = useSearchParams();
-  const { backups } = useBackups();
+  const { backups, names } = useBackups();
   const upload = useUpload();
 
   const [step, setStep] = useState<Step>('source');
   const initial = params.get('backup');
   const [source, setSource] = useState<Source | null>(initial ? { kind: 'backup', backupId: initial } : null);
-  const [options, setOptions] = useState({ skipIncompatible: false, mirror: false });
+  const [options, setOptions] = useState<PreviewOptions>({ skipIncompatible: false, mirror: false, match: {} });
   // The archive needed a passphrase to open: the apply needs it again (typed on the confirm step).
   const [keyNeeded, setKeyNeeded] = useState(false);
   const [applyPassphrase, setApplyPassphrase] = useState('');
@@ -102,10 +102,10 @@ export const ImportPage = () => {
     }
   }, [applyJob?.finishedAt]);
 
-  const startPreview = async (next: { passphrase?: string; skipIncompatible: boolean; mirror: boolean }) => {
+  const startPreview = async (next: PreviewOptions & { passphrase?: string }) => {
     if (!source) return;
     setKeyNeeded(Boolean(next.passphrase));
-    const opts = { skipIncompatible: next.skipIncompatible, mirror: next.mirror };
+    const opts: PreviewOptions = { skipIncompatible: next.skipIncompatible, mirror: next.mirror, match: next.match };
     setOptions(opts);
     setPreview(null);
     setPreviewError(null);
@@ -119,6 +119,7 @@ export const ImportPage = () => {
       skipIncompatible: opts.skipIncompatible,
       mirror: opts.mirror,
     };
+    if (Object.keys(opts.match).length) body.match = opts.match;
     if (next.passphrase) body.passphrase = next.passphrase;
     try {
       const { data } = await post<{ data: Job }>(`/${PLUGIN_ID}/imports/preview`, body);
@@ -137,7 +138,11 @@ export const ImportPage = () => {
         ? { kind: 'backup', backupId: from.backupId }
         : { kind: 'upload', upload: { uploadId: from.uploadId, name: from.name, size: 0, createdAt: old.createdAt } }
     );
-    setOptions({ skipIncompatible: old.compatibility.some((c) => c.skipped && c.status === 'different'), mirror: old.mirror });
+    setOptions({
+      skipIncompatible: old.compatibility.some((c) => c.skipped && c.status === 'different'),
+      mirror: old.mirror,
+      match: Object.fromEntries(old.types.filter((ty) => ty.matchBy).map((ty) => [ty.uid, ty.matchBy as string])),
+    });
     setPreviewJobId(null);
     setStartError(null);
     setKnown({});
@@ -237,8 +242,8 @@ export const ImportPage = () => {
                 job={previewJob}
                 startError={startError}
                 preview={preview}
-                skipIncompatible={options.skipIncompatible}
-                mirror={options.mirror}
+                options={options}
+                types={Object.entries(names).map(([uid, displayName]) => ({ uid, displayName }))}
                 typed={keyNeeded}
                 onRetry={startPreview}
                 onBack={() => setStep('source')}

@@ -7,7 +7,7 @@ import type { ImportPreview, PreviewJobResult, ValidationCheck } from '../../../
 import { useT } from '../../hooks/useT';
 import { JobProgress } from '../JobProgress';
 import { Section } from '../Section';
-import { ErrorNote, Wide } from './shared';
+import { ErrorNote, type PreviewOptions, Wide } from './shared';
 
 /** The job error codes that mean the archive is encrypted and the passphrase is missing or wrong. */
 export const KEY_ERRORS = ['WRONG_KEY', 'NO_KEY'];
@@ -17,22 +17,30 @@ interface Props {
   /** A request error before the job started (e.g. 403, 404, 409 another job runs). */
   startError: string | null;
   preview: ImportPreview | null;
-  skipIncompatible: boolean;
-  mirror: boolean;
+  options: PreviewOptions;
+  /** This app's content types, to match documents by an attribute. */
+  types: Array<{ uid: string; displayName: string }>;
   /** The failed preview was sent with a passphrase the user typed (not this app's key). */
   typed: boolean;
   /** Runs the preview again with these options (and the passphrase, when asked). */
-  onRetry: (options: { passphrase?: string; skipIncompatible: boolean; mirror: boolean }) => void;
+  onRetry: (options: PreviewOptions & { passphrase?: string }) => void;
   onBack: () => void;
 }
 
 /** Step 2: each check with its result, the schema compatibility report, the passphrase prompt. */
-export const ValidationStep = ({ job, startError, preview, skipIncompatible, mirror, typed, onRetry, onBack }: Props) => {
+export const ValidationStep = ({ job, startError, preview, options, types, typed, onRetry, onBack }: Props) => {
   const t = useT();
   // The passphrase lives in this field only until it is sent with the preview request.
   const [passphrase, setPassphrase] = useState('');
-  const [skip, setSkip] = useState(skipIncompatible);
-  const [deleteAbsent, setDeleteAbsent] = useState(mirror);
+  const [skip, setSkip] = useState(options.skipIncompatible);
+  const [deleteAbsent, setDeleteAbsent] = useState(options.mirror);
+  const [match, setMatch] = useState<Record<string, string>>(options.match);
+  const chosen = () => ({
+    skipIncompatible: skip,
+    mirror: deleteAbsent,
+    match: Object.fromEntries(Object.entries(match).map(([uid, a]) => [uid, a.trim()]).filter(([, a]) => a)),
+  });
+  const changed = JSON.stringify(chosen()) !== JSON.stringify(options);
 
   const checks: ValidationCheck[] = preview?.checks ?? (job?.result as PreviewJobResult | null)?.checks ?? [];
   const failed = job?.finishedAt && job.status !== 'succeeded' && job.status !== 'warning';
@@ -48,7 +56,7 @@ export const ValidationStep = ({ job, startError, preview, skipIncompatible, mir
           message={startError}
           hint={t('import.validation.notStarted.hint', 'If another backup, restore or import is running, wait for it to finish and try again.')}
           action={
-            <Button variant="secondary" onClick={() => onRetry({ skipIncompatible: skip, mirror: deleteAbsent })}>
+            <Button variant="secondary" onClick={() => onRetry(chosen())}>
               {t('import.action.retry', 'Try again')}
             </Button>
           }
@@ -113,7 +121,7 @@ export const ValidationStep = ({ job, startError, preview, skipIncompatible, mir
             <Button
               disabled={!passphrase}
               onClick={() => {
-                onRetry({ passphrase, skipIncompatible: skip, mirror: deleteAbsent });
+                onRetry({ ...chosen(), passphrase });
                 setPassphrase('');
               }}
             >
@@ -139,7 +147,7 @@ export const ValidationStep = ({ job, startError, preview, skipIncompatible, mir
                   variant="secondary"
                   onClick={() => {
                     setSkip(true);
-                    onRetry({ skipIncompatible: true, mirror: deleteAbsent });
+                    onRetry({ ...chosen(), skipIncompatible: true });
                   }}
                 >
                   {t('import.validation.skipAndRetry', 'Leave them out and preview again')}
@@ -223,9 +231,29 @@ export const ValidationStep = ({ job, startError, preview, skipIncompatible, mir
           <Checkbox checked={deleteAbsent} onCheckedChange={(on: boolean | 'indeterminate') => setDeleteAbsent(on === true)}>
             {t('import.validation.mirror', 'Mirror: delete the documents that are here but not in the archive')}
           </Checkbox>
-          {skip !== skipIncompatible || deleteAbsent !== mirror ? (
+          <Typography variant="sigma" textColor="neutral600">
+            {t('import.validation.match', 'Match documents by an attribute')}
+          </Typography>
+          <Typography variant="pi" textColor="neutral600">
+            {t('import.validation.match.hint', 'Only for an archive from an instance whose documentIds differ: a unique attribute found on both sides, such as a contract’s number. Empty: by documentId.')}
+          </Typography>
+          <Flex gap={4} wrap="wrap" alignItems="flex-start">
+            {types.map((type) => (
+              <Box key={type.uid} minWidth="20rem">
+                <Field.Root name={`match-${type.uid}`}>
+                  <Field.Label>{t('import.validation.matchFor', '{type}: match by', { type: type.displayName })}</Field.Label>
+                  <TextInput
+                    placeholder="documentId"
+                    value={match[type.uid] ?? ''}
+                    onChange={(e: React.ChangeEvent<HTMLInputElement>) => setMatch({ ...match, [type.uid]: e.target.value })}
+                  />
+                </Field.Root>
+              </Box>
+            ))}
+          </Flex>
+          {changed ? (
             <Box>
-              <Button variant="secondary" onClick={() => onRetry({ skipIncompatible: skip, mirror: deleteAbsent })}>
+              <Button variant="secondary" onClick={() => onRetry(chosen())}>
                 {t('import.validation.rerun', 'Preview again with these options')}
               </Button>
             </Box>

@@ -11,6 +11,14 @@ export type Step = (typeof STEPS)[number];
 export const STATES: DocumentState[] = ['create', 'update', 'unchanged', 'conflict', 'absent'];
 export const POLICIES: ImportPolicy[] = ['keep', 'incoming', 'newer', 'skip'];
 
+/** What the preview is asked for besides the source. */
+export interface PreviewOptions {
+  skipIncompatible: boolean;
+  mirror: boolean;
+  /** uid → a unique attribute that identifies a document on both sides (documentIds differ). */
+  match: Record<string, string>;
+}
+
 /** The user's decisions, kept by the page so that going back and forth loses none. */
 export interface Choices {
   policies: Record<string, ImportPolicy>;
