@@ -115,6 +115,7 @@ describe('the import wizard in the admin panel', () => {
   let backupId: string;
   let baseId: string;
   let archiveFile: string;
+  let jsonExport: string;
   let edited: { documentId: string; title: string; amount: number };
 
   /** The English draft of the edited contract, as the database has it. */
@@ -309,8 +310,9 @@ describe('the import wizard in the admin panel', () => {
     const modal = page.getByRole('dialog');
     await modal.getByRole('checkbox', { name: /^Contract \(\d+ entries\)$/ }).waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), modal.getByRole('button', { name: 'Download', exact: true }).click()]);
-    const file = await download.path();
-    const exported = JSON.parse(fs.readFileSync(file!, 'utf8'));
+    jsonExport = path.join(path.dirname(archiveFile), 'production-documents.json');
+    await download.saveAs(jsonExport);
+    const exported = JSON.parse(fs.readFileSync(jsonExport, 'utf8'));
     expect(exported.format).toBe('pacta-backup-documents');
     expect(exported.backup.id).toBe(baseId);
     expect(exported.documents.some((d: { documentId: string }) => d.documentId === edited.documentId)).toBe(true);
@@ -382,5 +384,20 @@ describe('the import wizard in the admin panel', () => {
     } finally {
       await page.evaluate("window.localStorage.setItem('strapi-admin-language', 'en')");
     }
+  });
+
+  it('takes a JSON export as a source too: uploaded, checked and previewed two-way', async () => {
+    const w = words.en;
+    await page.goto(`${baseUrl}/admin/plugins/pacta-backup/import`);
+    await page.getByLabel(w.upload).setInputFiles(jsonExport);
+    await page.getByRole('status').filter({ hasText: w.uploaded }).filter({ hasText: 'production-documents.json' }).waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: w.next }).click();
+    await page.getByRole('region', { name: w.compatibility }).waitFor({ timeout: 60_000 });
+    await expect(page.getByRole('region', { name: w.checks }).getByText('Failed', { exact: true }).count()).resolves.toBe(0);
+    await page.getByRole('button', { name: w.next }).click();
+    const region = page.getByRole('region', { name: w.previewRegion });
+    await region.getByText('Two-way', { exact: true }).waitFor();
+    await region.getByRole('row', { name: 'Contract' }).waitFor();
+    await screenshot(page, 'import-preview-json');
   });
 });
