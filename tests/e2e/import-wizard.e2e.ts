@@ -386,10 +386,40 @@ describe('the import wizard in the admin panel', () => {
     }
   });
 
-  it('takes a JSON export as a source too: uploaded, checked and previewed two-way', async () => {
+  it('takes a JSON export as a source too: dropped on the page, uploaded with its progress, checked and previewed two-way', async () => {
     const w = words.en;
     await page.goto(`${baseUrl}/admin/plugins/pacta-backup/import`);
-    await page.getByLabel(w.upload).setInputFiles(jsonExport);
+    const dropzone = page.getByTestId('import-dropzone');
+    await dropzone.waitFor();
+    // A slow link (32 KB/s up), so that the upload's progress is there to see.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 32 * 1024 });
+    try {
+      // Dropped as a file from the desktop would be.
+      const dataTransfer = await page.evaluateHandle(
+        ({ base64, name }) => {
+          // The browser's own classes (this file is type-checked without the DOM library).
+          const web = globalThis as unknown as {
+            atob(text: string): string;
+            DataTransfer: new () => { items: { add(file: unknown): void } };
+            File: new (parts: unknown[], name: string, options: { type: string }) => unknown;
+          };
+          const bytes = Uint8Array.from(web.atob(base64), (c) => c.charCodeAt(0));
+          const transfer = new web.DataTransfer();
+          transfer.items.add(new web.File([bytes], name, { type: 'application/json' }));
+          return transfer;
+        },
+        { base64: fs.readFileSync(jsonExport).toString('base64'), name: 'production-documents.json' }
+      );
+      await dropzone.dispatchEvent('drop', { dataTransfer });
+      await page.getByRole('progressbar', { name: 'Upload progress' }).waitFor();
+      await page.getByTestId('upload-percent').waitFor();
+      await screenshot(page, 'import-uploading');
+    } finally {
+      await page.getByRole('status').filter({ hasText: w.uploaded }).waitFor({ timeout: 120_000 });
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    }
     await page.getByRole('status').filter({ hasText: w.uploaded }).filter({ hasText: 'production-documents.json' }).waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: w.next }).click();
     await page.getByRole('region', { name: w.compatibility }).waitFor({ timeout: 60_000 });
