@@ -354,6 +354,13 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
       expectFailedCheck(job, 'checksums', new RegExp(victim.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
     });
 
+    it('previews an encrypted archive with its passphrase, never echoing it', async () => {
+      const job = await previewOf(fs.readFileSync(archivePath(encryptedId)), { passphrase: KEY });
+      expect(job.status).toBe('succeeded');
+      expect(job.result?.checks.find((c) => c.id === 'key')).toMatchObject({ ok: true });
+      expect(JSON.stringify(job)).not.toContain(KEY);
+    });
+
     it('refuses an encrypted archive with a wrong passphrase, and never echoes it', async () => {
       const job = await previewOf(fs.readFileSync(archivePath(encryptedId)), { passphrase: 'not the passphrase' });
       expectFailedCheck(job, 'key', /passphrase|key/i);
@@ -447,7 +454,8 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
 
     it('previews a file: checks, mode and the per-type table; nothing written', async () => {
       const run = await cli('import', archivePath(plainId), '--preview');
-      expect([0, 4]).toContain(run.code);
+      // Its own backup, unchanged since: nothing to decide.
+      expect([run.code, run.stderr]).toEqual([0, expect.any(String)]);
       expect(run.stdout).toMatch(/^Preview \S+ of /);
       expect(run.stdout).toMatch(/ok {4}checksums/);
       expect(run.stdout).toMatch(/Mode: (three|two)-way \(/);
@@ -490,6 +498,108 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
       expect(backups.find((b) => b.id === undo![1])?.kind).toBe('safety');
       // The content is what it was: the import of an unchanged backup of itself writes nothing.
       expect(await state()).toEqual(before);
+    });
+  });
+
+  describe('a JSON export edited and imported back through the API', () => {
+    type Exported = { documents: Array<{ uid: string; documentId: string; locale: string | null; published: boolean; fields: Record<string, unknown> }> };
+    let exported: Exported;
+    let target: Exported['documents'][number];
+    let uploadId: string;
+
+    const previewJob = async () => {
+      const res = await admin.post('/pacta-backup/imports/preview', { source: { uploadId } });
+      expect([res.status, res.body.error]).toEqual([202, undefined]);
+      const job = (await waitForJob(admin, res.body.data.id)) as Job & { result: PreviewJobResult | null };
+      expect([job.status, job.error]).toEqual(['succeeded', null]);
+      return job.result!.previewId;
+    };
+    const title = async () =>
+      (await app.strapi.db.connection('contracts').where({ document_id: target.documentId, locale: target.locale }).whereNull('published_at').first('title')).title;
+
+    beforeAll(async () => {
+      const res = await admin
+        .get(`/pacta-backup/backups/${plainId}/export?contentTypes=api::contract.contract`)
+        .buffer(true)
+        .parse((r, done) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (chunk: Buffer) => chunks.push(chunk));
+          r.on('end', () => done(null, Buffer.concat(chunks)));
+        });
+      expect(res.status).toBe(200);
+      exported = JSON.parse((res.body as Buffer).toString('utf8'));
+      target = exported.documents.find((d) => d.uid === 'api::contract.contract' && !d.published)!;
+      target.fields.title = 'Changed in the archive';
+      ({ uploadId } = await uploadOk(Buffer.from(JSON.stringify(exported)), 'contracts.json'));
+    });
+
+    it('exits 4 from a CLI preview that finds the conflict', async () => {
+      const file = path.join(os.tmpdir(), `pacta-edited-${process.pid}.json`);
+      fs.writeFileSync(file, JSON.stringify(exported));
+      try {
+        const run = await runCli(['import', file, '--preview'], { env: { ...process.env } });
+        expect([run.code, run.stderr]).toEqual([4, expect.any(String)]);
+        expect(run.stdout).toMatch(/Mode: two-way/);
+        expect(run.stdout).toContain('1 document versions are in conflict: an import settles them by the policy keep');
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
+    });
+
+    it('previews it: the edited draft is a conflict, listed and diffed through the document routes', async () => {
+      const previewId = await previewJob();
+      const preview = (await admin.get(`/pacta-backup/imports/previews/${previewId}`)).body.data;
+      expect(preview).toMatchObject({ id: previewId, mode: 'two-way', source: { uploadId } });
+      expect(preview.types.find((t: { uid: string }) => t.uid === 'api::contract.contract').counts.conflict).toBe(1);
+      expect((await admin.get('/pacta-backup/imports/previews')).body.data.map((p: { id: string }) => p.id)).toContain(previewId);
+
+      const page = await admin.get(`/pacta-backup/imports/previews/${previewId}/documents?uid=api::contract.contract&state=conflict&page=1&pageSize=10`);
+      expect(page.status).toBe(200);
+      expect(page.body.data.results).toHaveLength(1);
+      const key = page.body.data.results[0].key as string;
+      expect(key).toBe(`api::contract.contract|${target.documentId}|${target.locale ?? ''}|draft`);
+      const diff = await admin.get(`/pacta-backup/imports/previews/${previewId}/documents/${encodeURIComponent(key)}`);
+      expect(diff.status).toBe(200);
+      expect(diff.body.data.diff.map((f: { field: string }) => f.field)).toEqual(['title']);
+
+      const badQuery = await admin.get(`/pacta-backup/imports/previews/${previewId}/documents?state=maybe&pageSize=100000`);
+      expect(badQuery.status).toBe(400);
+      expect(badQuery.body.error.details.errors.map((e: { path: string[] }) => e.path.join('.')).sort()).toEqual(['pageSize', 'state']);
+      const badKey = await admin.get(`/pacta-backup/imports/previews/${previewId}/documents/${encodeURIComponent('../../etc/passwd')}`);
+      expect(badKey.status).toBe(400);
+    });
+
+    it('refuses the apply with 409 STALE_PREVIEW when the document changed here since the preview', async () => {
+      const previewId = await previewJob();
+      await app.strapi.db.connection('contracts').where({ document_id: target.documentId, locale: target.locale }).whereNull('published_at').update({ title: 'Changed here' });
+      const res = await admin.post(`/pacta-backup/imports/previews/${previewId}/apply`, { policies: { 'api::contract.contract': 'incoming' }, confirm: true });
+      expect(res.status).toBe(409);
+      expect(res.body.error).toMatchObject({ status: 409, name: 'ConflictError', details: { code: 'STALE_PREVIEW' } });
+      expect(res.body.error.message).toMatch(/changed since the preview/);
+      expect(await title()).toBe('Changed here');
+    });
+
+    it('applies a fresh preview with the incoming policy, reports it, and serves its log as JSON lines', async () => {
+      const previewId = await previewJob();
+      const res = await admin.post(`/pacta-backup/imports/previews/${previewId}/apply`, { policies: { 'api::contract.contract': 'incoming' }, confirm: true });
+      expect([res.status, res.body.data?.type]).toEqual([202, 'import']);
+      const job = await waitForJob(admin, res.body.data.id);
+      expect([job.status, job.error]).toEqual(['succeeded', null]);
+      const report = job.result as unknown as { safetyBackupId: string; conflicts: Array<{ key: string; policy: string }>; types: Array<{ uid: string; updated: number }> };
+      expect(report.conflicts).toEqual([expect.objectContaining({ key: `api::contract.contract|${target.documentId}|${target.locale ?? ''}|draft`, policy: 'incoming' })]);
+      expect(report.safetyBackupId).toMatch(/^\d{8}-\d{6}-/);
+      expect(await title()).toBe('Changed in the archive');
+
+      const log = await admin.get(`/pacta-backup/imports/previews/${previewId}/log`).buffer(true);
+      expect(log.status).toBe(200);
+      expect(log.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
+      expect(log.headers['content-disposition']).toMatch(/^attachment; filename="[^"]+"/);
+      const lines = log.text.trim().split('\n');
+      expect(lines.length).toBeGreaterThan(1);
+      for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+
+      const again = await admin.post(`/pacta-backup/imports/previews/${previewId}/apply`, { confirm: true });
+      expect(again.status).toBe(400);
     });
   });
 
