@@ -430,4 +430,16 @@ describe('the import wizard in the admin panel', () => {
     await region.getByRole('row', { name: 'Contract' }).waitFor();
     await screenshot(page, 'import-preview-json');
   });
+
+  it('reopens an earlier preview from the first step: an applied one shows its report', async () => {
+    await page.goto(`${baseUrl}/admin/plugins/pacta-backup/import`);
+    const earlier = page.getByRole('region', { name: 'Earlier previews' });
+    // The uploaded archive's preview, applied in the English run (case-sensitive: not "Not applied").
+    const row = earlier.getByRole('row').filter({ hasText: 'contracts-from-staging.pacta.zip' }).filter({ hasText: /Applied/ });
+    await row.first().getByRole('button', { name: 'Reopen' }).click();
+    const report = page.getByRole('region', { name: 'Imported' });
+    await report.waitFor({ timeout: 60_000 });
+    await report.getByRole('row', { name: 'Contract' }).waitFor();
+    await expect(page.getByRole('button', { name: 'Download the log' }).isVisible()).resolves.toBe(true);
+  });
 });

@@ -61,15 +61,17 @@ export const ConfirmStep = ({ preview, choices, onChoices }: Props) => {
                     <Typography style={{ whiteSpace: 'normal' }}>
                       {ty.counts.conflict === 0
                         ? '0'
-                        : [
+                        : `${t('import.confirm.conflictCount', '{count, plural, one {# conflict} other {# conflicts}}', { count: ty.counts.conflict })}: ${[
                             choices.policies[ty.uid]
-                              ? t('import.confirm.policy', '{count} conflicts: {policy}', { count: ty.counts.conflict, policy: t(`import.policy.${choices.policies[ty.uid]}`, choices.policies[ty.uid]) })
-                              : String(ty.counts.conflict),
+                              ? overrides(ty.uid) || fieldChoices(ty.uid)
+                                ? t('import.confirm.policy', 'the others: {policy}', { policy: t(`import.policy.${choices.policies[ty.uid]}`, choices.policies[ty.uid]).toLowerCase() })
+                                : t('import.confirm.policyAll', 'all: {policy}', { policy: t(`import.policy.${choices.policies[ty.uid]}`, choices.policies[ty.uid]).toLowerCase() })
+                              : null,
                             overrides(ty.uid) ? t('import.confirm.overrides', '{count} with their own policy', { count: overrides(ty.uid) }) : null,
                             fieldChoices(ty.uid) ? t('import.confirm.fieldChoices', '{count} decided field by field', { count: fieldChoices(ty.uid) }) : null,
                           ]
                             .filter(Boolean)
-                            .join(' · ')}
+                            .join(', ')}`}
                     </Typography>
                   </Td>
                   <Td>

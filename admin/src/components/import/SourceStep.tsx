@@ -170,7 +170,7 @@ export const SourceStep = ({ backups, source, onSource, upload, previews, onReop
       </Section>
 
       {previews.length > 0 ? (
-        <Section title={t('import.source.previews', 'Earlier previews')}>
+        <Section title={t('import.source.previews', 'Earlier previews')} label={t('import.source.previews', 'Earlier previews')}>
           <Wide>
             <Table colCount={4} rowCount={previews.length + 1}>
               <Thead>
