@@ -11,4 +11,6 @@ export const PERMISSIONS = {
   restore: action('restore'),
   delete: action('delete'),
   settings: action('settings'),
+  // Preview and apply an import (merge an archive or a JSON export into this app).
+  import: action('import'),
 };

@@ -8,7 +8,7 @@ import { launchBrowser, loginInBrowser, screenshot } from '../helpers/browser';
 import { runJob } from '../helpers/jobs';
 import { createRestrictedAdmin } from '../helpers/roles';
 
-/** A backup's page shows Download and Verify only to roles whose actions allow them. */
+/** A backup's page shows Download, Verify, Export and Import only to roles whose actions allow them. */
 describe('backup actions by role in the admin panel', () => {
   let app: TestApp;
   let browser: Browser;
@@ -63,5 +63,35 @@ describe('backup actions by role in the admin panel', () => {
     await creator.getByRole('button', { name: 'Verify', exact: true }).waitFor();
     await expect(creator.getByRole('button', { name: 'Download', exact: true }).count()).resolves.toBe(0);
     await creator.getByText(/^Your role cannot download archives/).waitFor();
+  });
+
+  it('shows no import entry to a role without import: not on the Backups page, not on a backup, and the wizard URL is refused', async () => {
+    const reader = await openAs(['read', 'download', 'restore']);
+    // The backup's page has loaded its actions (Export needs download): Import is not among them.
+    await reader.getByRole('button', { name: 'Export JSON' }).waitFor();
+    await expect(reader.getByRole('link', { name: 'Import…' }).count()).resolves.toBe(0);
+    await reader.goto(`${baseUrl}/admin/plugins/pacta-backup`);
+    await reader.getByRole('link', { name: 'Monitoring' }).waitFor();
+    await reader.getByRole('row', { name: /Seen by roles/ }).waitFor();
+    await expect(reader.getByRole('link', { name: 'Import', exact: true }).count()).resolves.toBe(0);
+    await screenshot(reader, 'backups-no-import');
+    await reader.goto(`${baseUrl}/admin/plugins/pacta-backup/import`);
+    await reader.getByText("You don't have the permissions to access that content").waitFor();
+    await expect(reader.getByRole('heading', { name: 'Import' }).count()).resolves.toBe(0);
+  });
+
+  it('shows the import entry on the Backups page and on a backup to a role with import', async () => {
+    const importer = await openAs(['read', 'import']);
+    await importer.getByRole('link', { name: 'Import…' }).click();
+    await importer.waitForURL(new RegExp(`/admin/plugins/pacta-backup/import\\?backup=${backupId}$`));
+    await importer.getByRole('heading', { name: 'Import' }).waitFor();
+    await expect(importer.getByRole('radio', { name: 'Seen by roles' }).isChecked()).resolves.toBe(true);
+    await importer.goto(`${baseUrl}/admin/plugins/pacta-backup`);
+    await importer.getByRole('link', { name: 'Import', exact: true }).click();
+    await importer.getByText('Drop a backup archive (.pacta.zip) or a JSON export here').waitFor();
+    // A role without download has no export buttons on a backup's page.
+    await importer.goto(`${baseUrl}/admin/plugins/pacta-backup/${backupId}`);
+    await importer.getByRole('link', { name: 'Import…' }).waitFor();
+    await expect(importer.getByRole('button', { name: 'Export JSON' }).count()).resolves.toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { Badge, Flex } from '@strapi/design-system';
 import { useIntl } from 'react-intl';
 
 import type { Backup } from '../../../server/src/contracts/backups';
+import { isLocked } from '../utils/backups';
 import { getTranslation } from '../utils/translations';
 
 /** State (verified, damaged, completed with warnings), drill result, encrypted and keep, as badges. */
@@ -10,7 +11,11 @@ export const BackupBadges = ({ backup }: { backup: Backup }) => {
   const t = (id: string, defaultMessage: string) => formatMessage({ id: getTranslation(id), defaultMessage });
   return (
     <Flex gap={1} wrap="wrap">
-      {backup.status === 'damaged' ? (
+      {isLocked(backup) ? (
+        <Badge variant="warning" title={backup.error}>
+          {t('badge.locked', 'Locked: another key')}
+        </Badge>
+      ) : backup.status === 'damaged' ? (
         <Badge variant="danger">{t('badge.damaged', 'Damaged')}</Badge>
       ) : backup.verifiedAt ? (
         <Badge variant="success">{t('badge.verified', 'Verified')}</Badge>

@@ -4,6 +4,7 @@ import { Route, Routes } from 'react-router-dom';
 import { PERMISSIONS } from '../permissions';
 import { BackupDetailsPage } from './BackupDetailsPage';
 import { BackupsPage } from './BackupsPage';
+import { ImportPage } from './ImportPage';
 import { MonitoringPage } from './MonitoringPage';
 
 const App = () => (
@@ -11,6 +12,14 @@ const App = () => (
     <Routes>
       <Route index element={<BackupsPage />} />
       <Route path="monitoring" element={<MonitoringPage />} />
+      <Route
+        path="import"
+        element={
+          <Page.Protect permissions={PERMISSIONS.import}>
+            <ImportPage />
+          </Page.Protect>
+        }
+      />
       <Route path=":id" element={<BackupDetailsPage />} />
       <Route path="*" element={<Page.Error />} />
     </Routes>

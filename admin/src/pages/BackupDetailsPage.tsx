@@ -1,13 +1,14 @@
 import { useCallback, useEffect, useState } from 'react';
 
-import { Box, Button, Dialog, Flex, Grid, Table, Tbody, Td, Th, Thead, Toggle, Tr, Typography } from '@strapi/design-system';
-import { Download, Trash } from '@strapi/icons';
+import { Box, Button, Dialog, Flex, Grid, LinkButton, Table, Tbody, Td, Th, Thead, Toggle, Tr, Typography } from '@strapi/design-system';
+import { CloudUpload, Download, File, Trash } from '@strapi/icons';
 import { Layouts, Page, useFetchClient, useNotification, useRBAC } from '@strapi/strapi/admin';
 import { useIntl } from 'react-intl';
-import { useNavigate, useParams } from 'react-router-dom';
+import { Link, useNavigate, useParams } from 'react-router-dom';
 
 import type { Backup, Job } from '../../../server/src/contracts/backups';
 import { BackupBadges } from '../components/BackupBadges';
+import { type ExportFormat, ExportModal } from '../components/ExportModal';
 import { JobProgress } from '../components/JobProgress';
 import { RestoreModal } from '../components/RestoreModal';
 import { BackLink, Section } from '../components/Section';
@@ -16,6 +17,7 @@ import { useJob } from '../hooks/useJob';
 import { useT } from '../hooks/useT';
 import { PERMISSIONS } from '../permissions';
 import { PLUGIN_ID } from '../pluginId';
+import { isImportable, isLocked } from '../utils/backups';
 import { formatBytes } from '../utils/format';
 
 interface Details extends Backup {
@@ -51,11 +53,13 @@ export const BackupDetailsPage = () => {
     create: PERMISSIONS.create,
     restore: PERMISSIONS.restore,
     delete: PERMISSIONS.delete,
+    import: PERMISSIONS.import,
   });
   const [backup, setBackup] = useState<Details | null>(null);
   const [missing, setMissing] = useState(false);
   const [verifyJob, setVerifyJob] = useState<string | null>(null);
   const [restoring, setRestoring] = useState(false);
+  const [exporting, setExporting] = useState<ExportFormat | null>(null);
   const { job: verification } = useJob(verifyJob);
 
   const load = useCallback(async () => {
@@ -117,10 +121,19 @@ export const BackupDetailsPage = () => {
         title={backup.name}
         subtitle={formatDate(backup.createdAt, { dateStyle: 'full', timeStyle: 'medium' })}
         primaryAction={
-          allowedActions.canRestore && backup.status !== 'damaged' ? (
-            <Button variant="danger-light" onClick={() => setRestoring(true)}>
-              {t('details.restore', 'Restore…')}
-            </Button>
+          isImportable(backup) && (allowedActions.canRestore || allowedActions.canImport) ? (
+            <Flex gap={2}>
+              {allowedActions.canImport ? (
+                <LinkButton variant="secondary" startIcon={<CloudUpload />} tag={Link} to={`../import?backup=${encodeURIComponent(backup.id)}`} relative="path">
+                  {t('details.import', 'Import…')}
+                </LinkButton>
+              ) : null}
+              {allowedActions.canRestore && backup.status !== 'damaged' ? (
+                <Button variant="danger-light" onClick={() => setRestoring(true)}>
+                  {t('details.restore', 'Restore…')}
+                </Button>
+              ) : null}
+            </Flex>
           ) : undefined
         }
         secondaryAction={<BackupBadges backup={backup} />}
@@ -139,6 +152,16 @@ export const BackupDetailsPage = () => {
                   <Button variant="tertiary" startIcon={<Download />} onClick={download}>
                     {t('details.download', 'Download')}
                   </Button>
+                ) : null}
+                {allowedActions.canDownload && backup.status !== 'damaged' ? (
+                  <>
+                    <Button variant="tertiary" startIcon={<File />} onClick={() => setExporting('json')}>
+                      {t('details.export.json', 'Export JSON')}
+                    </Button>
+                    <Button variant="tertiary" startIcon={<File />} onClick={() => setExporting('csv')}>
+                      {t('details.export.csv', 'Export CSV')}
+                    </Button>
+                  </>
                 ) : null}
                 {allowedActions.canDelete ? (
                   <Box minWidth="240px">
@@ -184,6 +207,13 @@ export const BackupDetailsPage = () => {
                     : !allowedActions.canDownload
                       ? t('details.notAllowed.download', 'Your role cannot download archives (action “Download backup archives”): they hold every row, private fields included.')
                       : t('details.notAllowed.verify', 'Your role cannot verify backups (action “Create, verify and drill backups”).')}
+                </Typography>
+              ) : null}
+              {backup.error ? (
+                <Typography textColor={isLocked(backup) ? 'warning600' : 'danger600'} role="status">
+                  {isLocked(backup)
+                    ? t('details.locked', 'This app’s key does not open this backup ({message}). It can be imported with its passphrase: the import asks for it.', { message: backup.error })
+                    : backup.error}
                 </Typography>
               ) : null}
               {verification && !verification.finishedAt ? <JobProgress job={verification} /> : null}
@@ -247,6 +277,15 @@ export const BackupDetailsPage = () => {
           </Section>
         </Flex>
       </Layouts.Content>
+      <ExportModal
+        backup={backup}
+        format={exporting}
+        onClose={() => setExporting(null)}
+        contentTypes={
+          backup.manifest?.contentTypes ??
+          Object.entries(backup.counts).map(([uid, rows]) => ({ uid, displayName: names[uid] ?? uid, rows }))
+        }
+      />
       <RestoreModal backup={backup} open={restoring} onClose={() => { setRestoring(false); load(); }} names={names} />
     </Page.Main>
   );

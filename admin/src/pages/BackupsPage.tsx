@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 
 import { Box, Button, EmptyStateLayout, Flex, Grid, LinkButton, Table, Tbody, Td, TextButton, Th, Thead, Tr, Typography } from '@strapi/design-system';
-import { Plus } from '@strapi/icons';
+import { CloudUpload, Plus } from '@strapi/icons';
 import { Layouts, Page, useFetchClient, useRBAC } from '@strapi/strapi/admin';
 import { useIntl } from 'react-intl';
 import { Link, useNavigate } from 'react-router-dom';
@@ -36,7 +36,7 @@ export const BackupsPage = () => {
   const navigate = useNavigate();
   const { get } = useFetchClient();
   const { backups, storage, names, error, reload } = useBackups();
-  const { allowedActions } = useRBAC({ create: PERMISSIONS.create });
+  const { allowedActions } = useRBAC({ create: PERMISSIONS.create, import: PERMISSIONS.import });
   const [health, setHealth] = useState<Health | null>(null);
   const [spaceAlertBelow, setSpaceAlertBelow] = useState<number | string>('10%');
   const [creating, setCreating] = useState(false);
@@ -84,6 +84,11 @@ export const BackupsPage = () => {
             <LinkButton variant="tertiary" tag={Link} to="monitoring">
               {t('monitoring.title', 'Monitoring')}
             </LinkButton>
+            {allowedActions.canImport ? (
+              <LinkButton variant="secondary" startIcon={<CloudUpload />} tag={Link} to="import">
+                {t('import.open', 'Import')}
+              </LinkButton>
+            ) : null}
             {allowedActions.canCreate ? (
               <Button startIcon={<Plus />} onClick={() => setCreating(true)}>
                 {t('create.open', 'Create backup')}
