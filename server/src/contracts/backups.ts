@@ -16,6 +16,8 @@ export interface Backup {
    * could not be read (completed with warnings, see `warnings`); damaged: the manifest cannot be read.
    */
   status: BackupStatus;
+  /** Encrypted with a key this app does not have (listed as damaged, importable with its passphrase). */
+  locked?: boolean;
   /** Why a backup completed with warnings (e.g. media files missing on disk). */
   warnings?: string[];
   scope: { contentTypes: 'all' | string[]; media: boolean; adminUsers: boolean; config: boolean };

@@ -121,6 +121,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         createdAt: envelope?.createdAt ?? file.modifiedAt.toISOString(),
         kind: envelope?.kind ?? 'manual',
         status: 'damaged',
+        ...(locked ? { locked: true } : {}),
         scope: { contentTypes: [], media: false, adminUsers: false, config: false },
         size: file.size,
         compression: 'none',

@@ -622,10 +622,11 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
               relation: (target, documentId) => idMap.get(target)?.get(documentId) ?? documentId,
             })
           : null;
-        // The base's values are not kept: which side changed a field is in the stored decision.
+        // Which side changed a field, and the base's value, are in the stored decision (three-way).
         const comparison = current && translated ? compareVersions(desc, current.fields, translated, null) : null;
         const diff = (comparison?.diff ?? []).map((d) => ({
           ...d,
+          ...(row.base && d.field in row.base ? { base: row.base[d.field] } : {}),
           changed: row.take.includes(d.field) ? ('archive' as const) : row.conflicts.includes(d.field) ? ('both' as const) : row.state === 'conflict' || row.state === 'update' ? ('here' as const) : d.changed,
           conflict: row.conflicts.includes(d.field),
         }));

@@ -128,6 +128,7 @@ export const runPreview = async (input: PreviewInput): Promise<PreviewOutcome> =
         let changed: string[] = [];
         let conflicts: string[] = [];
         let take: string[] = [];
+        let base: Record<string, unknown> | null = null;
         if (!cur) {
           // Deleted here since the common base, and not changed in the archive: stays deleted.
           state = was && same(was.fields, fields) ? 'unchanged' : 'create';
@@ -140,6 +141,7 @@ export const runPreview = async (input: PreviewInput): Promise<PreviewOutcome> =
           changed = comparison.fields;
           conflicts = comparison.conflicts;
           take = comparison.fromArchive;
+          if (was && comparison.fields.length) base = Object.fromEntries(comparison.fields.map((f) => [f, was.fields[f] ?? null]));
         }
         rows.push({
           key: versionKey(version),
@@ -153,6 +155,7 @@ export const runPreview = async (input: PreviewInput): Promise<PreviewOutcome> =
           fields: changed,
           conflicts,
           take,
+          base,
           currentDigest: cur ? digestOf(cur.fields) : null,
           curUpdated: cur?.meta.updatedAt ?? null,
           incUpdated: version.meta.updatedAt,

@@ -21,6 +21,8 @@ export interface PreviewRow {
   conflicts: string[];
   /** Fields the merge takes from the archive without asking (changed there only). */
   take: string[];
+  /** Three-way: the base's values of the fields that differ (for the diff). */
+  base?: Record<string, unknown> | null;
   /** Digest of the version here when previewed (null: not here): apply refuses if it changed. */
   currentDigest: string | null;
   curUpdated: string | null;
@@ -33,7 +35,7 @@ export const openStore = (file: string) => {
   db.exec(`CREATE INDEX IF NOT EXISTS docs_uid_doc ON docs (uid, document_id)`);
   db.exec(`CREATE INDEX IF NOT EXISTS docs_uid_match ON docs (uid, match_value)`);
   db.exec(
-    `CREATE TABLE IF NOT EXISTS preview (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT UNIQUE, uid TEXT, document_id TEXT, here_document_id TEXT, locale TEXT, version TEXT, state TEXT, label TEXT, fields TEXT, conflicts TEXT, take TEXT, current_digest TEXT, cur_updated TEXT, inc_updated TEXT)`
+    `CREATE TABLE IF NOT EXISTS preview (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT UNIQUE, uid TEXT, document_id TEXT, here_document_id TEXT, locale TEXT, version TEXT, state TEXT, label TEXT, fields TEXT, conflicts TEXT, take TEXT, base TEXT, current_digest TEXT, cur_updated TEXT, inc_updated TEXT)`
   );
   db.exec(`CREATE INDEX IF NOT EXISTS preview_uid_state ON preview (uid, state, seq)`);
   db.exec(`CREATE TABLE IF NOT EXISTS idmap (uid TEXT, incoming TEXT, here TEXT, PRIMARY KEY (uid, incoming))`);
@@ -45,11 +47,11 @@ export const openStore = (file: string) => {
     }
   });
   const insertPreview = db.prepare(
-    `INSERT OR REPLACE INTO preview (key, uid, document_id, here_document_id, locale, version, state, label, fields, conflicts, take, current_digest, cur_updated, inc_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+    `INSERT OR REPLACE INTO preview (key, uid, document_id, here_document_id, locale, version, state, label, fields, conflicts, take, base, current_digest, cur_updated, inc_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
   );
   const putPreview = db.transaction((rows: PreviewRow[]) => {
     for (const r of rows) {
-      insertPreview.run(r.key, r.uid, r.documentId, r.hereDocumentId, r.locale, r.version, r.state, r.label, JSON.stringify(r.fields), JSON.stringify(r.conflicts), JSON.stringify(r.take), r.currentDigest, r.curUpdated, r.incUpdated);
+      insertPreview.run(r.key, r.uid, r.documentId, r.hereDocumentId, r.locale, r.version, r.state, r.label, JSON.stringify(r.fields), JSON.stringify(r.conflicts), JSON.stringify(r.take), r.base ? JSON.stringify(r.base) : null, r.currentDigest, r.curUpdated, r.incUpdated);
     }
   });
   const toVersion = (row: { uid: string; document_id: string; locale: string | null; published: number; body: string }): DocumentVersion & { sourceId: number | null } => {
@@ -68,6 +70,7 @@ export const openStore = (file: string) => {
     fields: JSON.parse(String(row.fields ?? '[]')) as string[],
     conflicts: JSON.parse(String(row.conflicts ?? '[]')) as string[],
     take: JSON.parse(String(row.take ?? '[]')) as string[],
+    base: row.base ? (JSON.parse(String(row.base)) as Record<string, unknown>) : null,
     currentDigest: (row.current_digest as string | null) ?? null,
     curUpdated: (row.cur_updated as string | null) ?? null,
     incUpdated: (row.inc_updated as string | null) ?? null,
