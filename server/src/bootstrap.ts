@@ -35,6 +35,13 @@ const bootstrap = async ({ strapi }: { strapi: Core.Strapi }) => {
   } catch (error) {
     logger.error(`could not clean the import previews: ${(error as Error).message}`, { storage: storage.location });
   }
+  // Import uploads older than a day, and uploads a crash cut off.
+  try {
+    const removed = await getService('uploads', { strapi }).cleanup();
+    if (removed.length) logger.info(`removed ${removed.length} import uploads older than 24 hours or left unfinished`);
+  } catch (error) {
+    logger.error(`could not clean the import uploads: ${(error as Error).message}`, { storage: storage.location });
+  }
   // The CLI boots the app to run one command: it never runs the schedule.
   if (process.env.PACTA_BACKUP_CLI !== '1') getService('scheduler', { strapi }).start();
 };

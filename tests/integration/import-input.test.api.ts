@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 import request from 'supertest';
@@ -11,6 +12,7 @@ import type { ImportUpload, PreviewJobResult, ValidationCheck } from '../../serv
 import adminRoutes from '../../server/src/routes/admin';
 import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
 import { databaseClient, startApp, type TestApp } from '../helpers/app';
+import { runCli } from '../helpers/cli';
 import { dumpDatabase, hashUploads } from '../helpers/dump';
 import { runJob, waitForJob } from '../helpers/jobs';
 import { createRestrictedAdmin } from '../helpers/roles';
@@ -352,6 +354,13 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
       expectFailedCheck(job, 'checksums', new RegExp(victim.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
     });
 
+    it('previews an encrypted archive with its passphrase, never echoing it', async () => {
+      const job = await previewOf(fs.readFileSync(archivePath(encryptedId)), { passphrase: KEY });
+      expect(job.status).toBe('succeeded');
+      expect(job.result?.checks.find((c) => c.id === 'key')).toMatchObject({ ok: true });
+      expect(JSON.stringify(job)).not.toContain(KEY);
+    });
+
     it('refuses an encrypted archive with a wrong passphrase, and never echoes it', async () => {
       const job = await previewOf(fs.readFileSync(archivePath(encryptedId)), { passphrase: 'not the passphrase' });
       expectFailedCheck(job, 'key', /passphrase|key/i);
@@ -363,6 +372,234 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
       expectFailedCheck(plainZip, 'manifest', /manifest/i);
       const pdf = await previewOf(Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n'));
       expectFailedCheck(pdf, 'structure', /zip|archive|format/i);
+    });
+  });
+
+  describe('the export of a backup (GET /backups/:id/export)', () => {
+    const download = (url: string) =>
+      admin
+        .get(url)
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        });
+
+    it('streams the documents as JSON by default: the import document model, an attachment', async () => {
+      const res = await download(`/pacta-backup/backups/${plainId}/export`);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.headers['content-disposition']).toBe(`attachment; filename="${plainId}-documents.json"; filename*=UTF-8''${plainId}-documents.json`);
+      const exported = JSON.parse((res.body as Buffer).toString('utf8'));
+      expect(exported).toMatchObject({ format: 'pacta-backup-documents', formatVersion: 1, backup: { id: plainId } });
+      const contracts = (exported.documents as Array<{ uid: string; documentId: string }>).filter((d) => d.uid === 'api::contract.contract');
+      expect(contracts.length).toBeGreaterThan(0);
+      const here = await app.strapi.db.connection('contracts').countDistinct('document_id as n');
+      expect(new Set(contracts.map((d) => d.documentId)).size).toBe(Number(here[0].n));
+    });
+
+    it('writes one content type as text/csv and several as a zip of CSVs', async () => {
+      const one = await download(`/pacta-backup/backups/${plainId}/export?format=csv&contentTypes=api::contract.contract`);
+      expect([one.status, one.headers['content-type']]).toEqual([200, 'text/csv; charset=utf-8']);
+      expect(one.headers['content-disposition']).toMatch(new RegExp(`^attachment; filename="${plainId}-contract\\.csv"`));
+      expect((one.body as Buffer).toString('utf8').replace(/^\uFEFF/, '').split('\r\n')[0]).toMatch(/^documentId,locale,version,createdAt,updatedAt,publishedAt,/);
+      const several = await download(`/pacta-backup/backups/${plainId}/export?format=csv&contentTypes=api::contract.contract,api::tag.tag`);
+      expect([several.status, several.headers['content-type']]).toEqual([200, 'application/zip']);
+      const file = path.join(os.tmpdir(), `pacta-export-${process.pid}.zip`);
+      fs.writeFileSync(file, several.body as Buffer);
+      try {
+        expect((await readZip(file)).map((e) => e.name).sort()).toEqual(['contract.csv', 'tag.csv']);
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
+    });
+
+    it('refuses a bad format, an unknown content type and a missing backup before sending a byte', async () => {
+      const format = await admin.get(`/pacta-backup/backups/${plainId}/export?format=xml`);
+      expect([format.status, format.body.error?.message]).toEqual([400, 'format: must be json or csv']);
+      const unknown = await admin.get(`/pacta-backup/backups/${plainId}/export?contentTypes=api::ghost.ghost`);
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.error?.message).toMatch(/api::ghost\.ghost/);
+      const missing = await admin.get('/pacta-backup/backups/20990101-000000-none00/export');
+      expect(missing.status).toBe(404);
+    });
+  });
+
+  describe('the CLI', () => {
+    let before: Awaited<ReturnType<typeof state>>;
+    let tmp: string;
+    const cli = (...args: string[]) => runCli(args, { env: { ...process.env } });
+
+    beforeAll(async () => {
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-import-cli-'));
+      // A Strapi boot outside jest rewrites the content manager's stored layouts of components
+      // (its own sync, nothing of this plugin): one boot first, then the state every CLI run keeps.
+      expect((await cli('list', '--json')).code).toBe(0);
+      before = await state();
+    });
+
+    afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+    it('prints the failing check of a zip-slip archive and exits 1, nothing written', async () => {
+      const entries = (await readZip(archivePath(plainId))).map((e) => ({ name: e.name, data: e.data }));
+      const file = path.join(tmp, 'slip.pacta.zip');
+      fs.writeFileSync(file, zipBytes([...entries, { name: '../evil.js', data: Buffer.from('x') }]));
+      const run = await cli('import', file, '--preview', '--json');
+      expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 1, stdout: '' });
+      expect(run.stderr).toMatch(/FAIL {2}structure {5}.*\.\.\/evil\.js/);
+      expect(run.stderr).toMatch(/pacta-backup: The import-preview failed: /);
+      expect(await state()).toEqual(before);
+    });
+
+    it('previews a file: checks, mode and the per-type table; nothing written', async () => {
+      const run = await cli('import', archivePath(plainId), '--preview');
+      // Its own backup, unchanged since: nothing to decide.
+      expect([run.code, run.stderr]).toEqual([0, expect.any(String)]);
+      expect(run.stdout).toMatch(/^Preview \S+ of /);
+      expect(run.stdout).toMatch(/ok {4}checksums/);
+      expect(run.stdout).toMatch(/Mode: (three|two)-way \(/);
+      expect(run.stdout).toMatch(/content type\s+create\s+update\s+unchanged\s+conflict\s+absent/);
+      expect(run.stdout).toMatch(/api::contract\.contract\s+\d+/);
+      expect(await state()).toEqual(before);
+    });
+
+    it('refuses to import off a terminal without --yes, and a passphrase variable that is not set', async () => {
+      const noYes = await cli('import', archivePath(plainId));
+      expect(noYes.code).toBe(2);
+      expect(noYes.stderr).toMatch(/not a terminal to confirm it on: pass --yes/);
+      const noVar = await cli('import', archivePath(plainId), '--preview', '--passphrase-env', 'PACTA_TEST_NO_SUCH_VARIABLE');
+      expect(noVar.code).toBe(2);
+      expect(noVar.stderr).toMatch(/--passphrase-env PACTA_TEST_NO_SUCH_VARIABLE: that environment variable is not set/);
+      expect(await state()).toEqual(before);
+    });
+
+    it('exports the latest backup as CSV to a file, and never overwrites one', async () => {
+      const out = path.join(tmp, 'contracts.csv');
+      const run = await cli('export', 'latest', '--format', 'csv', '--content-types', 'api::contract.contract', '--out', out, '--json');
+      expect([run.code, run.stderr]).toEqual([0, expect.any(String)]);
+      const result = JSON.parse(run.stdout);
+      expect(result).toMatchObject({ backupId: encryptedId, format: 'csv', contentTypes: ['api::contract.contract'], file: out, documents: expect.any(Number) });
+      expect(fs.statSync(out).mode & 0o777).toBe(0o600);
+      expect(fs.readFileSync(out, 'utf8').replace(/^\uFEFF/, '')).toMatch(/^documentId,locale,version,/);
+      const again = await cli('export', 'latest', '--format', 'csv', '--out', out);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/exists: not overwritten/);
+      expect(fs.readdirSync(tmp).filter((n) => n.includes('.partial-'))).toEqual([]);
+    });
+
+    it('imports a backup of this app into itself with --yes: nothing changes, a report and the undo command', async () => {
+      const run = await cli('import', plainId, '--yes', '--policy', 'incoming');
+      expect([run.code, run.stderr]).toEqual([0, expect.any(String)]);
+      expect(run.stdout).toMatch(/Import done \((three|two)-way\)/);
+      const undo = run.stdout.match(/pacta-backup restore (\d{8}-\d{6}-[0-9a-f]+) --app /);
+      expect(undo).not.toBeNull();
+      const backups = (await admin.get('/pacta-backup/backups')).body.data as Array<{ id: string; kind: string }>;
+      expect(backups.find((b) => b.id === undo![1])?.kind).toBe('safety');
+      // The content is what it was: the import of an unchanged backup of itself writes nothing.
+      expect(await state()).toEqual(before);
+    });
+  });
+
+  describe('a JSON export edited and imported back through the API', () => {
+    type Exported = { documents: Array<{ uid: string; documentId: string; locale: string | null; published: boolean; fields: Record<string, unknown> }> };
+    let exported: Exported;
+    let target: Exported['documents'][number];
+    let uploadId: string;
+
+    const previewJob = async () => {
+      const res = await admin.post('/pacta-backup/imports/preview', { source: { uploadId } });
+      expect([res.status, res.body.error]).toEqual([202, undefined]);
+      const job = (await waitForJob(admin, res.body.data.id)) as Job & { result: PreviewJobResult | null };
+      expect([job.status, job.error]).toEqual(['succeeded', null]);
+      return job.result!.previewId;
+    };
+    const title = async () =>
+      (await app.strapi.db.connection('contracts').where({ document_id: target.documentId, locale: target.locale }).whereNull('published_at').first('title')).title;
+
+    beforeAll(async () => {
+      const res = await admin
+        .get(`/pacta-backup/backups/${plainId}/export?contentTypes=api::contract.contract`)
+        .buffer(true)
+        .parse((r, done) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (chunk: Buffer) => chunks.push(chunk));
+          r.on('end', () => done(null, Buffer.concat(chunks)));
+        });
+      expect(res.status).toBe(200);
+      exported = JSON.parse((res.body as Buffer).toString('utf8'));
+      target = exported.documents.find((d) => d.uid === 'api::contract.contract' && !d.published)!;
+      target.fields.title = 'Changed in the archive';
+      ({ uploadId } = await uploadOk(Buffer.from(JSON.stringify(exported)), 'contracts.json'));
+    });
+
+    it('exits 4 from a CLI preview that finds the conflict', async () => {
+      const file = path.join(os.tmpdir(), `pacta-edited-${process.pid}.json`);
+      fs.writeFileSync(file, JSON.stringify(exported));
+      try {
+        const run = await runCli(['import', file, '--preview'], { env: { ...process.env } });
+        expect([run.code, run.stderr]).toEqual([4, expect.any(String)]);
+        expect(run.stdout).toMatch(/Mode: two-way/);
+        expect(run.stdout).toContain('1 document versions are in conflict: an import settles them by the policy keep');
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
+    });
+
+    it('previews it: the edited draft is a conflict, listed and diffed through the document routes', async () => {
+      const previewId = await previewJob();
+      const preview = (await admin.get(`/pacta-backup/imports/previews/${previewId}`)).body.data;
+      expect(preview).toMatchObject({ id: previewId, mode: 'two-way', source: { uploadId } });
+      expect(preview.types.find((t: { uid: string }) => t.uid === 'api::contract.contract').counts.conflict).toBe(1);
+      expect((await admin.get('/pacta-backup/imports/previews')).body.data.map((p: { id: string }) => p.id)).toContain(previewId);
+
+      const page = await admin.get(`/pacta-backup/imports/previews/${previewId}/documents?uid=api::contract.contract&state=conflict&page=1&pageSize=10`);
+      expect(page.status).toBe(200);
+      expect(page.body.data.results).toHaveLength(1);
+      const key = page.body.data.results[0].key as string;
+      expect(key).toBe(`api::contract.contract|${target.documentId}|${target.locale ?? ''}|draft`);
+      const diff = await admin.get(`/pacta-backup/imports/previews/${previewId}/documents/${encodeURIComponent(key)}`);
+      expect(diff.status).toBe(200);
+      expect(diff.body.data.diff.map((f: { field: string }) => f.field)).toEqual(['title']);
+
+      const badQuery = await admin.get(`/pacta-backup/imports/previews/${previewId}/documents?state=maybe&pageSize=100000`);
+      expect(badQuery.status).toBe(400);
+      expect(badQuery.body.error.details.errors.map((e: { path: string[] }) => e.path.join('.')).sort()).toEqual(['pageSize', 'state']);
+      const badKey = await admin.get(`/pacta-backup/imports/previews/${previewId}/documents/${encodeURIComponent('../../etc/passwd')}`);
+      expect(badKey.status).toBe(400);
+    });
+
+    it('refuses the apply with 409 STALE_PREVIEW when the document changed here since the preview', async () => {
+      const previewId = await previewJob();
+      await app.strapi.db.connection('contracts').where({ document_id: target.documentId, locale: target.locale }).whereNull('published_at').update({ title: 'Changed here' });
+      const res = await admin.post(`/pacta-backup/imports/previews/${previewId}/apply`, { policies: { 'api::contract.contract': 'incoming' }, confirm: true });
+      expect(res.status).toBe(409);
+      expect(res.body.error).toMatchObject({ status: 409, name: 'ConflictError', details: { code: 'STALE_PREVIEW' } });
+      expect(res.body.error.message).toMatch(/changed since the preview/);
+      expect(await title()).toBe('Changed here');
+    });
+
+    it('applies a fresh preview with the incoming policy, reports it, and serves its log as JSON lines', async () => {
+      const previewId = await previewJob();
+      const res = await admin.post(`/pacta-backup/imports/previews/${previewId}/apply`, { policies: { 'api::contract.contract': 'incoming' }, confirm: true });
+      expect([res.status, res.body.data?.type]).toEqual([202, 'import']);
+      const job = await waitForJob(admin, res.body.data.id);
+      expect([job.status, job.error]).toEqual(['succeeded', null]);
+      const report = job.result as unknown as { safetyBackupId: string; conflicts: Array<{ key: string; policy: string }>; types: Array<{ uid: string; updated: number }> };
+      expect(report.conflicts).toEqual([expect.objectContaining({ key: `api::contract.contract|${target.documentId}|${target.locale ?? ''}|draft`, policy: 'incoming' })]);
+      expect(report.safetyBackupId).toMatch(/^\d{8}-\d{6}-/);
+      expect(await title()).toBe('Changed in the archive');
+
+      const log = await admin.get(`/pacta-backup/imports/previews/${previewId}/log`).buffer(true);
+      expect(log.status).toBe(200);
+      expect(log.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
+      expect(log.headers['content-disposition']).toMatch(/^attachment; filename="[^"]+"/);
+      const lines = log.text.trim().split('\n');
+      expect(lines.length).toBeGreaterThan(1);
+      for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+
+      const again = await admin.post(`/pacta-backup/imports/previews/${previewId}/apply`, { confirm: true });
+      expect(again.status).toBe(400);
     });
   });
 

@@ -254,7 +254,8 @@ const execute = async (strapi: StrapiLike, cli: Command, progress: boolean, cwd:
       }
       const preview = await imports.getPreview(String(previewJob.result?.previewId));
       const conflicts = preview.types.reduce((n, t) => n + t.counts.conflict, 0);
-      const leftOut = preview.compatibility.filter((c) => c.skipped).map((c) => c.uid);
+      // Left out because they do not fit here (not the types merely not asked for).
+      const leftOut = preview.compatibility.filter((c) => c.skipped && c.status !== 'compatible').map((c) => c.uid);
       const warnings = [
         ...(preview.dangling.length ? [`${preview.dangling.length} relations point to documents neither side has`] : []),
         ...(leftOut.length ? [`content types left out: ${leftOut.join(', ')}`] : []),

@@ -332,16 +332,18 @@ const createUploadsService = ({ strapi }: { strapi: Core.Strapi }) => {
 
     /**
      * Removes complete uploads older than `maxAgeMs` (24 h) and unfinished ones nobody has
-     * written to for an hour (a process that died mid-upload). Called at bootstrap and before
-     * each new upload. Returns the ids removed.
+     * written to for an hour (a process that died mid-upload), except the ids in `keep` (e.g.
+     * those a preview not yet applied still needs). Called at bootstrap and before each new
+     * upload. Returns the ids removed.
      */
-    async cleanup({ maxAgeMs = UPLOAD_TTL_MS, now = Date.now() }: { maxAgeMs?: number; now?: number } = {}): Promise<string[]> {
+    async cleanup({ maxAgeMs = UPLOAD_TTL_MS, now = Date.now(), keep = [] }: { maxAgeMs?: number; now?: number; keep?: Iterable<string> } = {}): Promise<string[]> {
       const dir = root();
       const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
+      const kept = new Set(keep);
       const removed: string[] = [];
       for (const name of names) {
         const folder = path.join(dir, name);
-        if (receiving.has(name)) continue;
+        if (receiving.has(name) || kept.has(name)) continue;
         const meta = await readMeta(name);
         let stale: boolean;
         if (meta) {
