@@ -118,7 +118,13 @@ export const runImportApply = async (input: ApplyInput): Promise<ApplyOutcome> =
     const meta = incoming?.meta ?? { createdAt: null, updatedAt: null, publishedAt: null };
     const base = { row, meta, sourceId: incoming?.sourceId ?? null, whole: false };
     if (row.state === 'absent') return { ...base, action: 'delete', write: null };
-    if (policy === 'skip') return { ...base, action: 'skip', write: null };
+    if (policy === 'skip') {
+      // A conflict left alone is reported as settled that way.
+      if (row.state === 'conflict' && conflicts.length < MAX_LISTED) {
+        conflicts.push({ key: row.key, uid: row.uid, documentId: row.documentId, locale: row.locale, version: row.version, policy, fields: {} });
+      }
+      return { ...base, action: 'skip', write: null };
+    }
     if (row.state === 'create') return { ...base, action: 'create', write: incoming!.fields, whole: true };
     const resolution = resolve(
       { state: row.state === 'conflict' ? 'conflict' : 'update', fields: row.fields, conflicts: row.conflicts, diff: [], fromArchive: row.take },
@@ -245,10 +251,14 @@ export const runImportApply = async (input: ApplyInput): Promise<ApplyOutcome> =
         },
         onDangling: (info) => {
           if (input.dangling === 'stop') {
-            throw new EngineError('DANGLING_RELATION', `${info.uid} ${info.field} points at ${info.target} ${info.documentId}, which is neither in the archive nor here`, info);
+            throw new EngineError(
+              'DANGLING_RELATION',
+              `${info.uid} ${info.documentId} (${info.locale ?? 'no locale'}) ${info.field} points at ${info.target} ${info.targetDocumentId}, which is neither in the archive nor here`,
+              info
+            );
           }
           if (dangling.length < MAX_LISTED) {
-            dangling.push({ uid: info.uid, documentId: '', locale: null, field: info.field, targetUid: info.target, targetDocumentId: info.documentId });
+            dangling.push({ uid: info.uid, documentId: info.documentId, locale: info.locale, field: info.field, targetUid: info.target, targetDocumentId: info.targetDocumentId });
           }
         },
       });
@@ -293,7 +303,8 @@ export const runImportApply = async (input: ApplyInput): Promise<ApplyOutcome> =
       for (const { decision, id, replace } of pending) {
         const key = parseVersionKey(decision.row.key);
         const target = { uid: decision.row.uid, documentId: decision.row.hereDocumentId ?? decision.row.documentId, locale: decision.row.locale, published: key.published };
-        await writer.complete(target, id, decision.write!, replace);
+        // Reported under the archive's documentId, as the preview lists it.
+        await writer.complete(target, id, decision.write!, replace, { ...target, documentId: decision.row.documentId });
         input.onProgress?.('rows', ++done, total * 2);
       }
       reused = usedHere.size;

@@ -50,3 +50,39 @@ export const mapReferences = (
   }
   return out;
 };
+
+const isObject = (value: unknown): value is Record<string, FieldValue> => Boolean(value) && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * Inside components, what the source cannot tell (a link into a table an archive does not
+ * hold) is absent from the incoming item: it takes the value this app has at the same place
+ * (same field, same position, same component), so that it is neither a difference nor lost
+ * when the component is written. Top-level fields the source cannot tell stay absent (they
+ * are neither compared nor written). Returns the incoming fields, completed.
+ */
+export const fillUnknown = (
+  model: ContentModel,
+  desc: ModelDescription,
+  incoming: Record<string, FieldValue>,
+  current: Record<string, FieldValue>,
+  nested = false
+): Record<string, FieldValue> => {
+  const out: Record<string, FieldValue> = { ...incoming };
+  for (const attribute of desc.attributes) {
+    if (!(attribute.name in incoming)) {
+      if (nested && attribute.name in current) out[attribute.name] = current[attribute.name];
+      continue;
+    }
+    if (attribute.kind !== 'component' && attribute.kind !== 'dynamiczone') continue;
+    const fill = (item: FieldValue, here: FieldValue): FieldValue => {
+      if (!isObject(item) || !isObject(here)) return item;
+      if (attribute.kind === 'dynamiczone' && item.__component !== here.__component) return item;
+      const component = model.get(attribute.kind === 'dynamiczone' ? String(item.__component) : attribute.components![0]);
+      return component ? fillUnknown(model, component, item, here, true) : item;
+    };
+    const value = incoming[attribute.name];
+    const here = current[attribute.name];
+    out[attribute.name] = Array.isArray(value) ? value.map((item, i) => fill(item, Array.isArray(here) ? here[i] : null)) : fill(value, here);
+  }
+  return out;
+};

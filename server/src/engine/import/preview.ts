@@ -1,6 +1,6 @@
 import type { DanglingRelation, DocumentState, PreviewType } from '../../contracts/imports';
 import { compareVersions, same } from './compare';
-import { digestOf, labelOf, mapReferences } from './fields';
+import { digestOf, fillUnknown, labelOf, mapReferences } from './fields';
 import type { DocumentReader } from './reader';
 import type { PreviewRow, PreviewStore } from './store';
 import { stableJson, versionKey, type ContentModel, type DocumentVersion } from './types';
@@ -102,10 +102,16 @@ export const runPreview = async (input: PreviewInput): Promise<PreviewOutcome> =
       }
 
       const rows: PreviewRow[] = [];
-      for (const { version, fields } of translated) {
+      const completed: typeof page = [];
+      for (const entry of translated) {
+        const { version } = entry;
         const hereId = hereIdOf(uid, version.documentId);
         const key = sideKey(hereId, version.locale, version.published);
         seen.add(key);
+        const cur = current.get(key);
+        // What the archive cannot tell inside components takes this app's value (kept on apply).
+        const fields = cur ? fillUnknown(model, desc, entry.fields, cur.fields) : entry.fields;
+        if (cur && stableJson(fields) !== stableJson(entry.fields)) completed.push({ ...version, fields: fillUnknown(model, desc, version.fields, cur.fields) });
         mapReferences(model, desc, version.fields, {
           relation: (target, documentId, path) => {
             if (!known.get(target)?.has(documentId)) {
@@ -117,7 +123,6 @@ export const runPreview = async (input: PreviewInput): Promise<PreviewOutcome> =
             return documentId;
           },
         });
-        const cur = current.get(key);
         const was = previous?.get(key) ?? null;
         let state: DocumentState;
         let changed: string[] = [];
@@ -154,6 +159,7 @@ export const runPreview = async (input: PreviewInput): Promise<PreviewOutcome> =
         });
       }
       store.putPreview(rows);
+      if (completed.length) store.putDocs(completed.map((v) => ({ ...v, matchValue: null })));
       done += page.length;
       input.onProgress?.(done, total);
     }

@@ -28,7 +28,7 @@ export interface WriterOptions {
   /** The file here with this SHA-256 (reused or added by the import), or null: not available. */
   fileOf: (sha256: string) => number | null;
   /** A relation whose target is in neither side: report it (drop) or throw (stop). */
-  onDangling: (info: { uid: string; field: string; target: string; documentId: string }) => void;
+  onDangling: (info: { uid: string; documentId: string; locale: string | null; field: string; target: string; targetDocumentId: string }) => void;
 }
 
 export interface VersionTarget {
@@ -43,6 +43,8 @@ type Row = Record<string, unknown>;
 export const createWriter = (options: WriterOptions) => {
   const { trx, dialect, model, columns } = options;
   const now = new Date().toISOString();
+  /** The version being written (what a dangling link is reported against). */
+  let root: VersionTarget = { uid: '', documentId: '', locale: null, published: false };
 
   const bind = (table: string, column: string, value: unknown) => fromCanonical(value, columns.get(table)?.get(column) ?? 'string', dialect);
   const hasColumn = (table: string, column: string) => Boolean(columns.get(table)?.has(column));
@@ -150,7 +152,7 @@ export const createWriter = (options: WriterOptions) => {
         const here = options.hereIdOf(attribute.target!, documentId);
         const target = await resolveTarget(attribute.target!, here, source);
         if (target === undefined) {
-          options.onDangling({ uid: desc.uid, field: path, target: attribute.target!, documentId });
+          options.onDangling({ uid: root.uid, documentId: root.documentId, locale: root.locale, field: path, target: attribute.target!, targetDocumentId: documentId });
           continue;
         }
         if (target === null) continue;
@@ -226,8 +228,9 @@ export const createWriter = (options: WriterOptions) => {
     },
 
     /** Phase 2: the relations, media and components of a version written in phase 1. */
-    async complete(target: VersionTarget, id: number, fields: Record<string, FieldValue>, replace: boolean) {
+    async complete(target: VersionTarget, id: number, fields: Record<string, FieldValue>, replace: boolean, reportAs?: VersionTarget) {
       const desc = model.get(target.uid)!;
+      root = reportAs ?? target;
       for (const name of nonScalar(desc, fields)) {
         if (replace) await clearField(desc, id, name);
         await fillField(desc, id, name, fields[name], target, name);
