@@ -16,6 +16,7 @@ import {
   type ContentTypeSummary,
   type Lineage,
   type Manifest,
+  type ManifestReference,
   type ManifestTable,
   type MediaFile,
   type RowFilter,
@@ -51,6 +52,8 @@ export interface BackupPlan {
   estimatedBytes: number;
   /** The instance writing it and the backup its data was last restored from (imports: three-way merge). */
   lineage?: Lineage;
+  /** Tables the planned ones link to but do not include: their rows' identities (see manifest). */
+  references?: Array<{ name: string; columns: Array<{ name: string; type: string }> }>;
 }
 
 export interface Progress {
@@ -185,6 +188,23 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
       });
       if (tables.length === 1) await pauseAt('rows');
     }
+    // Where links into tables the backup does not hold go: each row's identity, same snapshot.
+    const references: ManifestReference[] = [];
+    for (const reference of plan.references ?? []) {
+      const columns = reference.columns.map((c) => c.name);
+      const types = reference.columns.map((c) => c.type);
+      let rows = 0;
+      async function* identities() {
+        for await (const batch of snapshot.batches({ name: reference.name, columns, filter: null })) {
+          for (const row of batch) for (let i = 0; i < row.length; i += 1) row[i] = toCanonical(row[i], types[i], dialect);
+          rows += batch.length;
+          yield batch;
+        }
+      }
+      const entry = `refs/${reference.name}.ndjson`;
+      await writer.addEntry(entry, toNdjson(identities()), { compressible: true });
+      references.push({ name: reference.name, columns: reference.columns, rows, entry });
+    }
     await snapshot.close();
     timings.rowsMs = Date.now() - rowsStarted;
 
@@ -251,6 +271,7 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
           : null,
       contentTypes: plan.contentTypes.map((ct) => ({ ...ct, rows: counted(ct.table) })),
       ...(plan.lineage ? { lineage: plan.lineage } : {}),
+      ...(references.length ? { references } : {}),
       tables,
       media: {
         included: plan.media.include,

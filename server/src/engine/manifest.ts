@@ -149,6 +149,18 @@ export const contentTypeSchema = z.object({
  * instance was last restored from (null: never restored). An import finds the common base of
  * an archive and this app from it (three-way merge).
  */
+/**
+ * A table an archive of some content types does not hold but its links point at (the suppliers
+ * of an archive of contracts): only each row's identity (id, document_id, locale, published_at),
+ * so that an import tells where a link goes. Never restored.
+ */
+export const referenceSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_$]+$/, 'must be a plain table name'),
+  columns: z.array(columnSchema).min(1),
+  rows: z.number().int().nonnegative(),
+  entry: entryPath,
+});
+
 export const lineageSchema = z.object({
   instance: z.string().regex(/^[0-9a-f]{8,64}$/),
   basedOn: z.string().regex(/^[0-9A-Za-z-]+$/).nullable(),
@@ -225,6 +237,7 @@ export const manifestSchema = z.object({
   timings: z.record(z.string(), z.number().nonnegative()),
   warnings: z.array(z.string()),
   lineage: lineageSchema.optional(),
+  references: z.array(referenceSchema).optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -233,3 +246,4 @@ export type ManifestEntry = z.infer<typeof entrySchema>;
 export type MediaFile = z.infer<typeof mediaFileSchema>;
 export type ContentTypeSummary = z.infer<typeof contentTypeSchema>;
 export type Lineage = z.infer<typeof lineageSchema>;
+export type ManifestReference = z.infer<typeof referenceSchema>;

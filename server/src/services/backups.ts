@@ -354,6 +354,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
           media: { include: request.media && provider === 'local', provider, publicDir: publicDir(), extra: extraMedia },
           estimatedBytes: await estimate(),
           lineage: await getService('lineage', { strapi }).forBackup(),
+          references: resolved.references,
         },
         onProgress: ({ phase, done, total, bytes }) => context?.progress({ phase, done, total, bytes }),
         log: (message) => context?.log(message),

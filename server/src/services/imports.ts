@@ -31,7 +31,7 @@ import { loadTables, openSqlite, reopenTables, scratchKnex } from '../engine/imp
 import { isJsonExport, openJsonExport, type JsonSource } from '../engine/import/json-source';
 import { openStore, toPreviewDocument, type PreviewStore } from '../engine/import/store';
 import { parseVersionKey, type ContentModel, type DocumentVersion } from '../engine/import/types';
-import { MEDIA_INDEX_ENTRY, type Manifest, type MediaFile } from '../engine/manifest';
+import { MEDIA_INDEX_ENTRY, type Manifest, type ManifestTable, type MediaFile } from '../engine/manifest';
 import { localFilesOf } from '../engine/media';
 import { fromNdjson } from '../engine/ndjson';
 import { toCanonical, type Dialect } from '../engine/values';
@@ -203,6 +203,16 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
     return out;
   };
 
+  /** The archive's tables of `wanted`, and the identities of the tables it links to without holding them. */
+  const archiveTables = (archive: OpenedArchive, wanted: Set<string>): ManifestTable[] => {
+    const tables = archive.manifest.tables.filter((t) => wanted.has(t.name) && t.group === 'content');
+    const held = new Set(tables.map((t) => t.name));
+    const references = (archive.manifest.references ?? [])
+      .filter((r) => wanted.has(r.name) && !held.has(r.name))
+      .map((r) => ({ ...r, group: 'content' as const, owner: r.name, nextId: null, mode: 'replace' as const, filter: null }));
+    return [...tables, ...references];
+  };
+
   const mediaIndex = async (archive: OpenedArchive) => {
     const byPath = new Map<string, string>();
     if (!archive.manifest.media.included || !archive.manifest.entries.some((e) => e.path === MEDIA_INDEX_ENTRY)) return byPath;
@@ -217,7 +227,7 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
   const loadArchive = async (archive: OpenedArchive, model: ContentModel, file: string, onTable?: (done: number, total: number) => void) => {
     await fs.promises.rm(file, { force: true });
     const wanted = tablesOf(model);
-    const tables = archive.manifest.tables.filter((t) => wanted.has(t.name) && t.group === 'content');
+    const tables = archiveTables(archive, wanted);
     const db = openSqlite(file);
     let loaded: Awaited<ReturnType<typeof loadTables>>;
     try {
@@ -560,6 +570,11 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
       return removed;
     },
 
+    /** Uploads that previews not yet applied read from. */
+    async uploadsInUse(): Promise<string[]> {
+      return (await service.listPreviews()).filter((p) => !p.appliedBy && 'uploadId' in p.source).map((p) => (p.source as { uploadId: string }).uploadId);
+    },
+
     async listPreviews(): Promise<ImportPreview[]> {
       const names = await fs.promises.readdir(root()).catch(() => [] as string[]);
       const out: ImportPreview[] = [];
@@ -792,10 +807,7 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
   };
 
   /** The archive's tables already in the preview's scratch file. */
-  const reloadTypes = (archive: OpenedArchive, model: ContentModel, knex: Knex) => {
-    const wanted = tablesOf(model);
-    return reopenTables(knex, archive.manifest.tables.filter((t) => wanted.has(t.name) && t.group === 'content'));
-  };
+  const reloadTypes = (archive: OpenedArchive, model: ContentModel, knex: Knex) => reopenTables(knex, archiveTables(archive, tablesOf(model)));
 
   return service;
 };

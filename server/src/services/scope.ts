@@ -289,7 +289,13 @@ const createScopeService = ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     /** The tables (and row filters) a backup or restore of `request` covers. */
-    async resolve(request: ScopeRequest): Promise<{ tables: RestorableTablePlan[]; contentTypes: Array<Omit<ContentTypeSummary, 'rows'>>; scope: Manifest['scope'] }> {
+    async resolve(request: ScopeRequest): Promise<{
+      tables: RestorableTablePlan[];
+      /** Tables linked to but not held (selective scopes): their rows' identities are written too. */
+      references?: Array<{ name: string; columns: Array<{ name: string; type: string }> }>;
+      contentTypes: Array<Omit<ContentTypeSummary, 'rows'>>;
+      scope: Manifest['scope'];
+    }> {
       const tables = await inspect();
       const ownerOf = owners();
       const columnsOf = new Map(tables.map((t) => [t.name, t.columns.map((c) => ({ name: c.name, type: c.type }))]));
@@ -391,8 +397,25 @@ const createScopeService = ({ strapi }: { strapi: Core.Strapi }) => {
       if (request.adminUsers) tables.filter((t) => groupOf(ownerOf.get(t.name)) === 'admin').forEach((t) => add(t.name, 'replace', null));
       if (request.config) tables.filter((t) => groupOf(ownerOf.get(t.name)) === 'config').forEach((t) => add(t.name, 'replace', null));
 
+      // Tables the selected types link to without owning them (the suppliers of contracts): the
+      // identity of their rows, so that an import of this archive can tell where links go.
+      const references = new Map<string, Array<{ name: string; type: string }>>();
+      const linkTargets = (uid: string) => {
+        const model = strapi.db.metadata.get(uid as never) as unknown as ModelMeta;
+        for (const attribute of Object.values(model.attributes)) {
+          const target = attribute.joinTable?.inverseJoinColumn?.referencedTable;
+          if (!target || planned.has(target) || !attribute.target || attribute.target.startsWith('admin::') || !columnsOf.has(target)) continue;
+          const columns = columnsOf.get(target)!.filter((c) => ['id', 'document_id', 'locale', 'published_at'].includes(c.name));
+          if (columns.some((c) => c.name === 'document_id')) references.set(target, columns);
+        }
+      };
+      for (const uid of request.contentTypes) {
+        linkTargets(uid);
+        for (const { uid: componentUid } of componentFilters(uid).values()) linkTargets(componentUid);
+      }
       return {
         tables: [...planned.values()].filter((t) => columnsOf.has(t.name)),
+        references: [...references].map(([name, columns]) => ({ name, columns })),
         contentTypes: request.contentTypes.map(summary),
         scope: { contentTypes: [...request.contentTypes].sort(), media: request.media, adminUsers: request.adminUsers, config: request.config },
       };

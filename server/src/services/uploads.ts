@@ -336,10 +336,18 @@ const createUploadsService = ({ strapi }: { strapi: Core.Strapi }) => {
      * those a preview not yet applied still needs). Called at bootstrap and before each new
      * upload. Returns the ids removed.
      */
-    async cleanup({ maxAgeMs = UPLOAD_TTL_MS, now = Date.now(), keep = [] }: { maxAgeMs?: number; now?: number; keep?: Iterable<string> } = {}): Promise<string[]> {
+    async cleanup({ maxAgeMs = UPLOAD_TTL_MS, now = Date.now(), keep }: { maxAgeMs?: number; now?: number; keep?: Iterable<string> } = {}): Promise<string[]> {
       const dir = root();
       const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
-      const kept = new Set(keep);
+      // By default, uploads a preview not yet applied still needs stay for as long as it does.
+      const inUse = async () => {
+        try {
+          return await getService('imports', { strapi }).uploadsInUse();
+        } catch {
+          return [] as string[];
+        }
+      };
+      const kept = new Set(keep ?? (await inUse()));
       const removed: string[] = [];
       for (const name of names) {
         const folder = path.join(dir, name);
