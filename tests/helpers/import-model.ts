@@ -228,6 +228,8 @@ export interface RelationSlot {
   /** Top-level attribute, then component attributes (`clauses.counterparty`). */
   path: string[];
   target: string;
+  /** A to-many relation (a list of documentIds). */
+  many: boolean;
 }
 
 /** Per uid, the relation slots of its content (components at any depth, dynamic zones by component). */
@@ -237,12 +239,43 @@ export const relationsOf = (strapi: Core.Strapi, uids: string[] = CONTENT_TYPES)
   const walk = (uid: string, prefix: string[]): RelationSlot[] =>
     Object.entries(schemaOf(strapi, uid).attributes).flatMap(([name, attribute]) => {
       if (!isContent(name, attribute)) return [];
-      if (attribute.type === 'relation') return [{ path: [...prefix, name], target: attribute.target! }];
+      if (attribute.type === 'relation') return [{ path: [...prefix, name], target: attribute.target!, many: toMany(attribute) }];
       if (attribute.type === 'component') return walk(attribute.component!, [...prefix, name]);
       if (attribute.type === 'dynamiczone') return attribute.components!.flatMap((component) => walk(component, [...prefix, `${name}:${component}`]));
       return [];
     });
   return Object.fromEntries(uids.map((uid) => [uid, walk(uid, [])]));
+};
+
+/**
+ * Calls `at` for every place a relation slot has in a version's fields: the object holding the
+ * attribute, the attribute's name, and its path as the import names it (`supplier`,
+ * `clauses[0].counterparty`, `sections[1].to`).
+ */
+const eachPlace = (fields: Record<string, unknown>, slot: RelationSlot, at: (holder: Record<string, unknown>, name: string, label: string) => void) => {
+  const walk = (holder: Record<string, unknown>, rest: string[], label: string) => {
+    const [head, ...tail] = rest;
+    const [name, component] = head.split(':');
+    if (!tail.length) return at(holder, name, `${label}${name}`);
+    const value = holder[name];
+    const children = Array.isArray(value) ? value : value ? [value] : [];
+    children.forEach((child: Record<string, unknown>, index) => {
+      if (component && child.__component !== component) return;
+      walk(child, tail, Array.isArray(value) ? `${label}${name}[${index}].` : `${label}${name}.`);
+    });
+  };
+  walk(fields, slot.path, '');
+};
+
+/** The value at a path as eachPlace names it, or undefined. */
+const valueAt = (fields: Record<string, unknown> | undefined, label: string): unknown => {
+  let value: unknown = fields;
+  for (const part of label.split('.')) {
+    const [, name, index] = /^([^[]+)(?:\[(\d+)\])?$/.exec(part)!;
+    value = (value as Record<string, unknown> | null | undefined)?.[name];
+    if (index !== undefined) value = Array.isArray(value) ? value[Number(index)] : undefined;
+  }
+  return value;
 };
 
 /**
@@ -257,22 +290,33 @@ export const mapRelations = (
 ): Record<string, unknown> => {
   const copy = structuredClone(fields);
   for (const slot of slots) {
-    const apply = (holder: Record<string, unknown>, rest: string[], label: string) => {
-      const [head, ...tail] = rest;
-      const [name, component] = head.split(':');
+    eachPlace(copy, slot, (holder, name, label) => {
       const value = holder[name];
-      if (!tail.length) {
-        if (Array.isArray(value)) holder[name] = value.map((t) => visit(String(t), slot.target, `${label}${name}`)).filter((t) => t !== null);
-        else if (value !== null && value !== undefined) holder[name] = visit(String(value), slot.target, `${label}${name}`);
-        return;
-      }
-      const children = Array.isArray(value) ? value : value ? [value] : [];
-      children.forEach((child: Record<string, unknown>, index) => {
-        if (component && child.__component !== component) return;
-        apply(child, tail, Array.isArray(value) ? `${label}${name}[${index}].` : `${label}${name}.`);
-      });
-    };
-    apply(copy, slot.path, '');
+      if (Array.isArray(value)) holder[name] = value.map((t) => visit(String(t), slot.target, label)).filter((t) => t !== null);
+      else if (value !== null && value !== undefined) holder[name] = visit(String(value), slot.target, label);
+    });
+  }
+  return copy;
+};
+
+/**
+ * What an archive cannot tell: links to a content type whose table it does not hold (a backup
+ * of some content types). A top-level attribute of such links is left out of the version (not
+ * compared, not written: this app keeps its own); inside components, the place takes this
+ * app's value at the same place (null or [] where this app has none).
+ */
+export const withoutUntold = (fields: Record<string, unknown>, slots: RelationSlot[], untold: Set<string>, hereFields?: Record<string, unknown>) => {
+  const copy = structuredClone(fields);
+  for (const slot of slots) {
+    if (!untold.has(slot.target)) continue;
+    if (slot.path.length === 1) {
+      delete copy[slot.path[0]];
+      continue;
+    }
+    eachPlace(copy, slot, (holder, name, label) => {
+      const here = valueAt(hereFields, label);
+      holder[name] = here === undefined ? (slot.many ? [] : null) : structuredClone(here);
+    });
   }
   return copy;
 };
@@ -292,6 +336,8 @@ export interface ImportOptions {
   base?: Documents;
   /** Which content types the import covers (default: every uid of the incoming side). */
   contentTypes?: string[];
+  /** Content types whose documents the archive cannot name (their tables are not in it): links to them are untold (see withoutUntold). */
+  untold?: string[];
 }
 
 export interface Dangling {
@@ -327,6 +373,7 @@ const currentIsNewer = (current: string | null, incoming: string | null) => Bool
  */
 export const expectImport = (here: Documents, incoming: Documents, relations: RelationMap, options: ImportOptions = {}): Expected => {
   const types = new Set(options.contentTypes ?? [...new Set([...incoming.values()].map((v) => v.uid))]);
+  const untold = new Set(options.untold ?? []);
   const policyOf = (key: string, uid: string): Policy => options.documents?.[key] ?? options.policies?.[uid] ?? 'keep';
 
   // Identity: with a match attribute, the incoming document takes the documentId here of the
@@ -350,7 +397,8 @@ export const expectImport = (here: Documents, incoming: Documents, relations: Re
   for (const v of incoming.values()) {
     if (!types.has(v.uid)) continue;
     const documentId = identity(v.uid, v.documentId);
-    const fields = mapRelations(v.fields, relations[v.uid] ?? [], (target, targetUid) => identity(targetUid, target));
+    const known = withoutUntold(v.fields, relations[v.uid] ?? [], untold, here.get(keyOf({ ...v, documentId }))?.fields);
+    const fields = mapRelations(known, relations[v.uid] ?? [], (target, targetUid) => identity(targetUid, target));
     const mapped = { ...v, documentId, fields };
     theirs.set(keyOf(mapped), mapped);
     exists.add(`${v.uid}|${documentId}`);
@@ -380,28 +428,30 @@ export const expectImport = (here: Documents, incoming: Documents, relations: Re
     const take = written.get(key)!;
     const policy = policyOf(key, inc.uid);
     if (!cur) {
-      if (options.base && base && same(base.fields, inc.fields)) {
+      if (options.base && base && Object.keys(inc.fields).every((name) => same(base.fields[name], inc.fields[name]))) {
         // Deleted here since the base, not changed in the archive: stays deleted.
         states.set(key, 'unchanged');
         continue;
       }
       states.set(key, 'create');
-      if (policy !== 'skip') after.set(key, { ...inc, fields: take });
+      const empty = Object.fromEntries((relations[inc.uid] ?? []).filter((slot) => slot.path.length === 1 && untold.has(slot.target)).map((slot) => [slot.path[0], slot.many ? [] : null]));
+      if (policy !== 'skip') after.set(key, { ...inc, fields: { ...empty, ...take } });
       continue;
     }
-    if (same(cur.fields, inc.fields)) {
+    // Only the fields the archive tells are compared (and written).
+    const names = Object.keys(inc.fields).sort();
+    const differing = names.filter((name) => !same(cur.fields[name], inc.fields[name]));
+    if (!differing.length) {
       states.set(key, 'unchanged');
       continue;
     }
-    const names = [...new Set([...Object.keys(cur.fields), ...Object.keys(inc.fields)])].sort();
-    const differing = names.filter((name) => !same(cur.fields[name], inc.fields[name]));
     const incomingWins = policy === 'incoming' || (policy === 'newer' && !currentIsNewer(cur.updatedAt, inc.updatedAt));
 
     if (!options.base || !base) {
       // Two-way, or a version the base does not have: every differing field is a conflict.
       states.set(key, 'conflict');
       conflicts.set(key, differing);
-      if (incomingWins) after.set(key, { ...inc, fields: take });
+      if (incomingWins) after.set(key, { ...inc, fields: { ...cur.fields, ...take } });
       continue;
     }
 

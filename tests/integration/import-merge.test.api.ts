@@ -91,6 +91,10 @@ const hereKey = (d: PreviewDocument) => keyOf({ uid: d.uid, documentId: d.hereDo
 /** The preview's documents as the model states them: key → state. */
 const statesOf = (documents: PreviewDocument[]) => Object.fromEntries(documents.map((d) => [hereKey(d), d.state]).sort(([a], [b]) => (a < b ? -1 : 1)));
 
+/** Dangling relations, once each (a version's draft and published both report theirs). */
+const unique = (list: Array<{ uid: string; documentId: string; locale: string | null; field: string; targetUid: string; targetDocumentId: string }>) =>
+  [...new Set(list.map((d) => JSON.stringify([d.uid, d.documentId, d.locale, d.field, d.targetUid, d.targetDocumentId])))].sort();
+
 /**
  * Two-way import: this app and the archive have no common base. Both start from one seeded
  * state S0 (so they share documentIds) and then diverge:
@@ -332,10 +336,6 @@ describe(`two-way import on ${databaseClient}`, () => {
     let expected: Expected;
     const policies = { [CONTRACT]: 'keep' as ImportPolicy };
 
-    /** The dangling relations, once each (a version's draft and published both report theirs). */
-    const unique = (list: Array<{ uid: string; documentId: string; locale: string | null; field: string; targetUid: string; targetDocumentId: string }>) =>
-      [...new Set(list.map((d) => JSON.stringify([d.uid, d.documentId, d.locale, d.field, d.targetUid, d.targetDocumentId])))].sort();
-
     beforeAll(async () => {
       await restore(hereId);
       // The archive's contracts link to its new supplier and tag, which the export leaves out.
@@ -390,11 +390,15 @@ describe(`two-way import on ${databaseClient}`, () => {
       await restore(hereId);
     });
 
-    it('keeps the links to suppliers, tags and files that are here, and calls dangling only those in neither side', async () => {
+    it('keeps the links to suppliers, tags and clause counterparties that are here, calls dangling those in neither side, and merges as the model does', async () => {
       const contractsOnly = new Map([...theirs].filter(([, v]) => v.uid === CONTRACT));
+      // The archive names where its links go (the rows they point at, not held): a link to a
+      // supplier or tag here is kept, one to a document in neither side is dangling.
       const expected = expectImport(here, contractsOnly, relations, { match: MATCH, contentTypes: [CONTRACT], policies });
+      expect(expected.dangling.length).toBeGreaterThan(0);
       const { preview } = await previewImport(admin, { source: { backupId: selectiveId }, match: MATCH, contentTypes: [CONTRACT] });
       expect(preview.types.map((t) => [t.uid, t.counts])).toEqual([[CONTRACT, expected.counts[CONTRACT]]]);
+      expect(unique(preview.dangling)).toEqual(unique(expected.dangling));
       const { job } = await applyImport(admin, preview.id, { policies });
       expect(job.error).toBeNull();
       expect(contentOf(await read())).toEqual(contentOf(expected.after));

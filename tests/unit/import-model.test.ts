@@ -7,10 +7,10 @@ const S = 'api::supplier.supplier';
 
 const RELATIONS: RelationMap = {
   [C]: [
-    { path: ['supplier'], target: S },
-    { path: ['tags'], target: 'api::tag.tag' },
-    { path: ['clauses', 'counterparty'], target: S },
-    { path: ['sections:contract.link', 'to'], target: C },
+    { path: ['supplier'], target: S, many: false },
+    { path: ['tags'], target: 'api::tag.tag', many: true },
+    { path: ['clauses', 'counterparty'], target: S, many: false },
+    { path: ['sections:contract.link', 'to'], target: C, many: false },
   ],
   [S]: [],
 };
@@ -135,6 +135,25 @@ describe('the import model', () => {
       expect(expected.after.get(`${C}|renewal|en|draft`)?.fields.sections).toEqual([{ __component: 'contract.link', to: 'hereId' }]);
       expect(expected.dangling).toEqual([]);
       expect([...expected.after.keys()].some((key) => key.includes('thereId'))).toBe(false);
+    });
+
+    it('neither compares nor writes the links an archive cannot tell; inside components they take this app’s value', () => {
+      const h = docs(contract('a', { title: 'here', supplier: 's1', tags: ['t1'], clauses: [{ heading: 'x', counterparty: 's1' }] }), v(S, 's1', { name: 'one' }), v('api::tag.tag', 't1', {}));
+      const i = docs(
+        // The links to suppliers read as empty: the archive does not hold their table.
+        contract('a', { title: 'here', supplier: null, tags: ['t1'], clauses: [{ heading: 'x', counterparty: null }] }),
+        contract('b', { title: 'new', supplier: null, clauses: [{ heading: 'y', counterparty: null }] })
+      );
+      const expected = expectImport(h, i, RELATIONS, { untold: [S], policies: { [C]: 'incoming' } });
+      expect(expected.states.get(`${C}|a|en|draft`)).toBe('unchanged');
+      expect(expected.after.get(`${C}|a|en|draft`)?.fields).toMatchObject({ supplier: 's1', clauses: [{ heading: 'x', counterparty: 's1' }] });
+      expect(expected.after.get(`${C}|b|en|draft`)?.fields).toMatchObject({ supplier: null, clauses: [{ heading: 'y', counterparty: null }] });
+      // Another field still differs: only it is a conflict, and incoming takes only it.
+      const j = docs(contract('a', { title: 'there', supplier: null, tags: ['t1'], clauses: [{ heading: 'x', counterparty: null }] }));
+      const other = expectImport(h, j, RELATIONS, { untold: [S], policies: { [C]: 'incoming' } });
+      expect(other.conflicts.get(`${C}|a|en|draft`)).toEqual(['title']);
+      expect(other.after.get(`${C}|a|en|draft`)?.fields).toMatchObject({ title: 'there', supplier: 's1', clauses: [{ heading: 'x', counterparty: 's1' }] });
+      expect(other.dangling).toEqual([]);
     });
 
     it('imports only the chosen content types', () => {
