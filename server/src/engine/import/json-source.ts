@@ -231,7 +231,7 @@ class ExportWalker {
         }
         const key = String(token.value);
         if (key !== 'documents' && !(HEADER_KEYS as readonly string[]).includes(key)) {
-          fail('BAD_MANIFEST', `JSON export: unexpected key "${key.slice(0, 64)}" at the top level (expected ${[...HEADER_KEYS, 'documents'].join(', ')})`, { path: key.slice(0, 64) });
+          fail('BAD_MANIFEST', `JSON export: unexpected key ${JSON.stringify(key.slice(0, 64))} at the top level (expected ${[...HEADER_KEYS, 'documents'].join(', ')})`, { path: key.slice(0, 64) });
         }
         if (this.seen.has(key)) fail('BAD_MANIFEST', `JSON export: the key "${key}" appears twice at the top level`, { path: key });
         this.seen.add(key);
