@@ -582,7 +582,7 @@ const printImports = (rows, datasets) => {
     pad('mode', 9, true),
     'document versions: create / update / unchanged / conflict / only here; written',
   ].join(' ');
-  const lines = ['Import of the backup into a diverged copy (pacta), beside the restore of the same archive:', head, '-'.repeat(head.length)];
+  const lines = ["Import of staging's backup into production (pacta, three-way), beside the restore of the dataset's backup:", head, '-'.repeat(head.length)];
   for (const dataset of datasets) {
     const preview = find(dataset, 'import-preview');
     const apply = find(dataset, 'import-apply');
