@@ -28,6 +28,13 @@ const bootstrap = async ({ strapi }: { strapi: Core.Strapi }) => {
   } catch (error) {
     logger.error(`could not recover after an earlier crash: ${(error as Error).message}`, { storage: storage.location });
   }
+  // Import previews past their time (they hold an archive's documents) and their work files.
+  try {
+    const removed = await getService('imports', { strapi }).cleanup();
+    if (removed.length) logger.info(`removed ${removed.length} import previews older than 7 days`);
+  } catch (error) {
+    logger.error(`could not clean the import previews: ${(error as Error).message}`, { storage: storage.location });
+  }
   // The CLI boots the app to run one command: it never runs the schedule.
   if (process.env.PACTA_BACKUP_CLI !== '1') getService('scheduler', { strapi }).start();
 };

@@ -124,8 +124,8 @@ export interface ImportPreview {
   base: string | null;
   types: PreviewType[];
   dangling: DanglingRelation[];
-  /** Files the archive's documents use: already here (by SHA-256) or to be added. */
-  media: { reused: number; added: number };
+  /** Files the archive's documents use: already here (by SHA-256), to be added, or in neither (links dropped). */
+  media: { reused: number; added: number; missing: number };
   /** The apply job, once run. */
   appliedBy: string | null;
 }

@@ -28,6 +28,7 @@ import { compareVersions } from '../engine/import/compare';
 import { runPreview } from '../engine/import/preview';
 import { createReader, type CellReader, type MediaHasher } from '../engine/import/reader';
 import { loadTables, openSqlite, reopenTables, scratchKnex } from '../engine/import/scratch';
+import { isJsonExport, openJsonExport, type JsonSource } from '../engine/import/json-source';
 import { openStore, toPreviewDocument, type PreviewStore } from '../engine/import/store';
 import { parseVersionKey, type ContentModel, type DocumentVersion } from '../engine/import/types';
 import { MEDIA_INDEX_ENTRY, type Manifest, type MediaFile } from '../engine/manifest';
@@ -58,6 +59,9 @@ type AnySource = ImportSource | FileSource;
 interface SavedPreview extends ImportPreview {
   internal: {
     path: string;
+    kind: 'archive' | 'json';
+    /** Size and modification time of the source when previewed. */
+    stamp: string;
     types: string[];
     match: Record<string, string>;
     encrypted: boolean;
@@ -65,12 +69,29 @@ interface SavedPreview extends ImportPreview {
 }
 
 const ID = /^[0-9A-Za-z-]+$/;
+
+/** A JSON export's attribute in the words of the manifest's `attributes` (scope.attributeTypes). */
+const exportedType = (a: { kind: string; type: string; many?: boolean; target?: string; components?: string[] }) =>
+  a.kind === 'component'
+    ? `component:${a.target ?? a.components?.[0]}${a.many ? '[]' : ''}`
+    : a.kind === 'relation'
+      ? `relation:${a.target}`
+      : a.kind === 'media'
+        ? `media${a.many ? '[]' : ''}`
+        : a.type;
+
+const stampOf = async (file: string) => {
+  const stat = await fs.promises.stat(file);
+  return `${stat.size}:${stat.mtimeMs}`;
+};
 const PREVIEW_FILE = 'preview.json';
 const STORE_FILE = 'documents.sqlite';
 const INCOMING_FILE = 'incoming.sqlite';
 const BASE_FILE = 'base.sqlite';
 const LOG_FILE = 'import.log.ndjson';
 const MAX_PAGE_SIZE = 100;
+/** How long a preview can be reopened and applied. */
+export const PREVIEW_TTL_MS = 7 * 24 * 3600 * 1000;
 
 const newId = () => `${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
 
@@ -259,9 +280,9 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
   };
 
   /** Attribute-level differences of a content type between an archive and this app. */
-  const compatibility = (manifest: Manifest): CompatibilityEntry[] => {
+  const compatibility = (contentTypes: Array<{ uid: string; displayName: string; attributes?: Record<string, string> }>): CompatibilityEntry[] => {
     const here = new Set(scope().selectable());
-    return manifest.contentTypes.map((ct) => {
+    return contentTypes.map((ct) => {
       if (!here.has(ct.uid)) return { uid: ct.uid, displayName: ct.displayName, status: 'missing', differences: [], skipped: true };
       const mine = scope().attributeTypes(ct.uid);
       const theirs = ct.attributes;
@@ -331,27 +352,60 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
           try {
             context.progress({ phase: 'validate' });
             log({ event: 'preview', source: source.name });
-            let archive: OpenedArchive;
-            try {
-              archive = await openArchive(source.path, { passphrase });
-            } catch (error) {
-              return fail(error);
+            // The source: an archive, or a JSON export (detected by its first bytes).
+            const json = await isJsonExport(source.path).catch(() => false);
+            let archive: OpenedArchive | null = null;
+            let jsonSource: JsonSource | null = null;
+            let manifest: Pick<Manifest, 'id' | 'createdAt' | 'lineage' | 'encryption'>;
+            let compat: CompatibilityEntry[];
+            if (json) {
+              try {
+                jsonSource = await openJsonExport(source.path);
+              } catch (error) {
+                return fail(error);
+              }
+              const { header } = jsonSource;
+              pass('structure', 'a JSON export of documents');
+              pass('manifest', `header valid: ${header.contentTypes.length} content types, exported ${header.exportedAt}`);
+              pass('format', `${header.format} version ${header.formatVersion}`);
+              pass('key', 'not encrypted (a JSON export)');
+              let checked: { documents: number };
+              try {
+                checked = await jsonSource.check();
+              } catch (error) {
+                return fail(Object.assign(error as Error, { code: 'BAD_ROWS' }));
+              }
+              pass('checksums', `${checked.documents} documents read and checked against their content types (a JSON export has no checksums)`);
+              manifest = { id: header.backup.id, createdAt: header.backup.createdAt ?? header.exportedAt, encryption: null };
+              compat = compatibility(
+                header.contentTypes.map((ct) => ({ uid: ct.uid, displayName: ct.displayName, attributes: Object.fromEntries(ct.attributes.map((a) => [a.name, exportedType(a)])) }))
+              );
+            } else {
+              try {
+                archive = await openArchive(source.path, { passphrase });
+              } catch (error) {
+                return fail(error);
+              }
+              const opened = archive;
+              manifest = opened.manifest;
+              pass('structure', 'a zip within the limits: safe entry names, no links, no duplicates');
+              pass('manifest', `manifest valid: ${opened.manifest.entries.length} entries, ${opened.manifest.contentTypes.length} content types`);
+              pass('format', `format ${opened.manifest.formatVersion}, written by plugin ${opened.manifest.plugin.version} on ${opened.manifest.database.client}`);
+              pass('key', opened.manifest.encryption ? 'encrypted: the key is right and the manifest authentic' : 'not encrypted');
+              let verified = 0;
+              const total = opened.manifest.entries.length;
+              const report = await opened.verify(() => context.progress({ phase: 'validate', done: ++verified, total }));
+              if (!report.ok) {
+                const bad = report.entries.find((e) => !e.ok)!;
+                fail(new EngineError((bad.code as EngineErrorCode) ?? 'CHECKSUM', bad.error ?? `The archive entry ${bad.path} is damaged`));
+              }
+              pass('checksums', `${report.entries.length} entries match their SHA-256`);
+              compat = compatibility(opened.manifest.contentTypes);
             }
-            const { manifest } = archive;
-            pass('structure', 'a zip within the limits: safe entry names, no links, no duplicates');
-            pass('manifest', `manifest valid: ${manifest.entries.length} entries, ${manifest.contentTypes.length} content types`);
-            pass('format', `format ${manifest.formatVersion}, written by plugin ${manifest.plugin.version} on ${manifest.database.client}`);
-            pass('key', manifest.encryption ? 'encrypted: the key is right and the manifest authentic' : 'not encrypted');
-            let verified = 0;
-            const report = await archive.verify(() => context.progress({ phase: 'validate', done: ++verified, total: manifest.entries.length }));
-            if (!report.ok) {
-              const bad = report.entries.find((e) => !e.ok)!;
-              fail(new EngineError((bad.code as EngineErrorCode) ?? 'CHECKSUM', bad.error ?? `The archive entry ${bad.path} is damaged`));
-            }
-            pass('checksums', `${report.entries.length} entries match their SHA-256`);
 
-            const compat = compatibility(manifest);
-            const requested = body.contentTypes ?? compat.filter((c) => c.status !== 'missing').map((c) => c.uid);
+            // By default the app's own content (api::): accounts (users-permissions users, with
+            // their password hashes and roles of another instance) only when asked by name.
+            const requested = body.contentTypes ?? compat.filter((c) => c.status !== 'missing' && c.uid.startsWith('api::')).map((c) => c.uid);
             const unknown = requested.filter((uid) => !compat.some((c) => c.uid === uid));
             if (unknown.length) fail(new EngineError('SCHEMA_MISMATCH', `The archive holds no ${unknown.join(', ')}`));
             for (const entry of compat) {
@@ -377,26 +431,37 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
               if (!a || a.kind !== 'scalar') fail(new EngineError('SCHEMA_MISMATCH', `${uid} has no attribute ${attribute} to match documents by`));
             }
             context.progress({ phase: 'load', done: 0, total: 0 });
-            const incoming = await loadArchive(archive, model, path.join(dir, INCOMING_FILE), (done, total) => context.progress({ phase: 'load', done, total }));
-            incomingKnex = incoming.knex;
-            const reader = archiveReader(incoming, model);
             store = openStore(path.join(dir, STORE_FILE));
-            for (const uid of types) {
-              const attribute = match[uid];
-              for await (const rows of reader.rows(uid)) {
-                const versions = await reader.versionsOf(uid, rows);
-                store.putDocs(
-                  versions.map((v) => ({
-                    ...v,
-                    sourceId: v.id,
-                    matchValue: attribute && v.fields[attribute] !== null && v.fields[attribute] !== undefined ? String(v.fields[attribute]) : null,
-                  }))
-                );
+            const matchValue = (uid: string, v: DocumentVersion) => {
+              const value = match[uid] ? v.fields[match[uid]] : null;
+              return value !== null && value !== undefined ? String(value) : null;
+            };
+            let files = new Map<string, ArchiveFile>();
+            if (jsonSource) {
+              let batch: Array<DocumentVersion & { matchValue: string | null }> = [];
+              for await (const version of jsonSource.documentsOf(types)) {
+                batch.push({ ...version, matchValue: matchValue(version.uid, version) });
+                if (batch.length >= 500) store.putDocs(batch.splice(0));
               }
+              store.putDocs(batch);
+              batch = [];
+            } else {
+              const incoming = await loadArchive(archive!, model, path.join(dir, INCOMING_FILE), (done, total) => context.progress({ phase: 'load', done, total }));
+              incomingKnex = incoming.knex;
+              const reader = archiveReader(incoming, model);
+              for (const uid of types) {
+                for await (const rows of reader.rows(uid)) {
+                  const versions = await reader.versionsOf(uid, rows);
+                  store.putDocs(versions.map((v) => ({ ...v, sourceId: v.id, matchValue: matchValue(uid, v) })));
+                }
+              }
+              files = await archiveFiles(incoming);
             }
 
             // Three-way when the archive and this app share a base backup still stored here.
-            const lineage = await getService('lineage', { strapi }).commonBase(manifest, async (backupId) => {
+            const lineage = jsonSource
+              ? { base: null, reason: 'a JSON export names no lineage' }
+              : await getService('lineage', { strapi }).commonBase(manifest, async (backupId) => {
               const m = await backups().manifest(backupId);
               return m ? { id: m.id, createdAt: m.createdAt, status: 'ok' as const, lineage: m.lineage } : null;
             });
@@ -415,7 +480,6 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
             const columns = await liveSchema();
             const here = liveReader(strapi.db.connection, model, columns);
             const hereMedia = await liveMedia();
-            const files = await archiveFiles(incoming);
             const outcome = await runPreview({
               model,
               types,
@@ -444,9 +508,9 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
               base: lineage.base,
               types: outcome.types,
               dangling: outcome.dangling,
-              media: { reused: outcome.media.reused, added: outcome.media.added },
+              media: outcome.media,
               appliedBy: null,
-              internal: { path: source.path, types, match, encrypted: Boolean(manifest.encryption) },
+              internal: { path: source.path, kind: json ? 'json' : 'archive', stamp: await stampOf(source.path), types, match, encrypted: Boolean(manifest.encryption) },
             };
             await save(preview);
             for (const t of outcome.types) {
@@ -464,6 +528,32 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
         },
         { trigger, backupId: source.backupId }
       );
+    },
+
+    /**
+     * Previews older than `maxAgeMs` go (their folders hold the archive's documents, decrypted);
+     * an applied preview keeps its decisions, report and log, not the archive's tables; export
+     * work folders of a process that stopped go too.
+     */
+    async cleanup({ maxAgeMs = PREVIEW_TTL_MS, now = Date.now() }: { maxAgeMs?: number; now?: number } = {}) {
+      const removed: string[] = [];
+      for (const name of (await fs.promises.readdir(root()).catch(() => [] as string[])).filter((n) => ID.test(n))) {
+        const dir = path.join(root(), name);
+        const saved = await readSaved(name).catch(() => null);
+        const born = saved ? Date.parse(saved.createdAt) : ((await fs.promises.stat(dir).catch(() => null))?.mtimeMs ?? now);
+        if (now - born > maxAgeMs) {
+          await fs.promises.rm(dir, { recursive: true, force: true });
+          removed.push(name);
+        } else if (saved?.appliedBy) {
+          await fs.promises.rm(path.join(dir, INCOMING_FILE), { force: true });
+        }
+      }
+      const imports = path.join(config().storageFolder(), '.imports');
+      for (const name of (await fs.promises.readdir(imports).catch(() => [] as string[])).filter((n) => n.startsWith('export-'))) {
+        const stat = await fs.promises.stat(path.join(imports, name)).catch(() => null);
+        if (stat && now - stat.mtimeMs > 3600_000) await fs.promises.rm(path.join(imports, name), { recursive: true, force: true });
+      }
+      return removed;
     },
 
     async listPreviews(): Promise<ImportPreview[]> {
@@ -574,11 +664,18 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
               context.log(`recovered an interrupted restore's files (${recovered.id}): ${recovered.action}, ${recovered.changes} changes`);
             }
             context.progress({ phase: 'validate' });
-            const archive = await openArchive(saved.internal.path, { passphrase });
-            if (archive.manifest.id !== saved.source.archiveId) throw new EngineError('BAD_SOURCE', 'The source changed since the preview: preview the import again');
-            incomingKnex = scratchKnex(path.join(dir, INCOMING_FILE));
-            const incoming = { knex: incomingKnex, ...(await reloadTypes(archive, model, incomingKnex)), index: await mediaIndex(archive) };
-            const files = await archiveFiles(incoming);
+            if ((await stampOf(saved.internal.path).catch(() => null)) !== saved.internal.stamp) {
+              throw new EngineError('BAD_SOURCE', 'The source file changed or is gone since the preview: preview the import again');
+            }
+            let archive: OpenedArchive | null = null;
+            let files = new Map<string, ArchiveFile>();
+            if (saved.internal.kind === 'archive') {
+              archive = await openArchive(saved.internal.path, { passphrase });
+              if (archive.manifest.id !== saved.source.archiveId) throw new EngineError('BAD_SOURCE', 'The source changed since the preview: preview the import again');
+              incomingKnex = scratchKnex(path.join(dir, INCOMING_FILE));
+              const incoming = { knex: incomingKnex, ...(await reloadTypes(archive, model, incomingKnex)), index: await mediaIndex(archive) };
+              files = await archiveFiles(incoming);
+            }
 
             context.progress({ phase: 'safety-backup' });
             const safety = await backups().write(
@@ -614,7 +711,7 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
                 publicDir: publicDir(),
                 here: await liveMedia(),
                 archive: files,
-                open: (sha256) => archive.open(`media/${sha256}`),
+                open: (sha256) => archive!.open(`media/${sha256}`),
               },
               marker: backups().marker,
               onProgress: (phase, done, total) => context.progress({ phase, done, total }),
@@ -638,6 +735,10 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
             if (report.dangling.length) context.log(`${report.dangling.length} links dropped: their target is in neither side`);
             log({ event: 'applied', report: { ...report, conflicts: report.conflicts.length } });
             await save({ ...saved, appliedBy: context.job.id });
+            // The archive's tables are not needed any more: the decisions and the report stay.
+            await closeAll(incomingKnex);
+            incomingKnex = null;
+            await fs.promises.rm(path.join(dir, INCOMING_FILE), { force: true });
             return report as unknown as Record<string, unknown>;
           } catch (error) {
             log({ event: 'failed', message: (error as Error).message, code: (error as { code?: string }).code });

@@ -3,7 +3,7 @@ import { compareVersions, same } from './compare';
 import { digestOf, labelOf, mapReferences } from './fields';
 import type { DocumentReader } from './reader';
 import type { PreviewRow, PreviewStore } from './store';
-import { versionKey, type ContentModel, type DocumentVersion } from './types';
+import { stableJson, versionKey, type ContentModel, type DocumentVersion } from './types';
 
 /**
  * The preview: every version of the archive's documents against this app's, page by page.
@@ -126,6 +126,9 @@ export const runPreview = async (input: PreviewInput): Promise<PreviewOutcome> =
         if (!cur) {
           // Deleted here since the common base, and not changed in the archive: stays deleted.
           state = was && same(was.fields, fields) ? 'unchanged' : 'create';
+        } else if (stableJson(cur.fields) === stableJson(fields)) {
+          // The common case, decided on one text per side.
+          state = 'unchanged';
         } else {
           const comparison = compareVersions(desc, cur.fields, fields, was?.fields ?? null);
           state = comparison.state;
