@@ -168,8 +168,9 @@ class ValueBuilder {
     }
   }
 
-  tooLarge(): never {
-    return fail('TOO_LARGE', `${this.what()} is larger than the limit of ${this.maxBytes} bytes`, { limit: this.maxBytes });
+  /** `position`: the bytes of the file read when it was cut off (before the value ended). */
+  tooLarge(details: { position?: number } = {}): never {
+    return fail('TOO_LARGE', `${this.what()} is larger than the limit of ${this.maxBytes} bytes`, { limit: this.maxBytes, ...details });
   }
 
   private add(value: unknown) {
@@ -220,7 +221,7 @@ class ExportWalker {
   onBytes(position: number) {
     if (!this.current) return;
     const limit = this.state === 'document' ? this.limits.maxDocumentBytes : this.limits.maxHeaderBytes - this.headerBytes;
-    if (position - this.currentStart > limit + READ_CHUNK) this.current.tooLarge();
+    if (position - this.currentStart > limit + READ_CHUNK) this.current.tooLarge({ position });
   }
 
   consume(token: Token, position: number, out: Item[]) {
