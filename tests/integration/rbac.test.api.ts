@@ -5,6 +5,8 @@ import { runJob, waitForJob } from '../helpers/jobs';
 import { createRestrictedAdmin, editorPermissions } from '../helpers/roles';
 
 const MISSING = '20990101-000000-none00';
+const NO_UPLOAD = '0'.repeat(32);
+const NO_PREVIEW = '00000000-0000-4000-8000-000000000000';
 
 type Method = 'get' | 'post' | 'delete' | 'patch' | 'put';
 
@@ -36,10 +38,26 @@ const ROUTES: Array<{ route: string; url: string; action: string; body?: object;
   { route: 'PUT /settings', url: '/pacta-backup/settings', action: 'settings', body: { schedule: 'never' }, allowed: 400 },
   { route: 'GET /storage', url: '/pacta-backup/storage', action: 'read', allowed: 200 },
   { route: 'GET /content-types', url: '/pacta-backup/content-types', action: 'read', allowed: 200 },
+  { route: 'GET /backups/:id/export', url: `/pacta-backup/backups/${MISSING}/export?format=json`, action: 'download', allowed: 404 },
+  // Not multipart: refused by the upload itself once the role may import.
+  { route: 'POST /imports/uploads', url: '/pacta-backup/imports/uploads', action: 'import', body: { file: 'x' }, allowed: 400 },
+  { route: 'DELETE /imports/uploads/:id', url: `/pacta-backup/imports/uploads/${NO_UPLOAD}`, action: 'import', allowed: 404 },
+  { route: 'POST /imports/preview', url: '/pacta-backup/imports/preview', action: 'import', body: { source: {} }, allowed: 400 },
+  { route: 'GET /imports/previews', url: '/pacta-backup/imports/previews', action: 'import', allowed: 200 },
+  { route: 'GET /imports/previews/:id', url: `/pacta-backup/imports/previews/${NO_PREVIEW}`, action: 'import', allowed: 404 },
+  { route: 'GET /imports/previews/:id/documents', url: `/pacta-backup/imports/previews/${NO_PREVIEW}/documents`, action: 'import', allowed: 404 },
+  {
+    route: 'GET /imports/previews/:id/documents/:key',
+    url: `/pacta-backup/imports/previews/${NO_PREVIEW}/documents/${encodeURIComponent('api::contract.contract|abc|en|draft')}`,
+    action: 'import',
+    allowed: 404,
+  },
+  { route: 'POST /imports/previews/:id/apply', url: `/pacta-backup/imports/previews/${NO_PREVIEW}/apply`, action: 'import', body: { confirm: true }, allowed: 404 },
+  { route: 'GET /imports/previews/:id/log', url: `/pacta-backup/imports/previews/${NO_PREVIEW}/log`, action: 'import', allowed: 404 },
 ];
 
 /** The actions the plugin registers, without the `plugin::pacta-backup.` prefix. */
-const ACTION_UIDS = ['read', 'download', 'create', 'restore', 'delete', 'settings'];
+const ACTION_UIDS = ['read', 'download', 'create', 'restore', 'delete', 'import', 'settings'];
 
 describe(`RBAC of every admin route on ${databaseClient}`, () => {
   let app: TestApp;

@@ -1,7 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import type { CliBackupBody, CliRestoreBody, Compression } from './types';
+import type { CliBackupBody, CliImportPolicy, CliImportSource, CliPreviewOptions, CliRestoreBody, Compression } from './types';
 
 export const USAGE = `Usage: pacta-backup <command> [options]
 
@@ -10,6 +11,10 @@ Commands:
   backup               write a backup now
   verify <id|latest>   check every entry of a backup against its checksums
   restore <id|latest>  restore a backup (a safety backup of the current data is taken first)
+  import <file|id>     merge the content of an archive, a JSON export or a backup of the list
+                       into the app: a preview first (what is created, updated, unchanged, in
+                       conflict), then the import (a safety backup of the current data first)
+  export <id|latest>   write a backup's documents as JSON or CSV
 
 Options:
   --app DIR                   the Strapi app (default: the current folder)
@@ -31,11 +36,36 @@ Options:
                               backups made with this app's key only; every admin logs in again)
     --config                  also restore the config store and webhooks (the same)
     --yes                     do not ask for confirmation (required when not on a terminal)
+  import (the source: a file, or a backup id of the list, or latest):
+    --preview                 show the preview and stop: nothing is written
+    --policy keep|incoming|newer|skip
+                              what to do with every conflict (default: keep): keep this app's
+                              version, take the incoming one, the newer by updatedAt, or skip
+    --policy-for UID=POLICY   the same for one content type (repeatable; wins over --policy)
+    --match UID=ATTRIBUTE     identify that type's documents by a unique attribute (e.g.
+                              api::contract.contract=number) instead of documentId (repeatable)
+    --content-types UID,UID   import only these content types (default: all both sides have)
+    --skip-incompatible       leave out content types whose schema differs here
+    --mirror                  delete documents here that the archive does not have
+    --dangling drop|stop      relations to documents neither side has: drop the link and
+                              report it (default), or stop
+    --passphrase-env VAR      the environment variable holding the passphrase of an encrypted
+                              archive (default: the configured key variable, PACTA_BACKUP_KEY)
+    --yes                     do not ask for confirmation (required when not on a terminal)
+  export:
+    --format json|csv         JSON (default): every document version, components nested,
+                              relations and media by documentId / SHA-256, an import source;
+                              CSV: one row per document version (several types: a zip)
+    --content-types UID,UID   only these content types (default: all the backup holds)
+    --out FILE                where to write (default: <id>-documents.json, <id>-<type>.csv or
+                              <id>-csv.zip in the current folder); never overwrites a file
   -h, --help                  this help
   -v, --version               the plugin's version
 
-Exit codes: 0 success, 1 failure, 2 usage error, 3 backup completed with warnings
-(media files the database names were missing on disk: listed on stderr and in --json).`;
+Exit codes: 0 success, 1 failure, 2 usage error, 3 completed with warnings (a backup whose
+media files the database names were missing on disk; an import that dropped links to documents
+neither side has or left out content types: listed on stderr and in --json), 4 an import
+--preview found conflicts (an import settles them by the policies: keep unless told otherwise).`;
 
 /** A wrong command line: the CLI prints the message and the usage, and exits with 2. */
 export class UsageError extends Error {
@@ -59,7 +89,22 @@ export type CliCommand =
   | ({ command: 'list' } & Common)
   | ({ command: 'backup'; body: CliBackupBody } & Common)
   | ({ command: 'verify'; id: string } & Common)
-  | ({ command: 'restore'; id: string; yes: boolean; body: CliRestoreBody } & Common);
+  | ({ command: 'restore'; id: string; yes: boolean; body: CliRestoreBody } & Common)
+  | ({
+      command: 'import';
+      source: CliImportSource | { latest: true };
+      /** Stop after the preview. */
+      previewOnly: boolean;
+      yes: boolean;
+      /** The variable with the passphrase (null: the configured key variable). */
+      passphraseEnv: string | null;
+      preview: CliPreviewOptions;
+      /** The policy of every type's conflicts (null: the service's default, keep). */
+      policy: CliImportPolicy | null;
+      policyFor: Record<string, CliImportPolicy>;
+      dangling: 'drop' | 'stop' | null;
+    } & Common)
+  | ({ command: 'export'; id: string; format: 'json' | 'csv'; contentTypes?: string[]; out: string | null } & Common);
 
 const OPTIONS = {
   app: { type: 'string' },
@@ -73,6 +118,16 @@ const OPTIONS = {
   compression: { type: 'string' },
   encrypt: { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
+  preview: { type: 'boolean' },
+  policy: { type: 'string' },
+  'policy-for': { type: 'string', multiple: true },
+  match: { type: 'string', multiple: true },
+  'passphrase-env': { type: 'string' },
+  mirror: { type: 'boolean' },
+  'skip-incompatible': { type: 'boolean' },
+  dangling: { type: 'string' },
+  format: { type: 'string' },
+  out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -80,16 +135,58 @@ const OPTIONS = {
 type OptionName = keyof typeof OPTIONS;
 
 const COMMON: OptionName[] = ['app', 'json', 'compile', 'help', 'version'];
-const ALLOWED: Record<'list' | 'backup' | 'verify' | 'restore', OptionName[]> = {
+const ALLOWED: Record<'list' | 'backup' | 'verify' | 'restore' | 'import' | 'export', OptionName[]> = {
   list: COMMON,
   backup: [...COMMON, 'name', 'content-types', 'no-media', 'admin-users', 'config', 'compression', 'encrypt'],
   verify: COMMON,
   restore: [...COMMON, 'content-types', 'no-media', 'admin-users', 'config', 'yes'],
+  import: [...COMMON, 'preview', 'policy', 'policy-for', 'match', 'passphrase-env', 'mirror', 'skip-incompatible', 'dangling', 'content-types', 'yes'],
+  export: [...COMMON, 'format', 'content-types', 'out'],
 };
+const COMMANDS = 'list, backup, verify, restore, import or export';
 
 const UID = /^[a-z0-9-]+::[a-z0-9-]+\.[a-z0-9-]+$/i;
 const ID = /^(latest|[0-9A-Za-z-]+)$/;
 const COMPRESSIONS: Compression[] = ['none', 'fast', 'best'];
+const POLICIES: CliImportPolicy[] = ['keep', 'incoming', 'newer', 'skip'];
+/** A backup id as the plugin makes them: 20260501-102030-a1b2c3. */
+const BACKUP_ID = /^\d{8}-\d{6}-[0-9a-z]+$/i;
+const ATTRIBUTE = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const policyOf = (option: string, value: string): CliImportPolicy => {
+  if (!POLICIES.includes(value as CliImportPolicy)) throw new UsageError(`${option}: the policy must be one of ${POLICIES.join(', ')}, got "${value}"`);
+  return value as CliImportPolicy;
+};
+
+/** `--policy-for a=b --policy-for c=d` → { a: b, c: d }, each uid once. */
+const pairsOf = <T>(option: string, raw: string[] | undefined, what: string, read: (value: string) => T): Record<string, T> => {
+  const out: Record<string, T> = {};
+  for (const pair of raw ?? []) {
+    const at = pair.indexOf('=');
+    const uid = at < 0 ? pair : pair.slice(0, at).trim();
+    const value = at < 0 ? '' : pair.slice(at + 1).trim();
+    if (at < 0 || !value) throw new UsageError(`--${option} needs UID=${what}, e.g. --${option} api::contract.contract=${what === 'POLICY' ? 'incoming' : 'number'}; got "${pair}"`);
+    if (!UID.test(uid)) throw new UsageError(`--${option}: not a content type uid: ${uid} (expected e.g. api::contract.contract)`);
+    if (uid in out) throw new UsageError(`--${option}: ${uid} is given twice`);
+    out[uid] = read(value);
+  }
+  return out;
+};
+
+/**
+ * The source of an import: `latest`, a backup id of the list, or a file (resolved from the
+ * working folder; a file of that name wins over a backup id).
+ */
+const importSourceOf = (raw: string, cwd: string): CliImportSource | { latest: true } => {
+  const file = path.resolve(cwd, raw);
+  const exists = fs.existsSync(file);
+  if (raw === 'latest' && !exists) return { latest: true };
+  if (BACKUP_ID.test(raw) && !exists) return { backupId: raw };
+  if (!exists) throw new UsageError(`import: no such file: ${file} (nor a backup id such as 20260501-102030-a1b2c3, or latest)`);
+  if (!fs.statSync(file).isFile()) throw new UsageError(`import: not a file: ${file}`);
+  return { file };
+};
 
 const contentTypesOf = (raw: string | undefined): string[] | undefined => {
   if (raw === undefined) return undefined;
@@ -119,8 +216,8 @@ export const parseCli = (argv: string[], cwd = process.cwd()): CliCommand => {
 
   if (values.help || command === 'help') return { command: 'help' };
   if (values.version) return { command: 'version' };
-  if (!command) throw new UsageError('Missing command: list, backup, verify or restore');
-  if (!(command in ALLOWED)) throw new UsageError(`Unknown command "${command}": use list, backup, verify or restore`);
+  if (!command) throw new UsageError(`Missing command: ${COMMANDS}`);
+  if (!(command in ALLOWED)) throw new UsageError(`Unknown command "${command}": use ${COMMANDS}`);
   const name = command as keyof typeof ALLOWED;
 
   const given = (Object.keys(values) as OptionName[]).filter((key) => values[key] !== undefined);
@@ -130,8 +227,10 @@ export const parseCli = (argv: string[], cwd = process.cwd()): CliCommand => {
   if (values.app !== undefined && !values.app.trim()) throw new UsageError('--app needs the folder of a Strapi app');
   const common: Common = { app: path.resolve(cwd, values.app ?? '.'), json: Boolean(values.json), compile: Boolean(values.compile) };
 
-  const takesId = name === 'verify' || name === 'restore';
-  if (takesId) {
+  const takesId = name === 'verify' || name === 'restore' || name === 'export';
+  if (name === 'import') {
+    if (rest.length !== 1) throw new UsageError('import needs one source: a file, a backup id or latest, e.g. pacta-backup import staging.pacta.zip --app DIR --preview');
+  } else if (takesId) {
     if (rest.length !== 1) throw new UsageError(`${name} needs one backup id (or "latest"), e.g. pacta-backup ${name} latest --app DIR`);
     if (!ID.test(rest[0])) throw new UsageError(`Not a backup id: ${rest[0]}`);
   } else if (rest.length) {
@@ -172,6 +271,50 @@ export const parseCli = (argv: string[], cwd = process.cwd()): CliCommand => {
       if (values['admin-users']) body.adminUsers = true;
       if (values.config) body.config = true;
       return { command: 'restore', id: rest[0], yes: Boolean(values.yes), body, ...common };
+    }
+    case 'import': {
+      const preview: CliPreviewOptions = {};
+      const contentTypes = contentTypesOf(values['content-types']);
+      if (contentTypes) preview.contentTypes = contentTypes;
+      if (values['skip-incompatible']) preview.skipIncompatible = true;
+      if (values.mirror) preview.mirror = true;
+      const match = pairsOf('match', values.match, 'ATTRIBUTE', (attribute) => {
+        if (!ATTRIBUTE.test(attribute)) throw new UsageError(`--match: not an attribute name: ${attribute}`);
+        return attribute;
+      });
+      if (Object.keys(match).length) preview.match = match;
+      const passphraseEnv = values['passphrase-env'] ?? null;
+      if (passphraseEnv !== null && !ENV_NAME.test(passphraseEnv)) {
+        throw new UsageError(`--passphrase-env takes the name of an environment variable (the passphrase itself never goes on the command line), got "${passphraseEnv}"`);
+      }
+      const dangling = values.dangling ?? null;
+      if (dangling !== null && dangling !== 'drop' && dangling !== 'stop') throw new UsageError(`--dangling must be drop or stop, got "${dangling}"`);
+      return {
+        command: 'import',
+        source: importSourceOf(rest[0], cwd),
+        previewOnly: Boolean(values.preview),
+        yes: Boolean(values.yes),
+        passphraseEnv,
+        preview,
+        policy: values.policy === undefined ? null : policyOf('--policy', values.policy),
+        policyFor: pairsOf('policy-for', values['policy-for'], 'POLICY', (value) => policyOf('--policy-for', value)),
+        dangling,
+        ...common,
+      };
+    }
+    case 'export': {
+      const format = values.format ?? 'json';
+      if (format !== 'json' && format !== 'csv') throw new UsageError(`--format must be json or csv, got "${format}"`);
+      if (values.out !== undefined && !values.out.trim()) throw new UsageError('--out needs a file name');
+      const contentTypes = contentTypesOf(values['content-types']);
+      return {
+        command: 'export',
+        id: rest[0],
+        format,
+        ...(contentTypes ? { contentTypes } : {}),
+        out: values.out === undefined ? null : path.resolve(cwd, values.out),
+        ...common,
+      };
     }
   }
 };

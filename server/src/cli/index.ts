@@ -9,12 +9,19 @@
  *                       [--config] [--compression none|fast|best] [--encrypt] [--json]
  *   pacta-backup verify <id|latest> --app DIR [--json]
  *   pacta-backup restore <id|latest> --app DIR [--content-types uid,uid] [--no-media] --yes [--json]
+ *   pacta-backup import <file|id|latest> --app DIR [--preview] [--policy keep|incoming|newer|skip]
+ *                       [--policy-for uid=policy]... [--match uid=attribute]... [--passphrase-env VAR]
+ *                       [--content-types uid,uid] [--skip-incompatible] [--mirror] [--dangling drop|stop]
+ *                       [--yes] [--json]
+ *   pacta-backup export <id|latest> --app DIR [--format json|csv] [--content-types uid,uid] [--out FILE]
  *
- * Exit codes: 0 success, 1 failure, 2 usage error, 3 backup completed with warnings (written,
- * but media files the database names were missing on disk; the warnings are on stderr and in
- * the --json document's `warnings`). With --json, stdout holds exactly one JSON document
- * (nothing on failure); everything else goes to stderr.
+ * Exit codes: 0 success, 1 failure, 2 usage error, 3 completed with warnings (a backup written
+ * although media files the database names were missing on disk; an import that dropped links to
+ * documents neither side has or left content types out; the warnings are on stderr and in the
+ * --json document), 4 an import --preview found conflicts. With --json, stdout holds exactly one
+ * JSON document (nothing on failure); everything else goes to stderr.
  */
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -22,10 +29,24 @@ import { createInterface } from 'node:readline/promises';
 
 import { parseCli, UsageError, USAGE, type CliCommand } from './args';
 import { bootStrapi } from './boot';
-import { backupsTable, describeBackup, describeRestore, describeVerify, progressLine } from './output';
-import type { BackupsService, CliBackup, CliJob, JobsService, StrapiLike } from './types';
+import { backupsTable, describeBackup, describeChecks, describeImport, describePreview, describeRestore, describeVerify, formatBytes, progressLine } from './output';
+import type {
+  BackupsService,
+  CliApplyBody,
+  CliBackup,
+  CliCheck,
+  CliImportPolicy,
+  CliImportReport,
+  CliImportSource,
+  CliJob,
+  ConfigService,
+  ExportsService,
+  ImportsService,
+  JobsService,
+  StrapiLike,
+} from './types';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, warning: 3 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, warning: 3, conflicts: 4 } as const;
 
 /** A failure the CLI reports as it is (no stack), with its exit code. */
 export class CliError extends Error {
@@ -81,22 +102,30 @@ const pluginVersion = () => {
   return 'unknown';
 };
 
-/** Follows a job to its end, drawing a progress bar on stderr when asked. */
-const follow = async (jobs: JobsService, started: CliJob, progress: boolean): Promise<CliJob> => {
+/** Follows a job to its end (failed or not), drawing a progress bar on stderr when asked. */
+const followToEnd = async (jobs: JobsService, started: CliJob, progress: boolean): Promise<CliJob> => {
   for (const warning of started.warnings ?? []) stderr(`warning: ${warning}`);
   for (;;) {
     const job = jobs.get(started.id) ?? started;
     if (progress) process.stderr.write(`\r${progressLine(job, process.stderr.columns || 80)}\x1b[K`);
     if (job.finishedAt) {
       if (progress) process.stderr.write('\r\x1b[K');
-      if (job.status === 'failed') {
-        const error = job.error ?? { message: 'unknown error', code: 'FAILED' };
-        throw new CliError(`The ${job.type} failed: ${error.message} (${error.code})`);
-      }
       return job;
     }
     await sleep(100);
   }
+};
+
+const failure = (job: CliJob) => {
+  const error = job.error ?? { message: 'unknown error', code: 'FAILED' };
+  return new CliError(`The ${job.type} failed: ${error.message} (${error.code})`);
+};
+
+/** Follows a job to its end; a failed job is a CliError. */
+const follow = async (jobs: JobsService, started: CliJob, progress: boolean): Promise<CliJob> => {
+  const job = await followToEnd(jobs, started, progress);
+  if (job.status === 'failed') throw failure(job);
+  return job;
 };
 
 /** Asks on the terminal; true only when the answer is "yes". */
@@ -124,7 +153,38 @@ const explain = (error: unknown): CliError => {
   return new CliError(err?.message ? err.message : String(error));
 };
 
-const execute = async (strapi: StrapiLike, cli: Command, progress: boolean): Promise<{ json: unknown; text: string; code?: number }> => {
+/** The policies of an apply: --policy for every type of the preview, --policy-for over it. */
+export const policiesFor = (uids: string[], policy: CliImportPolicy | null, policyFor: Record<string, CliImportPolicy>): Record<string, CliImportPolicy> | undefined => {
+  const unknown = Object.keys(policyFor).filter((uid) => !uids.includes(uid));
+  if (unknown.length) throw new CliError(`--policy-for: not a content type of this import: ${unknown.join(', ')} (it has ${uids.join(', ') || 'none'})`, EXIT.usage);
+  const out: Record<string, CliImportPolicy> = {};
+  for (const uid of uids) {
+    const chosen = policyFor[uid] ?? policy;
+    if (chosen) out[uid] = chosen;
+  }
+  return Object.keys(out).length ? out : undefined;
+};
+
+/** Writes to `target` through a temporary file beside it: a failed export leaves no partial file. */
+const writeAtomically = async (target: string, write: (out: fs.WriteStream) => Promise<{ documents: number; bytes: number }>) => {
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.partial-${process.pid}`);
+  // The export holds every document of the backup, private attributes included.
+  const out = fs.createWriteStream(temp, { flags: 'wx', mode: 0o600 });
+  try {
+    await once(out, 'open');
+    const result = await write(out);
+    if (!out.closed) await once(out, 'close');
+    if (fs.existsSync(target)) throw new CliError(`${target} appeared meanwhile: not overwritten`);
+    fs.renameSync(temp, target);
+    return result;
+  } catch (error) {
+    out.destroy();
+    fs.rmSync(temp, { force: true });
+    throw error;
+  }
+};
+
+const execute = async (strapi: StrapiLike, cli: Command, progress: boolean, cwd: string): Promise<{ json: unknown; text: string; code?: number }> => {
   const plugin = strapi.plugin('pacta-backup')!;
   const backups = plugin.service('backups') as BackupsService;
   const jobs = plugin.service('jobs') as JobsService;
@@ -177,6 +237,73 @@ const execute = async (strapi: StrapiLike, cli: Command, progress: boolean): Pro
       const job = await follow(jobs, await backups.startRestore(backup.id, cli.body, { trigger: 'cli' }), progress);
       return { json: job.result, text: describeRestore(backup.id, job.result ?? {}) };
     }
+    case 'import': {
+      const imports = plugin.service('imports') as ImportsService;
+      const source: CliImportSource =
+        'latest' in cli.source ? { backupId: (await find('latest')).id } : 'backupId' in cli.source ? { backupId: (await find(cli.source.backupId)).id } : cli.source;
+      // Never from the command line: from --passphrase-env's variable, or the configured key's.
+      const keyVariable = cli.passphraseEnv ?? (plugin.service('config') as ConfigService).get().encryptionKeyEnv;
+      const passphrase = process.env[keyVariable] || undefined;
+      const secret = passphrase ? { passphrase } : {};
+
+      const previewJob = await followToEnd(jobs, await imports.startPreview({ ...cli.preview, source, ...secret }, { trigger: 'cli' }), progress);
+      if (previewJob.status === 'failed') {
+        const checks = (previewJob.result?.checks ?? []) as CliCheck[];
+        if (checks.length) stderr(`Checks:\n${describeChecks(checks)}`);
+        throw failure(previewJob);
+      }
+      const preview = await imports.getPreview(String(previewJob.result?.previewId));
+      const conflicts = preview.types.reduce((n, t) => n + t.counts.conflict, 0);
+      const leftOut = preview.compatibility.filter((c) => c.skipped).map((c) => c.uid);
+      const warnings = [
+        ...(preview.dangling.length ? [`${preview.dangling.length} relations point to documents neither side has`] : []),
+        ...(leftOut.length ? [`content types left out: ${leftOut.join(', ')}`] : []),
+      ];
+      const policies = policiesFor(
+        preview.types.map((t) => t.uid),
+        cli.policy,
+        cli.policyFor
+      );
+      if (cli.previewOnly) {
+        for (const warning of warnings) stderr(`warning: ${warning}`);
+        const summary = conflicts
+          ? `\n\n${conflicts} document versions are in conflict: an import settles them by ${policies ? 'the policies given' : 'the policy keep (this app\'s version)'}; --policy or --policy-for to choose.`
+          : '';
+        return { json: { preview }, text: `${describePreview(preview)}${summary}`, code: conflicts ? EXIT.conflicts : warnings.length ? EXIT.warning : EXIT.ok };
+      }
+      if (!cli.yes) {
+        stderr(describePreview(preview));
+        const ok = await confirm(`Import into ${cli.app}? A safety backup is taken first. Type yes:`);
+        if (!ok) throw new CliError('Import cancelled: nothing was changed.');
+      }
+      const body: CliApplyBody = { confirm: true, ...secret };
+      if (policies) body.policies = policies;
+      if (cli.dangling) body.dangling = cli.dangling;
+      const applyJob = await follow(jobs, await imports.startApply(preview.id, body, { trigger: 'cli' }), progress);
+      const report = applyJob.result as unknown as CliImportReport;
+      const reportWarnings = [
+        ...(report.dangling.length ? [`${report.dangling.length} links to documents neither side has were dropped`] : []),
+        ...(leftOut.length ? [`content types left out: ${leftOut.join(', ')}`] : []),
+      ];
+      for (const warning of reportWarnings) stderr(`warning: ${warning}`);
+      const text = `${cli.yes ? `${describePreview(preview)}\n\n` : ''}${describeImport(report, cli.app)}`;
+      return { json: { preview, report }, text, code: reportWarnings.length ? EXIT.warning : EXIT.ok };
+    }
+    case 'export': {
+      const backup = await find(cli.id);
+      if (backup.status === 'damaged') throw new CliError(`Backup ${backup.id} is damaged: ${backup.error ?? 'its manifest cannot be read'}`);
+      const prepared = await (plugin.service('exports') as ExportsService).open(backup.id, { format: cli.format, ...(cli.contentTypes ? { contentTypes: cli.contentTypes } : {}) });
+      const target = cli.out ?? path.resolve(cwd, prepared.fileName);
+      if (fs.existsSync(target)) {
+        await prepared.close();
+        throw new CliError(`${target} exists: not overwritten (--out names another file)`);
+      }
+      const result = await writeAtomically(target, (out) => prepared.write(out));
+      return {
+        json: { backupId: backup.id, format: cli.format, contentTypes: prepared.contentTypes, file: target, documents: result.documents, bytes: result.bytes },
+        text: `Exported ${result.documents} document versions of ${prepared.contentTypes.length} content types from backup ${backup.id} to ${target} (${formatBytes(result.bytes)}).`,
+      };
+    }
   }
 };
 
@@ -202,6 +329,15 @@ export const run = async (argv: string[]): Promise<number> => {
     stderr('pacta-backup: a restore replaces data and this is not a terminal to confirm it on: pass --yes to restore.');
     return EXIT.usage;
   }
+  if (cli.command === 'import' && !cli.previewOnly && !cli.yes && !process.stdin.isTTY) {
+    stderr('pacta-backup: an import writes to the app and this is not a terminal to confirm it on: pass --yes to import (or --preview to see what it would do).');
+    return EXIT.usage;
+  }
+  if (cli.command === 'import' && cli.passphraseEnv && !process.env[cli.passphraseEnv]) {
+    stderr(`pacta-backup: --passphrase-env ${cli.passphraseEnv}: that environment variable is not set.`);
+    return EXIT.usage;
+  }
+  const cwd = process.cwd();
 
   const progress = !cli.json && Boolean(process.stderr.isTTY);
   const stdout = divertStdout();
@@ -216,7 +352,7 @@ export const run = async (argv: string[]): Promise<number> => {
     process.on('SIGINT', () => {
       process.exitCode = 130;
     });
-    const result = await execute(strapi, cli, progress);
+    const result = await execute(strapi, cli, progress, cwd);
     output = cli.json ? JSON.stringify(result.json ?? null, null, 2) : result.text;
     code = result.code ?? EXIT.ok;
   } catch (error) {

@@ -1,4 +1,4 @@
-import type { CliBackup, CliJob } from './types';
+import type { CliBackup, CliCheck, CliImportReport, CliJob, CliPreview } from './types';
 
 /** 1536 → "1.5 KB". */
 export const formatBytes = (bytes: number): string => {
@@ -101,4 +101,87 @@ export const describeRestore = (id: string, result: Record<string, unknown>): st
   if (safety) lines.push(`The data as it was before is in the safety backup ${safety} (pacta-backup restore ${safety} undoes this restore).`);
   if (get(result, 'adminSessionsEnded')) lines.push('Admin accounts were restored: every admin logs in again.');
   return lines.join('\n');
+};
+
+/** The checks of an import's preview, one a line: "ok    structure  …" / "FAIL  key  …". */
+export const describeChecks = (checks: CliCheck[]): string =>
+  checks.map((check) => `${check.ok ? 'ok  ' : 'FAIL'}  ${check.id.padEnd(13)} ${check.message}`).join('\n');
+
+const STATES = ['create', 'update', 'unchanged', 'conflict', 'absent'] as const;
+
+/** The preview: checks, schema differences, mode, the per-type table, dangling relations, media. */
+export const describePreview = (preview: CliPreview): string => {
+  const lines = [`Preview ${preview.id} of ${preview.source.name}${preview.source.encrypted ? ' (encrypted)' : ''}`, '', 'Checks:', describeChecks(preview.checks)];
+  const different = preview.compatibility.filter((c) => c.status !== 'compatible');
+  if (different.length) {
+    lines.push('', 'Schema differences:');
+    for (const entry of different) {
+      const what =
+        entry.status === 'missing'
+          ? 'not a content type of this app'
+          : entry.differences
+              .map((d) => (d.kind === 'archive-only' ? `${d.attribute} only in the archive` : d.kind === 'here-only' ? `${d.attribute} only here` : `${d.attribute} is ${d.archiveType} in the archive, ${d.hereType} here`))
+              .join('; ');
+      lines.push(`  ${entry.uid}: ${what}${entry.skipped ? ' (left out)' : ''}`);
+    }
+  }
+  lines.push('', `Mode: ${preview.mode} (${preview.modeReason})`, '');
+  if (preview.types.length) {
+    lines.push(
+      table(
+        ['content type', ...STATES],
+        preview.types.map((type) => [`${type.uid}${type.matchBy ? ` (by ${type.matchBy})` : ''}`, ...STATES.map((state) => String(type.counts[state]))])
+      )
+    );
+  } else {
+    lines.push('No content type to import.');
+  }
+  const absent = preview.types.reduce((n, t) => n + t.counts.absent, 0);
+  if (absent) lines.push(preview.mirror ? `${absent} documents here and not in the archive will be deleted (--mirror).` : `${absent} documents here and not in the archive stay as they are.`);
+  if (preview.dangling.length) {
+    lines.push('', `${preview.dangling.length} relations point to documents neither side has (dropped and reported by the import unless --dangling stop):`);
+    for (const d of preview.dangling.slice(0, 20)) lines.push(`  ${d.uid} ${d.documentId}${d.locale ? ` (${d.locale})` : ''} ${d.field} → ${d.targetUid} ${d.targetDocumentId}`);
+    if (preview.dangling.length > 20) lines.push(`  … and ${preview.dangling.length - 20} more (--json lists them all)`);
+  }
+  lines.push('', `Media: ${preview.media.reused} files already here (reused), ${preview.media.added} to add.`);
+  return lines.join('\n');
+};
+
+/** The report of an import, with the command that undoes it. */
+export const describeImport = (report: CliImportReport, app: string): string => {
+  const lines = [`Import done (${report.mode}) in ${(report.durationMs / 1000).toFixed(1)} s.`, ''];
+  lines.push(
+    table(
+      ['content type', 'created', 'updated', 'unchanged', 'skipped', 'deleted', 'conflicts'],
+      report.types.map((t) => [t.uid, ...[t.created, t.updated, t.unchanged, t.skipped, t.deleted, t.conflicts].map(String)])
+    )
+  );
+  if (report.conflicts.length) {
+    const byPolicy = new Map<string, number>();
+    for (const c of report.conflicts) byPolicy.set(c.policy, (byPolicy.get(c.policy) ?? 0) + 1);
+    lines.push('', `${report.conflicts.length} conflicts resolved: ${[...byPolicy].map(([policy, n]) => `${n} ${policy}`).join(', ')}.`);
+  }
+  if (report.dangling.length) {
+    lines.push('', `${report.dangling.length} links to documents neither side has were dropped:`);
+    for (const d of report.dangling.slice(0, 20)) lines.push(`  ${d.uid} ${d.documentId}${d.locale ? ` (${d.locale})` : ''} ${d.field} → ${d.targetUid} ${d.targetDocumentId}`);
+    if (report.dangling.length > 20) lines.push(`  … and ${report.dangling.length - 20} more (--json lists them all)`);
+  }
+  lines.push(`Media: ${report.media.reused} files reused, ${report.media.added} added.`);
+  if (report.remapped) lines.push(`${report.remapped} rows got a new id (theirs is taken here).`);
+  lines.push('', `The data as it was before is in the safety backup ${report.safetyBackupId}. To undo this import:`, `  ${undoCommand(report, app)}`);
+  return lines.join('\n');
+};
+
+/** `pacta-backup restore <safety> --app DIR --content-types … [--no-media] --yes`. */
+export const undoCommand = (report: Pick<CliImportReport, 'safetyBackupId' | 'undo'>, app: string): string => {
+  const quote = (value: string) => (/^[A-Za-z0-9_./:,=@-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`);
+  return [
+    'pacta-backup restore',
+    report.safetyBackupId,
+    '--app',
+    quote(app),
+    ...(report.undo.contentTypes.length ? ['--content-types', quote(report.undo.contentTypes.join(','))] : []),
+    ...(report.undo.media ? [] : ['--no-media']),
+    '--yes',
+  ].join(' ');
 };

@@ -1,3 +1,5 @@
+import type { Writable } from 'node:stream';
+
 /**
  * The shapes the CLI reads from the booted app's services. They mirror server/src/contracts
  * (the CLI is compiled on its own, with rootDir src/cli, so it cannot import them); the unit
@@ -74,4 +76,106 @@ export interface StrapiLike {
   load(): Promise<StrapiLike>;
   destroy(): Promise<void>;
   plugin(name: string): { service(name: string): unknown } | undefined;
+}
+
+// Import and export (mirrors server/src/contracts/imports.ts; checked by the unit test).
+
+export type CliImportPolicy = 'keep' | 'incoming' | 'newer' | 'skip';
+
+/** What the command line sets of a preview (the source and the passphrase are added when it runs). */
+export interface CliPreviewOptions {
+  contentTypes?: string[];
+  skipIncompatible?: boolean;
+  match?: Record<string, string>;
+  mirror?: boolean;
+}
+
+export type CliImportSource = { file: string } | { backupId: string };
+
+export interface CliPreviewBody extends CliPreviewOptions {
+  source: CliImportSource;
+  passphrase?: string;
+}
+
+export interface CliApplyBody {
+  policies?: Record<string, CliImportPolicy>;
+  dangling?: 'drop' | 'stop';
+  passphrase?: string;
+  confirm: true;
+}
+
+export interface CliCheck {
+  id: string;
+  ok: boolean;
+  message: string;
+}
+
+export interface CliStateCounts {
+  create: number;
+  update: number;
+  unchanged: number;
+  conflict: number;
+  absent: number;
+}
+
+export interface CliDangling {
+  uid: string;
+  documentId: string;
+  locale: string | null;
+  field: string;
+  targetUid: string;
+  targetDocumentId: string;
+}
+
+export interface CliPreview {
+  id: string;
+  source: { name: string; encrypted: boolean };
+  mirror: boolean;
+  checks: CliCheck[];
+  compatibility: Array<{
+    uid: string;
+    displayName: string;
+    status: 'compatible' | 'different' | 'missing';
+    differences: Array<{ attribute: string; kind: 'archive-only' | 'here-only' | 'type'; archiveType?: string; hereType?: string }>;
+    skipped: boolean;
+  }>;
+  mode: 'three-way' | 'two-way';
+  modeReason: string;
+  base: string | null;
+  types: Array<{ uid: string; displayName: string; matchBy: string | null; counts: CliStateCounts }>;
+  dangling: CliDangling[];
+  media: { reused: number; added: number };
+}
+
+export interface CliImportReport {
+  previewId: string;
+  mode: 'three-way' | 'two-way';
+  types: Array<{ uid: string; displayName: string; created: number; updated: number; unchanged: number; skipped: number; deleted: number; conflicts: number }>;
+  conflicts: Array<{ key: string; uid: string; documentId: string; locale: string | null; version: 'draft' | 'published'; policy: CliImportPolicy; fields: Record<string, 'current' | 'incoming'> }>;
+  dangling: CliDangling[];
+  media: { reused: number; added: number };
+  remapped: number;
+  safetyBackupId: string;
+  undo: { contentTypes: string[]; media: boolean; confirm: true };
+  durationMs: number;
+}
+
+/** The part of the plugin's `imports` service the CLI calls. */
+export interface ImportsService {
+  startPreview(body: CliPreviewBody, options: { trigger: 'cli' }): Promise<CliJob>;
+  getPreview(id: string): Promise<CliPreview>;
+  startApply(id: string, body: CliApplyBody, options: { trigger: 'cli' }): Promise<CliJob>;
+}
+
+/** The part of the plugin's `exports` service the CLI calls. */
+export interface ExportsService {
+  open(
+    backupId: string,
+    options: { format?: 'json' | 'csv'; contentTypes?: string[] }
+  ): Promise<{ fileName: string; contentTypes: string[]; write(out: Writable): Promise<{ documents: number; bytes: number }>; close(): Promise<void> }>;
+}
+
+/** The part of the plugin's `config` service the CLI reads. */
+export interface ConfigService {
+  get(): { encryptionKeyEnv: string };
 }

@@ -95,6 +95,20 @@ const logSchema = z
   })
   .strict();
 
+/** 5 GiB: the default cap of one import upload. */
+export const DEFAULT_MAX_UPLOAD_BYTES = 5 * 1024 ** 3;
+
+const importSchema = z
+  .object({
+    /**
+     * The largest archive (or JSON export) the admin API accepts as an import upload, in bytes.
+     * Enforced while the upload streams to the staging folder: past it the upload stops and is
+     * deleted (413).
+     */
+    maxUploadBytes: z.number().int().min(1, 'must be a positive number of bytes').max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_UPLOAD_BYTES),
+  })
+  .strict();
+
 /**
  * The plugin's configuration, as written by the host app in `config/plugins.ts` under
  * `pacta-backup.config`. Every field has a default, so `{}` is a valid configuration.
@@ -140,6 +154,8 @@ export const configSchema = z
       .strict()
       .default({ missing: 'warn' }),
     log: logSchema.default(() => logSchema.parse({})),
+    /** Imports (merge from another archive or a JSON export). */
+    import: importSchema.default(() => importSchema.parse({})),
   })
   .strict();
 

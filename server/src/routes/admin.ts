@@ -35,5 +35,17 @@ export default {
     { method: 'PUT' as const, path: '/settings', handler: 'monitoring.updateSettings', config: guard('settings') },
     { method: 'GET' as const, path: '/storage', handler: 'backups.storage', config: guard('read') },
     { method: 'GET' as const, path: '/content-types', handler: 'backups.contentTypes', config: guard('read') },
+    // A backup's documents as JSON or CSV: as much of the data as a download of the archive.
+    { method: 'GET' as const, path: '/backups/:id/export', handler: 'exports.export', config: guard('download') },
+    // Import: upload (streamed, capped), preview (a job), its documents and diffs, apply (a job), log.
+    { method: 'POST' as const, path: '/imports/uploads', handler: 'imports.upload', config: guard('import') },
+    { method: 'DELETE' as const, path: '/imports/uploads/:id', handler: 'imports.deleteUpload', config: guard('import') },
+    { method: 'POST' as const, path: '/imports/preview', handler: 'imports.preview', config: guard('import') },
+    { method: 'GET' as const, path: '/imports/previews', handler: 'imports.listPreviews', config: guard('import') },
+    { method: 'GET' as const, path: '/imports/previews/:id', handler: 'imports.getPreview', config: guard('import') },
+    { method: 'GET' as const, path: '/imports/previews/:id/documents', handler: 'imports.listDocuments', config: guard('import') },
+    { method: 'GET' as const, path: '/imports/previews/:id/documents/:key', handler: 'imports.getDocument', config: guard('import') },
+    { method: 'POST' as const, path: '/imports/previews/:id/apply', handler: 'imports.apply', config: guard('import') },
+    { method: 'GET' as const, path: '/imports/previews/:id/log', handler: 'imports.log', config: guard('import') },
   ],
 };

@@ -226,11 +226,15 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
       db.close();
     }
     const index = await mediaIndex(archive);
-    return { ...loaded, index, knex: scratchKnex(file), tables };
+    return { ...loaded, index, knex: scratchKnex(file), tables, mediaIncluded: archive.manifest.media.included };
   };
 
-  const archiveReader = (side: { knex: Knex; cell: CellReader; types: Map<string, Map<string, string>>; index: Map<string, string> }, model: ContentModel) =>
+  const archiveReader = (
+    side: { knex: Knex; cell: CellReader; types: Map<string, Map<string, string>>; index: Map<string, string>; mediaIncluded?: boolean },
+    model: ContentModel
+  ) =>
     createReader({
+      mediaKnown: side.mediaIncluded !== false,
       db: side.knex,
       model,
       cell: side.cell,

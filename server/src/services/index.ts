@@ -1,5 +1,6 @@
 import backups from './backups';
 import config from './config';
+import exportsService from './exports';
 import health from './health';
 import imports from './imports';
 import jobs from './jobs';
@@ -9,10 +10,12 @@ import logger from './logger';
 import monitoring from './monitoring';
 import scheduler from './scheduler';
 import scope from './scope';
+import uploads from './uploads';
 
 export default {
   backups,
   config,
+  exports: exportsService,
   health,
   imports,
   jobs,
@@ -22,4 +25,5 @@ export default {
   monitoring,
   scheduler,
   scope,
+  uploads,
 };

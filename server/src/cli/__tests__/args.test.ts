@@ -1,9 +1,14 @@
 import path from 'node:path';
 
+import fs from 'node:fs';
+import os from 'node:os';
+
 import type { Backup, CreateBackupBody, Job, RestoreBody } from '../../contracts/backups';
+import type { ApplyBody, ImportPreview, ImportReport, PreviewBody } from '../../contracts/imports';
 import { parseCli, UsageError } from '../args';
-import { backupsTable, formatBytes, progressLine } from '../output';
-import type { CliBackup, CliBackupBody, CliJob, CliRestoreBody } from '../types';
+import { policiesFor } from '../index';
+import { backupsTable, describeChecks, describeImport, describePreview, formatBytes, progressLine, undoCommand } from '../output';
+import type { CliApplyBody, CliBackup, CliBackupBody, CliImportReport, CliJob, CliPreview, CliPreviewBody, CliRestoreBody } from '../types';
 
 // The CLI is compiled on its own and declares the shapes it reads; they must stay compatible
 // with the contracts of the services (checked by the type checker of this test).
@@ -11,6 +16,11 @@ const _backup: CliBackup = {} as Backup;
 const _job: CliJob = {} as Job;
 const _body: CreateBackupBody = {} as CliBackupBody;
 const _restore: RestoreBody = {} as CliRestoreBody;
+const _preview: CliPreview = {} as ImportPreview;
+const _report: CliImportReport = {} as ImportReport;
+const _previewBody: Omit<PreviewBody, 'source'> = {} as Omit<CliPreviewBody, 'source'>;
+const _previewSource: PreviewBody['source'] | { file: string } = {} as CliPreviewBody['source'];
+const _apply: ApplyBody = {} as CliApplyBody;
 
 const cwd = '/srv/site';
 const parse = (line: string) => parseCli(line.split(' ').filter(Boolean), cwd);
@@ -148,5 +158,183 @@ describe('pacta-backup output', () => {
     expect(text).toContain('20260501-102030-a1b2c3  Nightly           2026-05-01 10:20  manual  2.0 KB  yes        no');
     expect(text).toContain('DAMAGED: bad zip');
     expect(backupsTable([])).toBe('No backups yet.');
+  });
+});
+
+describe('pacta-backup import and export command lines', () => {
+  let dir: string;
+  let archive: string;
+  const parseIn = (line: string) => parseCli(line.split(' ').filter(Boolean), dir);
+  const usageIn = (line: string) => {
+    try {
+      parseIn(line);
+    } catch (error) {
+      expect(error).toBeInstanceOf(UsageError);
+      return (error as Error).message;
+    }
+    throw new Error(`"${line}" parsed without error`);
+  };
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-cli-args-'));
+    archive = path.join(dir, 'staging.pacta.zip');
+    fs.writeFileSync(archive, 'PK');
+    fs.writeFileSync(path.join(dir, '20260501-102030-a1b2c3'), 'a file named like a backup id');
+    fs.mkdirSync(path.join(dir, 'folder'));
+  });
+
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('parses an import of a file with every option', () => {
+    expect(
+      parseIn(
+        'import staging.pacta.zip --app site --preview --policy newer --policy-for api::contract.contract=incoming --policy-for api::tag.tag=skip ' +
+          '--match api::contract.contract=number --match api::supplier.supplier=taxId --passphrase-env STAGING_KEY --content-types api::contract.contract,api::tag.tag ' +
+          '--skip-incompatible --mirror --dangling stop --yes --json'
+      )
+    ).toEqual({
+      command: 'import',
+      app: path.join(dir, 'site'),
+      json: true,
+      compile: false,
+      source: { file: archive },
+      previewOnly: true,
+      yes: true,
+      passphraseEnv: 'STAGING_KEY',
+      preview: {
+        contentTypes: ['api::contract.contract', 'api::tag.tag'],
+        skipIncompatible: true,
+        mirror: true,
+        match: { 'api::contract.contract': 'number', 'api::supplier.supplier': 'taxId' },
+      },
+      policy: 'newer',
+      policyFor: { 'api::contract.contract': 'incoming', 'api::tag.tag': 'skip' },
+      dangling: 'stop',
+    });
+  });
+
+  it('takes a backup id or latest when no file has that name, and a file when one does', () => {
+    expect(parseIn('import 20260601-000000-ffffff --yes')).toMatchObject({ source: { backupId: '20260601-000000-ffffff' }, previewOnly: false, policy: null, policyFor: {}, dangling: null, passphraseEnv: null, preview: {} });
+    expect(parseIn('import latest --preview')).toMatchObject({ source: { latest: true } });
+    expect(parseIn('import 20260501-102030-a1b2c3 --preview')).toMatchObject({ source: { file: path.join(dir, '20260501-102030-a1b2c3') } });
+    expect(parseIn(`import ${archive}`)).toMatchObject({ source: { file: archive } });
+  });
+
+  it('refuses a missing source, a missing file, a folder and bad option values', () => {
+    expect(usageIn('import --preview')).toMatch(/import needs one source/);
+    expect(usageIn('import a.zip b.zip')).toMatch(/import needs one source/);
+    expect(usageIn('import nope.zip')).toBe(`import: no such file: ${path.join(dir, 'nope.zip')} (nor a backup id such as 20260501-102030-a1b2c3, or latest)`);
+    expect(usageIn('import folder')).toMatch(/not a file/);
+    expect(usageIn('import staging.pacta.zip --policy mine')).toBe('--policy: the policy must be one of keep, incoming, newer, skip, got "mine"');
+    expect(usageIn('import staging.pacta.zip --policy-for api::tag.tag')).toMatch(/--policy-for needs UID=POLICY/);
+    expect(usageIn('import staging.pacta.zip --policy-for tags=keep')).toMatch(/--policy-for: not a content type uid: tags/);
+    expect(usageIn('import staging.pacta.zip --policy-for api::tag.tag=keep --policy-for api::tag.tag=skip')).toBe('--policy-for: api::tag.tag is given twice');
+    expect(usageIn('import staging.pacta.zip --policy-for api::tag.tag=mine')).toMatch(/--policy-for: the policy must be one of/);
+    expect(usageIn('import staging.pacta.zip --match api::contract.contract=')).toMatch(/--match needs UID=ATTRIBUTE/);
+    expect(usageIn('import staging.pacta.zip --match api::contract.contract=num.ber')).toBe('--match: not an attribute name: num.ber');
+    expect(usageIn('import staging.pacta.zip --dangling keep')).toBe('--dangling must be drop or stop, got "keep"');
+    expect(usageIn('import staging.pacta.zip --no-media')).toBe('--no-media cannot be used with import');
+  });
+
+  it('never takes a passphrase on the command line: only the name of a variable', () => {
+    expect(usageIn('import staging.pacta.zip --passphrase-env correct-horse-battery')).toMatch(/--passphrase-env takes the name of an environment variable/);
+    expect(usageIn('import staging.pacta.zip --passphrase secret')).toMatch(/Unknown option '--passphrase'/);
+  });
+
+  it('parses export, json by default, the output file resolved from the working folder', () => {
+    expect(parseIn('export latest --app site')).toEqual({ command: 'export', id: 'latest', format: 'json', out: null, app: path.join(dir, 'site'), json: false, compile: false });
+    expect(parseIn('export 20260601-000000-ffffff --format csv --content-types api::contract.contract --out out/contracts.csv')).toMatchObject({
+      id: '20260601-000000-ffffff',
+      format: 'csv',
+      contentTypes: ['api::contract.contract'],
+      out: path.join(dir, 'out/contracts.csv'),
+    });
+    expect(usageIn('export latest --format xml')).toBe('--format must be json or csv, got "xml"');
+    expect(usageIn('export')).toMatch(/export needs one backup id/);
+    expect(usageIn('export ../x')).toMatch(/Not a backup id/);
+    expect(usageIn('export latest --policy keep')).toBe('--policy cannot be used with export');
+    expect(usageIn('backup --format json')).toBe('--format cannot be used with backup');
+  });
+
+  it('builds the policies of an apply from --policy and --policy-for, refusing a type the import lacks', () => {
+    const uids = ['api::contract.contract', 'api::tag.tag'];
+    expect(policiesFor(uids, null, {})).toBeUndefined();
+    expect(policiesFor(uids, 'incoming', {})).toEqual({ 'api::contract.contract': 'incoming', 'api::tag.tag': 'incoming' });
+    expect(policiesFor(uids, 'newer', { 'api::tag.tag': 'skip' })).toEqual({ 'api::contract.contract': 'newer', 'api::tag.tag': 'skip' });
+    expect(policiesFor(uids, null, { 'api::tag.tag': 'skip' })).toEqual({ 'api::tag.tag': 'skip' });
+    expect(() => policiesFor(uids, null, { 'api::ghost.ghost': 'keep' })).toThrow('--policy-for: not a content type of this import: api::ghost.ghost (it has api::contract.contract, api::tag.tag)');
+  });
+});
+
+describe('pacta-backup import output', () => {
+  const preview: CliPreview = {
+    id: 'p1',
+    source: { name: 'staging.pacta.zip', encrypted: true },
+    mirror: false,
+    checks: [
+      { id: 'structure', ok: true, message: '41 entries, no unsafe name' },
+      { id: 'key', ok: true, message: 'the passphrase opens the archive' },
+    ],
+    compatibility: [
+      { uid: 'api::contract.contract', displayName: 'Contract', status: 'compatible', differences: [], skipped: false },
+      { uid: 'api::note.note', displayName: 'Note', status: 'missing', differences: [], skipped: true },
+      {
+        uid: 'api::tag.tag',
+        displayName: 'Tag',
+        status: 'different',
+        differences: [
+          { attribute: 'color', kind: 'archive-only' },
+          { attribute: 'rank', kind: 'type', archiveType: 'integer', hereType: 'string' },
+        ],
+        skipped: false,
+      },
+    ],
+    mode: 'three-way',
+    modeReason: 'archive and this app both descend from backup 20260101-000000-aaaaaa',
+    base: '20260101-000000-aaaaaa',
+    types: [
+      { uid: 'api::contract.contract', displayName: 'Contract', matchBy: 'number', counts: { create: 3, update: 2, unchanged: 10, conflict: 1, absent: 4 } },
+      { uid: 'api::tag.tag', displayName: 'Tag', matchBy: null, counts: { create: 0, update: 0, unchanged: 5, conflict: 0, absent: 0 } },
+    ],
+    dangling: [{ uid: 'api::contract.contract', documentId: 'abc', locale: 'en', field: 'supplier', targetUid: 'api::supplier.supplier', targetDocumentId: 'zzz' }],
+    media: { reused: 2, added: 1 },
+  };
+
+  it('prints the checks, the schema differences, the mode and the per-type table', () => {
+    const text = describePreview(preview);
+    expect(text).toContain('ok    structure     41 entries, no unsafe name');
+    expect(text).toContain('  api::note.note: not a content type of this app (left out)');
+    expect(text).toContain('  api::tag.tag: color only in the archive; rank is integer in the archive, string here');
+    expect(text).toContain('Mode: three-way (archive and this app both descend from backup 20260101-000000-aaaaaa)');
+    expect(text).toContain('content type                        create  update  unchanged  conflict  absent');
+    expect(text).toContain('api::contract.contract (by number)  3       2       10         1         4');
+    expect(text).toContain('4 documents here and not in the archive stay as they are.');
+    expect(text).toContain('api::contract.contract abc (en) supplier → api::supplier.supplier zzz');
+    expect(text).toContain('Media: 2 files already here (reused), 1 to add.');
+    expect(describeChecks([{ id: 'checksums', ok: false, message: 'data/x.ndjson: SHA-256 differs' }])).toBe('FAIL  checksums     data/x.ndjson: SHA-256 differs');
+  });
+
+  it('prints the report with the command that undoes the import', () => {
+    const report: CliImportReport = {
+      previewId: 'p1',
+      mode: 'two-way',
+      types: [{ uid: 'api::contract.contract', displayName: 'Contract', created: 3, updated: 2, unchanged: 10, skipped: 0, deleted: 0, conflicts: 1 }],
+      conflicts: [{ key: 'k', uid: 'api::contract.contract', documentId: 'd', locale: 'en', version: 'draft', policy: 'incoming', fields: {} }],
+      dangling: [],
+      media: { reused: 2, added: 1 },
+      remapped: 4,
+      safetyBackupId: '20260601-000000-safe01',
+      undo: { contentTypes: ['api::contract.contract', 'plugin::upload.file'], media: false, confirm: true },
+      durationMs: 1500,
+    };
+    const text = describeImport(report, '/srv/my site');
+    expect(text).toContain('Import done (two-way) in 1.5 s.');
+    expect(text).toContain('api::contract.contract  3        2        10         0        0        1');
+    expect(text).toContain('1 conflicts resolved: 1 incoming.');
+    expect(text).toContain('4 rows got a new id (theirs is taken here).');
+    expect(text).toContain(
+      "  pacta-backup restore 20260601-000000-safe01 --app '/srv/my site' --content-types api::contract.contract,plugin::upload.file --no-media --yes"
+    );
+    expect(undoCommand({ ...report, undo: { contentTypes: [], media: true, confirm: true } }, '/srv/site')).toBe('pacta-backup restore 20260601-000000-safe01 --app /srv/site --yes');
   });
 });

@@ -16,8 +16,18 @@ describe('plugin configuration', () => {
       drill: { enabled: true, schedule: '0 4 * * 0' },
       media: { missing: 'warn' },
       log: { folder: 'logs/pacta-backup', level: 'info', maxDays: 14 },
+      import: { maxUploadBytes: 5 * 1024 ** 3 },
     });
     expect(() => config.validator(config.default)).not.toThrow();
+  });
+
+  it('caps import uploads at 5 GiB unless told otherwise, and refuses a cap that is not a positive integer', () => {
+    expect(configSchema.parse({ import: {} }).import).toEqual({ maxUploadBytes: 5368709120 });
+    expect(configSchema.parse({ import: { maxUploadBytes: 1024 } }).import).toEqual({ maxUploadBytes: 1024 });
+    expect(() => config.validator({ import: { maxUploadBytes: 0 } })).toThrow(/import\.maxUploadBytes: must be a positive number of bytes/);
+    expect(() => config.validator({ import: { maxUploadBytes: 1.5 } })).toThrow(/import\.maxUploadBytes: /);
+    expect(() => config.validator({ import: { maxUploadBytes: '5GB' } })).toThrow(/import\.maxUploadBytes: /);
+    expect(() => config.validator({ import: { maxUploadByte: 10 } })).toThrow(/import: Unrecognized key.*maxUploadByte/);
   });
 
   it('fills the defaults of the fields a user leaves out', () => {

@@ -25,6 +25,12 @@ export interface ReaderOptions {
   tables: Set<string>;
   /** Columns of each table that exist in this database. */
   columns: Map<string, Set<string>>;
+  /**
+   * Whether media links can be read as files (false: an archive without its media files). A
+   * field the source cannot tell is left out of the version, so it is neither compared nor
+   * written: the app keeps what it has.
+   */
+  mediaKnown?: boolean;
 }
 
 export const BATCH = 500;
@@ -68,7 +74,7 @@ export const selectIn = async <R = Record<string, unknown>>(
 };
 
 export const createReader = (options: ReaderOptions) => {
-  const { db, model, cell, mediaHash, tables, columns } = options;
+  const { db, model, cell, mediaHash, tables, columns, mediaKnown = true } = options;
   const has = (table: string, column?: string) => tables.has(table) && (!column || Boolean(columns.get(table)?.has(column)));
 
   /** documentId of rows of a content type's table, by row id. */
@@ -104,8 +110,11 @@ export const createReader = (options: ReaderOptions) => {
     for (const attribute of desc.attributes) {
       if (attribute.kind !== 'relation' || !attribute.joinTable) continue;
       const join = attribute.joinTable;
+      // An archive of some content types holds their links, not the tables they point at:
+      // where such a link goes is unknown, so the field is left out (this app keeps its own).
+      const target = model.get(attribute.target!);
+      if (!has(join.name) || !target || !has(target.table)) continue;
       for (const fields of out.values()) fields[attribute.name] = attribute.many ? [] : null;
-      if (!has(join.name)) continue;
       const links = await selectIn<Record<string, unknown>>(db, join.name, join.joinColumn, ids, '*', (q) => {
         if (join.orderColumn && has(join.name, join.orderColumn)) q.orderBy([join.joinColumn, join.orderColumn, 'id']);
         else q.orderBy([join.joinColumn, 'id']);
@@ -122,7 +131,7 @@ export const createReader = (options: ReaderOptions) => {
 
     // Media: the files' SHA-256, in order.
     const mediaAttributes = desc.attributes.filter((a) => a.kind === 'media');
-    if (mediaAttributes.length) {
+    if (mediaAttributes.length && mediaKnown) {
       for (const fields of out.values()) for (const a of mediaAttributes) fields[a.name] = a.many ? [] : null;
       if (has(MEDIA_TABLE) && has('files')) {
         const links = await selectIn<Record<string, unknown>>(db, MEDIA_TABLE, 'related_id', ids, '*', (q) =>
