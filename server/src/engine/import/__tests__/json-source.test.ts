@@ -89,16 +89,17 @@ describe('openJsonExport: round trip', () => {
   });
 
   it('reads a large export in one pass of the documents, many read chunks long', async () => {
-    const documents = Array.from({ length: 3000 }, (_, n) => contract(n));
+    const documents = Array.from({ length: 1500 }, (_, n) => contract(n));
     const file = await exportFile(documents);
+    // About 1.2 MB: ~18 reads of 64 KB, documents cut across reads.
     const source = await openJsonExport(file);
     let count = 0;
     for await (const document of source.documents) {
       expect(document).toEqual(documents[count]);
       count += 1;
     }
-    expect(count).toBe(3000);
-  });
+    expect(count).toBe(1500);
+  }, 30_000);
 
   it('stops reading when the caller stops iterating', async () => {
     const file = await exportFile(Array.from({ length: 500 }, (_, n) => contract(n)));
