@@ -11,8 +11,9 @@
  * backups, logs), seeded once, then, each one a child process measured on its own (wall time and
  * peak RSS of its whole process tree):
  *   tar czf floor → pacta backup → strapi export → pacta restore (over the seeded data) →
- *   [diverge the data: edit, delete, create contracts (not measured)] → pacta import preview of
- *   the backup → pacta import apply → [restore the backup again (not measured)] →
+ *   [staging: edit, delete, create contracts; back it up; restore the backup again; production:
+ *   other edits (not measured)] → pacta import preview of staging's backup → pacta import apply
+ *   → [restore the backup again (not measured)] →
  *   strapi import --force (over the data the restore left, which is the seeded data).
  * Prints one table and writes tests/bench/results/latest.json. A benchmark, not a test: it exits
  * non-zero only when an operation fails, never because a target is missed.
@@ -394,31 +395,46 @@ const runDataset = async (name, secrets, strapi) => {
       `${restoreJson.media?.files} media files`
   );
 
-  // Import: the backup into a diverged copy. The data is what the restore left (the backup's),
-  // then edited as a team would go on working (not measured): DIVERGE of the contracts' drafts
-  // edited, some contracts deleted, some created. Then, each measured alone, the preview of the
-  // backup against it and the apply of that preview (every conflict: the archive's version;
-  // its safety backup included, as in the restore).
-  const diverged = check(
-    await run('diverge', process.execPath, [
-      path.join(__dirname, 'diverge.js'),
-      '--edit', String(DIVERGE.edit), '--delete', String(DIVERGE.delete), '--create', String(DIVERGE.create), '--seed', String(spec.seed),
-    ]),
-    'diverging the data'
-  );
-  const divergedJson = JSON.parse(diverged.stdout);
-  say(
-    `${name}: diverged in ${diverged.wallSeconds.toFixed(1)} s (not measured): of ${divergedJson.documents} contracts ${divergedJson.edited} edited ` +
-      `(${divergedJson.editedRows} draft rows), ${divergedJson.deleted} deleted, ${divergedJson.created} created`
-  );
+  // Import, as a team moves content from staging to production: both sides start from the
+  // backup (the restore above left its data, and records it as their base), each then goes its
+  // own way, and staging's backup is imported into production. Not measured: staging's edits
+  // (DIVERGE of the contracts: drafts edited, some deleted, some created), staging's backup, the
+  // restore of the backup again, production's own edits (the same amounts, other contracts but
+  // for a few, so some documents changed on both sides). Then, each measured alone, the preview of
+  // staging's backup against production and the apply of that preview (every conflict takes the
+  // archive's version; its safety backup included, as in the restore).
+  const diverge = async (label, seed) => {
+    const result = check(
+      await run(label, process.execPath, [
+        path.join(__dirname, 'diverge.js'),
+        '--edit', String(DIVERGE.edit), '--delete', String(DIVERGE.delete), '--create', String(DIVERGE.create), '--seed', String(seed),
+      ]),
+      label
+    );
+    const summary = JSON.parse(result.stdout);
+    say(
+      `${name}: ${label} in ${result.wallSeconds.toFixed(1)} s (not measured): of ${summary.documents} contracts ${summary.edited} edited ` +
+        `(${summary.editedRows} draft rows), ${summary.deleted} deleted, ${summary.created} created`
+    );
+    return summary;
+  };
+  const stagingEdits = await diverge('diverge-staging', spec.seed + 1);
+  const staged = check(await run('staging-backup', process.execPath, [CLI, 'backup', '--app', APP, '--json']), "staging's backup");
+  const stagingJson = JSON.parse(staged.stdout);
+  const stagingArchive = path.join(backups, `${stagingJson.id}.pacta.zip`);
+  say(`${name}: staging's backup ${stagingJson.id} in ${staged.wallSeconds.toFixed(1)} s (not measured), ${(size(stagingArchive) / MB).toFixed(1)} MB`);
+  const back = check(await run('restore-production', process.execPath, [CLI, 'restore', backupJson.id, '--app', APP, '--yes', '--json']), 'restore before the import');
+  say(`${name}: restored ${backupJson.id} again in ${back.wallSeconds.toFixed(1)} s (not measured)`);
+  const productionEdits = await diverge('diverge-production', spec.seed + 2);
+  const divergedJson = { staging: stagingEdits, production: productionEdits };
   const importStep = path.join(__dirname, 'import-step.js');
-  const preview = check(await run('pacta-import-preview', process.execPath, [importStep, 'preview', '--app', APP, '--backup', backupJson.id]), 'pacta import preview');
+  const preview = check(await run('pacta-import-preview', process.execPath, [importStep, 'preview', '--app', APP, '--backup', stagingJson.id]), 'pacta import preview');
   const previewJson = JSON.parse(preview.stdout);
   const totals = previewJson.types.reduce(
     (acc, t) => Object.fromEntries(Object.keys(acc).map((k) => [k, acc[k] + (t.counts[k] ?? 0)])),
     { create: 0, update: 0, unchanged: 0, conflict: 0, absent: 0 }
   );
-  row('pacta', 'import-preview', preview, size(archive), {
+  row('pacta', 'import-preview', preview, size(stagingArchive), {
     mode: previewJson.mode,
     counts: totals,
     perType: previewJson.types,
@@ -439,7 +455,7 @@ const runDataset = async (name, secrets, strapi) => {
     (acc, t) => ({ created: acc.created + t.created, updated: acc.updated + t.updated, deleted: acc.deleted + t.deleted, skipped: acc.skipped + t.skipped }),
     { created: 0, updated: 0, deleted: 0, skipped: 0 }
   );
-  const applyRow = row('pacta', 'import-apply', apply, size(archive), {
+  const applyRow = row('pacta', 'import-apply', apply, size(stagingArchive), {
     ...written,
     conflicts: (applyJson.conflicts ?? []).length,
     media: applyJson.media,
@@ -566,7 +582,7 @@ const printImports = (rows, datasets) => {
     pad('mode', 9, true),
     'document versions: create / update / unchanged / conflict / only here; written',
   ].join(' ');
-  const lines = ['Import of the backup into a diverged copy (pacta), beside the restore of the same archive:', head, '-'.repeat(head.length)];
+  const lines = ["Import of staging's backup into production (pacta, three-way), beside the restore of the dataset's backup:", head, '-'.repeat(head.length)];
   for (const dataset of datasets) {
     const preview = find(dataset, 'import-preview');
     const apply = find(dataset, 'import-apply');

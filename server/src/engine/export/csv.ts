@@ -19,15 +19,21 @@ import type { ExportResult } from './json';
  * - scalars as they are: numbers as numbers, booleans as `true` / `false`, text as text, JSON
  *   and rich text (blocks) as JSON text; null and absent values as an empty cell;
  * - relations as the target's documentId; to-many as the documentIds in order joined by
- *   RELATION_SEPARATOR (`|`: a documentId is lowercase letters and digits, so it never holds one);
+ *   RELATION_SEPARATOR (`|`: Strapi makes documentIds of lowercase letters and digits, and the
+ *   import refuses a documentId with a `|`, so it never holds one);
  * - media as the file's SHA-256 (several joined by `|` too);
- * - components and dynamic zones as JSON text.
- * An attribute named like one of the first six columns is headed `attribute:<name>`.
+ * - components and dynamic zones as JSON text;
+ * - passwords (hashes) not at all (csvAttributes).
+ * An attribute named like one of the first six columns is headed `attribute:<name>`. An empty
+ * cell is both null and the empty string (a spreadsheet has no null). Excel keeps at most 32,767
+ * characters in a cell: a longer rich text or component list is whole in the file, but Excel
+ * cuts it when it opens it (LibreOffice too, past its own limit); the JSON export has no limit.
  *
  * Formula injection: a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return (or
  * their full-width forms) is run as a formula by Excel, LibreOffice and Google Sheets. Such a
- * cell gets a leading `'` (csv-stringify's `escape_formulas`, OWASP's advice), which a spreadsheet
- * shows as text and hides. Numbers are left as they are (a negative amount stays a number): a
+ * cell gets a leading `'` (csv-stringify's `escape_formulas`, OWASP's advice): the spreadsheet
+ * then reads it as text (the quote may show in the cell, as in `'+34 600 000 000`, a phone
+ * number; the JSON export has the value as it is). Numbers are left as they are (a negative amount stays a number): a
  * number is written from a JS number, or, for an integer too large for one, from a bigint.
  */
 export const RELATION_SEPARATOR = '|';
@@ -39,10 +45,17 @@ export interface CsvExportInput {
   documents: AsyncIterable<DocumentVersion> | Iterable<DocumentVersion>;
 }
 
+/**
+ * The attributes a CSV shows: all but passwords (users-permissions' `password` is a hash; a
+ * spreadsheet travels by e-mail, and nobody reads a hash in one). The JSON export keeps them:
+ * it is an import source and holds what the backup holds.
+ */
+export const csvAttributes = (model: ModelDescription) => model.attributes.filter((attribute) => attribute.type !== 'password');
+
 /** The header row. */
 export const csvColumns = (model: ModelDescription): string[] => [
   ...META_COLUMNS,
-  ...model.attributes.map((attribute) => ((META_COLUMNS as readonly string[]).includes(attribute.name) ? `attribute:${attribute.name}` : attribute.name)),
+  ...csvAttributes(model).map((attribute) => ((META_COLUMNS as readonly string[]).includes(attribute.name) ? `attribute:${attribute.name}` : attribute.name)),
 ];
 
 type Cell = string | number | bigint | null;
@@ -77,7 +90,7 @@ export const csvRow = (model: ModelDescription, document: DocumentVersion): Cell
     document.meta.updatedAt,
     document.meta.publishedAt,
   ];
-  for (const attribute of model.attributes) {
+  for (const attribute of csvAttributes(model)) {
     const value = document.fields[attribute.name] as FieldValue | undefined;
     if (value === undefined || value === null) {
       row.push(null);

@@ -100,6 +100,23 @@ describe('writeCsvExport', () => {
     expect(rows[1]).toEqual(['tag1', '', 'published', '2026-01-02T10:00:00.000Z', '2026-02-02T11:30:00.000Z', '2026-03-01T09:00:00.000Z', 'Etiqueta 1', '1']);
   });
 
+  it('leaves passwords out', async () => {
+    const userModel = {
+      ...tagModel,
+      uid: 'plugin::users-permissions.user',
+      attributes: [
+        { name: 'username', kind: 'scalar' as const, type: 'string' },
+        { name: 'password', kind: 'scalar' as const, type: 'password' },
+        { name: 'email', kind: 'scalar' as const, type: 'email' },
+      ],
+    };
+    const user = { ...tag(1), uid: userModel.uid, fields: { username: 'ana', password: '$2a$10$abcdefghijklmnopqrstuv', email: 'ana@example.com' } };
+    const { buffer, rows } = await exportCsv([user], userModel);
+    expect(rows[0].slice(6)).toEqual(['username', 'email']);
+    expect(rows[1].slice(6)).toEqual(['ana', 'ana@example.com']);
+    expect(buffer.toString('utf8')).not.toContain('$2a$');
+  });
+
   it('rejects a document of another type and destroys the output', async () => {
     const out = collect();
     await expect(writeCsvExport({ model: contractModel, documents: [contract(1), tag(1)] }, out.stream)).rejects.toThrow(/api::tag\.tag/);

@@ -72,7 +72,7 @@ describe('writeJsonExport', () => {
     expect(result.bytes).toBeGreaterThan(2_000_000);
     // Ahead of the reader by about one 64 KB chunk and the stream buffers, never the whole export.
     expect(maxAhead).toBeLessThan(256 * 1024);
-  });
+  }, 30_000);
 
   it('destroys the output and rejects when the documents fail', async () => {
     async function* documents(): AsyncGenerator<DocumentVersion> {
