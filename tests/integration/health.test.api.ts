@@ -3,7 +3,7 @@ import { createAgent, loginAsSuperAdmin, type Agent } from '../helpers/agent';
 import { databaseClient, startApp, type TestApp } from '../helpers/app';
 import { createRestrictedAdmin, editorPermissions } from '../helpers/roles';
 
-const ACTIONS = ['read', 'download', 'create', 'restore', 'delete', 'settings'].map(
+const ACTIONS = ['read', 'download', 'create', 'restore', 'delete', 'settings', 'import'].map(
   (uid) => `plugin::pacta-backup.${uid}`
 );
 

@@ -77,7 +77,7 @@ describe(`import service on ${databaseClient}`, () => {
     await docs.delete({ documentId: all[0].documentId, locale: '*' } as never);
     await docs.update({ documentId: all[1].documentId, locale: 'en', data: { title: 'Edited here' } } as never);
     // Forget the lineage: the archive has no common base with this app any more.
-    await app.strapi.store({ type: 'plugin', name: 'pacta-backup', key: 'lineage' }).delete({});
+    await app.strapi.plugin('pacta-backup').service('lineage').reset();
 
     const p = await preview({ source: { backupId: id } });
     expect(p.mode).toBe('two-way');
@@ -107,7 +107,7 @@ describe(`import service on ${databaseClient}`, () => {
     const docs = app.strapi.documents(CONTRACT as never);
     const [one] = (await docs.findMany({ locale: 'en', limit: 1 } as never)) as unknown as Array<{ documentId: string }>;
     await docs.update({ documentId: one.documentId, locale: 'en', data: { title: 'Before the preview' } } as never);
-    await app.strapi.store({ type: 'plugin', name: 'pacta-backup', key: 'lineage' }).delete({});
+    await app.strapi.plugin('pacta-backup').service('lineage').reset();
     const p = await preview({ source: { backupId: id } });
     await docs.update({ documentId: one.documentId, locale: 'en', data: { title: 'After the preview' } } as never);
     await expect(imports().startApply(p.id, { confirm: true })).rejects.toMatchObject({ code: 'STALE_PREVIEW' });

@@ -57,4 +57,23 @@ export const jobModel = {
   ],
 };
 
-export const MODELS = [lockModel, jobModel];
+export const STATE_TABLE = 'pacta_backup_state';
+
+/**
+ * What the plugin remembers about this app itself (the lineage of its data, see
+ * services/lineage.ts): in its own table, so a restore never brings another app's back and a
+ * backup never holds it.
+ */
+export const stateModel = {
+  uid: 'plugin::pacta-backup.state',
+  singularName: 'pacta_backup_state',
+  tableName: STATE_TABLE,
+  attributes: {
+    id: { type: 'increments' },
+    name: { type: 'string' },
+    value: { type: 'text' },
+  },
+  indexes: [{ name: 'pacta_backup_state_name_uq', columns: ['name'], type: 'unique' }],
+};
+
+export const MODELS = [lockModel, jobModel, stateModel];

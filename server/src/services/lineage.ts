@@ -4,7 +4,7 @@ import type { Core } from '@strapi/strapi';
 
 import type { Backup } from '../contracts/backups';
 import type { Lineage, Manifest } from '../engine/manifest';
-import { PLUGIN_ID } from '../constants';
+import { STATE_TABLE } from '../models';
 
 /**
  * Where this app's data comes from, for the three-way merge of an import: an id of this app
@@ -19,20 +19,39 @@ export interface LineageState {
   restoredAt: string | null;
 }
 
-const KEY = 'lineage';
+const NAME = 'lineage';
 
 const createLineageService = ({ strapi }: { strapi: Core.Strapi }) => {
-  const store = () => strapi.store({ type: 'plugin', name: PLUGIN_ID, key: KEY });
+  const table = () => strapi.db.connection(STATE_TABLE);
+  const read = async (): Promise<Partial<LineageState> | null> => {
+    const row = (await table().where({ name: NAME }).first()) as { value: string } | undefined;
+    if (!row) return null;
+    try {
+      return JSON.parse(row.value) as Partial<LineageState>;
+    } catch {
+      return null;
+    }
+  };
+  const write = async (state: LineageState) => {
+    const value = JSON.stringify(state);
+    const updated = await table().where({ name: NAME }).update({ value });
+    if (!updated) await table().insert({ name: NAME, value });
+  };
 
   const service = {
     async get(): Promise<LineageState> {
-      const saved = (await store().get({})) as Partial<LineageState> | null;
+      const saved = await read();
       if (saved?.instance && /^[0-9a-f]{8,64}$/.test(saved.instance)) {
         return { instance: saved.instance, restoredFrom: saved.restoredFrom ?? null, restoredAt: saved.restoredAt ?? null };
       }
       const fresh: LineageState = { instance: randomBytes(8).toString('hex'), restoredFrom: null, restoredAt: null };
-      await store().set({ value: fresh });
+      await write(fresh);
       return fresh;
+    },
+
+    /** Forgets where this app's data came from (tests; a new instance id is made). */
+    async reset() {
+      await table().where({ name: NAME }).delete();
     },
 
     /** What a backup written now names. */
@@ -44,7 +63,7 @@ const createLineageService = ({ strapi }: { strapi: Core.Strapi }) => {
     /** After a full restore: this app's data is now that backup's. */
     async restored(backupId: string) {
       const state = await service.get();
-      await store().set({ value: { ...state, restoredFrom: backupId, restoredAt: new Date().toISOString() } });
+      await write({ ...state, restoredFrom: backupId, restoredAt: new Date().toISOString() });
     },
 
     /**
