@@ -20,7 +20,11 @@
  * Undo is POST /backups/:safetyBackupId/restore with ImportReport.undo as body (action `restore`).
  */
 
-/** What to do with a document version that exists on both sides with different content. */
+/**
+ * keep / incoming / newer: how a conflict is settled (this app's value, the archive's, the later
+ * `updatedAt`'s; a tie goes to the archive); creates and updates without conflict are written.
+ * skip: the document version is left alone whatever its state — not created, not updated.
+ */
 export type ImportPolicy = 'keep' | 'incoming' | 'newer' | 'skip';
 
 /**
