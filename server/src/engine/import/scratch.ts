@@ -123,7 +123,6 @@ export const reopenTables = async (knex: Knex, tables: ManifestTable[]): Promise
 
 /** A knex over a scratch SQLite file (knex as Strapi's own database layer resolves it). */
 export const scratchKnex = (file: string): Knex => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const knexPath = require.resolve('knex', { paths: [require.resolve('@strapi/database')] });
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const createKnex = require(knexPath) as (config: Knex.Config) => Knex;

@@ -145,8 +145,14 @@ export const openStore = (file: string) => {
     previewPage(filter: { uid?: string; state?: DocumentState }, page: number, pageSize: number) {
       const where: string[] = [];
       const args: unknown[] = [];
-      if (filter.uid) (where.push('uid = ?'), args.push(filter.uid));
-      if (filter.state) (where.push('state = ?'), args.push(filter.state));
+      if (filter.uid) {
+        where.push('uid = ?');
+        args.push(filter.uid);
+      }
+      if (filter.state) {
+        where.push('state = ?');
+        args.push(filter.state);
+      }
       const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
       const total = Number((db.prepare(`SELECT COUNT(*) AS n FROM preview ${clause}`).get(...args) as { n: number }).n);
       const rows = db.prepare(`SELECT * FROM preview ${clause} ORDER BY seq LIMIT ? OFFSET ?`).all(...args, pageSize, (page - 1) * pageSize) as Array<Record<string, unknown>>;
