@@ -23,7 +23,7 @@ import type {
 } from '../contracts/imports';
 import { openArchive, type OpenedArchive } from '../engine/archive';
 import { EngineError, type EngineErrorCode } from '../engine/errors';
-import { runImportApply, type ArchiveFile } from '../engine/import/apply';
+import { assertUnchanged, runImportApply, type ArchiveFile } from '../engine/import/apply';
 import { compareVersions } from '../engine/import/compare';
 import { runPreview } from '../engine/import/preview';
 import { createReader, type CellReader, type MediaHasher } from '../engine/import/reader';
@@ -643,20 +643,9 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
       try {
         const model = scope().contentModel(saved.internal.types);
         const here = liveReader(strapi.db.connection, model, await liveSchema());
-        const { digestOf } = await import('../engine/import/fields');
-        const states: DocumentState[] = ['create', 'update', 'conflict', ...(saved.mirror ? (['absent'] as const) : [])];
-        for (const batch of store.previewRows(states)) {
-          for (const uid of new Set(batch.map((r) => r.uid))) {
-            const rows = batch.filter((r) => r.uid === uid);
-            const current = new Map((await here.byDocumentIds(uid, rows.map((r) => r.hereDocumentId ?? r.documentId))).map((v) => [`${v.documentId}|${v.locale ?? ''}|${v.published}`, v]));
-            for (const row of rows) {
-              const cur = current.get(`${row.hereDocumentId ?? row.documentId}|${row.locale ?? ''}|${parseVersionKey(row.key).published}`);
-              if ((cur ? digestOf(cur.fields) : null) !== row.currentDigest) {
-                throw new StalePreviewError(`${model.get(uid)?.displayName ?? uid} "${row.label || row.documentId}" (${row.locale ?? 'no locale'}, ${row.version}) changed since the preview: preview the import again`);
-              }
-            }
-          }
-        }
+        await assertUnchanged({ store, here, model, mirror: saved.mirror }).catch((error: unknown) => {
+          throw error instanceof EngineError && error.code === 'STALE_PREVIEW' ? new StalePreviewError(error.message) : error;
+        });
       } finally {
         store.close();
       }

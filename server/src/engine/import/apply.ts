@@ -84,6 +84,27 @@ const newDocumentId = () => {
   return [...randomBytes(24)].map((b) => alphabet[b % alphabet.length]).join('');
 };
 
+/**
+ * Reads again, here, every version the preview decided to touch (created, updated, in conflict,
+ * deleted with mirror) and compares it with the digest the preview saw; throws STALE_PREVIEW at
+ * the first that changed (or appeared, for one to create).
+ */
+export const assertUnchanged = async ({ store, here, model, mirror }: { store: PreviewStore; here: DocumentReader; model: ContentModel; mirror: boolean }) => {
+  const states = [...WRITE_STATES, ...(mirror ? (['absent'] as const) : [])];
+  for (const batch of store.previewRows(states)) {
+    for (const uid of new Set(batch.map((r) => r.uid))) {
+      const rows = batch.filter((r) => r.uid === uid);
+      const current = new Map((await here.byDocumentIds(uid, rows.map((r) => r.hereDocumentId ?? r.documentId))).map((v) => [`${v.documentId}|${v.locale ?? ''}|${v.published}`, v]));
+      for (const row of rows) {
+        const cur = current.get(`${row.hereDocumentId ?? row.documentId}|${row.locale ?? ''}|${parseVersionKey(row.key).published}`);
+        if ((cur ? digestOf(cur.fields) : null) !== row.currentDigest) {
+          throw staleError(`${model.get(uid)?.displayName ?? uid} "${row.label || row.documentId}" (${row.locale ?? 'no locale'}, ${row.version})`);
+        }
+      }
+    }
+  }
+};
+
 export const runImportApply = async (input: ApplyInput): Promise<ApplyOutcome> => {
   const { knex, dialect, model, columns, store, types, media, marker } = input;
   const log = input.log ?? (() => undefined);
@@ -202,22 +223,7 @@ export const runImportApply = async (input: ApplyInput): Promise<ApplyOutcome> =
       const here = input.readerFor(trx);
 
       // 1. Nothing the import touches changed since the preview.
-      for (const batch of store.previewRows(states)) {
-        const byType = new Map<string, PreviewRow[]>();
-        for (const row of batch) byType.set(row.uid, [...(byType.get(row.uid) ?? []), row]);
-        for (const [uid, rows] of byType) {
-          const hereIds = rows.map((r) => r.hereDocumentId ?? r.documentId);
-          const current = new Map((await here.byDocumentIds(uid, hereIds)).map((v) => [`${v.documentId}|${v.locale ?? ''}|${v.published}`, v]));
-          for (const row of rows) {
-            const key = parseVersionKey(row.key);
-            const cur = current.get(`${row.hereDocumentId ?? row.documentId}|${row.locale ?? ''}|${key.published}`);
-            const digest = cur ? digestOf(cur.fields) : null;
-            if (digest !== row.currentDigest) {
-              throw staleError(`${model.get(uid)?.displayName ?? uid} "${row.label || row.documentId}" (${row.locale ?? 'no locale'}, ${row.version})`);
-            }
-          }
-        }
-      }
+      await assertUnchanged({ store, here, model, mirror: input.mirror });
 
       // 2. Files the archive brings, then the media map complete.
       const fileIds = new Map(media.here);
