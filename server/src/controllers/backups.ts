@@ -1,23 +1,8 @@
 import type { Core } from '@strapi/strapi';
 
-import { JobConflictError } from '../services/jobs';
 import { getService } from '../utils';
+import { startJob } from './start-job';
 import { validateCreateBackup, validateKeep, validatePurge, validateRestore } from '../validation/backups';
-
-/** A second backup or restore while one runs answers 409 Conflict. */
-const startJob = async (ctx: Parameters<Core.ControllerHandler>[0], start: () => unknown) => {
-  try {
-    ctx.status = 202;
-    ctx.body = { data: await start() };
-  } catch (error) {
-    if (error instanceof JobConflictError) {
-      ctx.status = 409;
-      ctx.body = { data: null, error: { status: 409, name: 'ConflictError', message: error.message, details: { job: error.running } } };
-      return;
-    }
-    throw error;
-  }
-};
 
 const createBackupsController = ({ strapi }: { strapi: Core.Strapi }) => {
   const backups = () => getService('backups', { strapi });

@@ -185,6 +185,24 @@ export class FileSwap {
     }
   }
 
+  /**
+   * After the transaction, or after an error: the commit marker says whether the rows
+   * committed (an error after the commit keeps them), and the files follow — forward, or back —
+   * then the work folder and the marker go.
+   */
+  async settle(marker?: { committed(id: string): Promise<boolean>; forget(id: string): Promise<void> }, { committed }: { committed?: boolean } = {}) {
+    const done = committed ?? (marker ? await marker.committed(this.id).catch(() => false) : false);
+    if (committed === undefined) {
+      if (done) await this.forward();
+      else await this.back();
+    }
+    await this.discard();
+    if (!done) return;
+    // Past a commit the caller sees a failure to forget; after an error, the error it had.
+    if (committed) await marker?.forget(this.id);
+    else await marker?.forget(this.id).catch(() => undefined);
+  }
+
   /** Removes the work folder (staged files, what was moved away, the journal). */
   async discard() {
     await fs.promises.rm(this.folder, { recursive: true, force: true });

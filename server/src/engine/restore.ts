@@ -301,10 +301,7 @@ export const runRestore = async (options: RestoreOptions) => {
     });
     crashPoint('restore:committed');
     lap('rowsMs');
-    if (swap) {
-      await swap.discard();
-      await marker?.forget(swap.id);
-    }
+    await swap?.settle(marker, { committed: true });
     return {
       manifest,
       outcomes: applied.tables,
@@ -314,14 +311,7 @@ export const runRestore = async (options: RestoreOptions) => {
       timings,
     };
   } catch (error) {
-    if (swap) {
-      // The marker tells whether the rows committed (an error after the commit keeps them).
-      const committed = marker ? await marker.committed(swap.id).catch(() => false) : false;
-      if (committed) await swap.forward();
-      else await swap.back();
-      await swap.discard();
-      if (committed) await marker?.forget(swap.id).catch(() => undefined);
-    }
+    await swap?.settle(marker);
     throw error;
   }
 };

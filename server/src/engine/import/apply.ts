@@ -328,19 +328,10 @@ export const runImportApply = async (input: ApplyInput): Promise<ApplyOutcome> =
       }
     });
     crashPoint('import:committed');
-    if (swap) {
-      await swap.discard();
-      await marker?.forget(swap.id);
-    }
+    await swap?.settle(marker, { committed: true });
     return { types: [...counts.values()], conflicts, dangling, media: { reused, added: newFiles.length }, remapped };
   } catch (error) {
-    if (swap) {
-      const committed = marker ? await marker.committed(swap.id).catch(() => false) : false;
-      if (committed) await swap.forward();
-      else await swap.back();
-      await swap.discard();
-      if (committed) await marker?.forget(swap.id).catch(() => undefined);
-    }
+    await swap?.settle(marker);
     throw error;
   }
 };
