@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 
 import { EngineError } from './errors';
 import type { RowFilter } from './manifest';
+import { bulkFor, plainLoad, type Inserter } from './bulk';
 import { applyFilter } from './sql';
 import { fromCanonical, type Dialect } from './values';
 
@@ -156,85 +157,21 @@ export const foreignKeyOrder = (tables: string[], foreignKeys: ForeignKey[]) => 
 const batchSize = (dialect: Dialect, columns: number) =>
   dialect === 'sqlite' ? Math.max(1, Math.min(500, Math.floor(32000 / columns))) : Math.max(1, Math.min(1000, Math.floor(60000 / columns)));
 
-interface Inserter {
-  /** Returns nothing when the row is written synchronously (SQLite). */
-  add(values: unknown[]): Promise<void> | void;
-  end(): Promise<void>;
-}
-
-/** Rows per progress report on SQLite (its inserts are synchronous, one statement per row). */
-const SQLITE_REPORT_EVERY = 5000;
-
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-interface SqliteConnection {
-  prepare(sql: string): { run(...values: unknown[]): unknown; all(...values: unknown[]): unknown[] };
-  exec(sql: string): void;
-}
-
 /**
- * SQLite: drops the indexes of the tables a restore empties and returns what creates them
- * again. Deleting and inserting millions of rows while every index is kept up to date row by
- * row costs several times more than building each index once at the end (Strapi's link tables
- * carry four or five indexes). DDL is transactional in SQLite: a rollback brings the indexes
- * back with the rows, and a duplicate makes CREATE UNIQUE INDEX fail, which rolls back like
- * any other error. The foreign-key checks of the deletes stay cheap: children are emptied
- * before their parents. PostgreSQL and MariaDB keep their indexes.
- */
-const setIndexesAside = async (trx: Knex.Transaction, dialect: Dialect, tables: string[]) => {
-  const aside = new Map<string, string[]>();
-  if (dialect !== 'sqlite' || !tables.length) return { rebuild: async (_table: string) => undefined };
-  const connection = (await trx.client.acquireConnection()) as SqliteConnection;
-  const list = connection.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name");
-  for (const table of tables) {
-    const indexes = list.all(table) as Array<{ name: string; sql: string }>;
-    for (const index of indexes) connection.exec(`DROP INDEX ${quote(index.name)}`);
-    aside.set(table, indexes.map((index) => index.sql));
-  }
-  return {
-    rebuild: async (table: string) => {
-      for (const sql of aside.get(table) ?? []) connection.exec(sql);
-      aside.delete(table);
-    },
-  };
-};
-
-/**
- * Inserts rows given as value arrays in the order of `columns`.
- *
- * SQLite: one prepared INSERT on the transaction's own better-sqlite3 connection, run per row
- * (synchronous, no SQL text to build per batch: several times the speed of knex's multi-row
- * insert, which SQLite runs as SELECT … UNION ALL). PostgreSQL and MariaDB: multi-row INSERTs through knex, as large as the bind-parameter
- * limits allow, one round trip per batch.
+ * Inserts rows given as value arrays in the order of `columns`: through the engine's bulk path
+ * (bulk/), or multi-row INSERTs through knex, as large as the bind-parameter limits allow, one
+ * round trip per batch.
  */
 const inserter = async (
   trx: Knex.Transaction,
   dialect: Dialect,
   table: string,
-  columns: string[],
+  columns: Array<{ name: string; type: string }>,
   onInserted: (rows: number) => void
 ): Promise<Inserter> => {
-  if (dialect === 'sqlite') {
-    const connection = (await trx.client.acquireConnection()) as SqliteConnection;
-    const statement = connection.prepare(
-      `INSERT INTO ${quote(table)} (${columns.map(quote).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`
-    );
-    let pending = 0;
-    return {
-      add(values) {
-        statement.run(...values);
-        pending += 1;
-        if (pending >= SQLITE_REPORT_EVERY) {
-          onInserted(pending);
-          pending = 0;
-        }
-      },
-      async end() {
-        if (pending) onInserted(pending);
-        pending = 0;
-      },
-    };
-  }
+  const bulk = bulkFor(dialect).inserter;
+  if (bulk) return bulk(trx, table, columns, onInserted);
+  const names = columns.map((c) => c.name);
   const size = batchSize(dialect, columns.length);
   let batch: Record<string, unknown>[] = [];
   const flush = async () => {
@@ -246,7 +183,7 @@ const inserter = async (
   return {
     async add(values) {
       const record: Record<string, unknown> = {};
-      for (let i = 0; i < columns.length; i += 1) record[columns[i]] = values[i];
+      for (let i = 0; i < names.length; i += 1) record[names[i]] = values[i];
       batch.push(record);
       if (batch.length >= size) await flush();
     },
@@ -352,15 +289,19 @@ export const applyRestore = async (
 
     // 3. Delete children first, insert parents first.
     const order = foreignKeyOrder([...restored], foreignKeys);
-    const indexes = await setIndexesAside(
-      trx,
-      dialect,
-      order.filter((table) => losing.get(table) === 'all')
-    );
+    const prepareLoad = bulkFor(dialect).prepareLoad;
+    const load = prepareLoad
+      ? await prepareLoad(trx, {
+          emptied: [...order].reverse().filter((table) => losing.get(table) === 'all'),
+          restored: order,
+          foreignKeys,
+        })
+      : plainLoad();
     for (const table of [...order].reverse()) {
       const lost = losing.get(table)!;
       const outcome = outcomes.get(table)!;
-      if (lost === 'all') outcome.deleted += Number(await trx(table).del());
+      if (load.deleted.has(table)) outcome.deleted += load.deleted.get(table)!;
+      else if (lost === 'all') outcome.deleted += Number(await trx(table).del());
       else for (const part of chunks(lost, 5000)) outcome.deleted += Number(await trx(table).whereIn('id', part).del());
     }
 
@@ -379,6 +320,9 @@ export const applyRestore = async (
       return plan.columns.map((column, index) => ({ ...column, index, target: target.get(column.name) })).filter((c) => c.target);
     };
 
+    /** The target's name and type of each written column (what a bulk path formats values by). */
+    const targetColumns = (columns: ReturnType<typeof columnsOf>) => columns.map((c) => ({ name: c.name, type: c.target!.type }));
+
     let written = 0;
     for (const table of order) {
       const plan = plansByName.get(table)!;
@@ -396,7 +340,7 @@ export const applyRestore = async (
         external.map(async (fk) => ({ fk, at: names.indexOf(fk.column), ids: await idsOf(fk.refTable) }))
       );
       const selfAt = self.map((fk) => ({ fk, at: names.indexOf(fk.column) }));
-      const insert = await inserter(trx, dialect, table, names, (rows) => {
+      const insert = await inserter(trx, dialect, table, targetColumns(columns), (rows) => {
         outcome.inserted += rows;
         options.onProgress?.({ table, rows });
       });
@@ -438,7 +382,7 @@ export const applyRestore = async (
         }
       }
       await insert.end();
-      await indexes.rebuild(table);
+      await load.rebuild(table);
       for (const { id, column, value } of deferred) {
         await trx(table).where('id', id as number).update({ [column]: value });
       }
@@ -448,6 +392,8 @@ export const applyRestore = async (
         throw new EngineError('RESTORE_FAILED', `Injected failure after ${written} tables`);
       }
     }
+
+    await load.finish();
 
     // 4. What was kept aside comes back where it can; what cannot is reported.
     // Restored tables are read here for the first time, after their inserts.
@@ -494,7 +440,7 @@ export const applyRestore = async (
       const was = before.get(plan.incoming.table)!;
       const keys = foreignKeys.filter((fk) => fk.table === plan.name).map((fk) => ({ fk, at: names.indexOf(fk.column) }));
       const here = await idsOf(plan.name);
-      const insert = await inserter(trx, dialect, plan.name, names, (rows) => {
+      const insert = await inserter(trx, dialect, plan.name, targetColumns(columns), (rows) => {
         outcome.inserted += rows;
         options.onProgress?.({ table: plan.name, rows });
       });

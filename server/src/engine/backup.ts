@@ -26,7 +26,7 @@ import { toNdjson } from './ndjson';
 import { openSnapshot } from './snapshot';
 import type { Storage } from './storage';
 import { pauseAt } from './faults';
-import { toCanonical, type Dialect } from './values';
+import type { Dialect } from './values';
 
 export interface BackupTablePlan {
   name: string;
@@ -163,10 +163,7 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
       const formatsIndex = columns.indexOf('formats');
       const providerIndex = columns.indexOf('provider');
       async function* canonical() {
-        for await (const batch of snapshot.batches({ name: table.name, columns, filter: table.filter })) {
-          // The snapshot hands out fresh arrays: converted in place.
-          const rows = batch;
-          for (const row of rows) for (let i = 0; i < row.length; i += 1) row[i] = toCanonical(row[i], types[i], dialect);
+        for await (const rows of snapshot.rows({ name: table.name, columns, filter: table.filter }, types)) {
           if (isFiles) {
             for (const row of rows) {
               const files = localFilesOf({ url: row[urlIndex], formats: row[formatsIndex], provider: row[providerIndex] });
@@ -195,8 +192,7 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
       const types = reference.columns.map((c) => c.type);
       let rows = 0;
       async function* identities() {
-        for await (const batch of snapshot.batches({ name: reference.name, columns, filter: null })) {
-          for (const row of batch) for (let i = 0; i < row.length; i += 1) row[i] = toCanonical(row[i], types[i], dialect);
+        for await (const batch of snapshot.rows({ name: reference.name, columns, filter: null }, types)) {
           rows += batch.length;
           yield batch;
         }

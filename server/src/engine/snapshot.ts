@@ -6,8 +6,9 @@ import type { Knex } from 'knex';
 
 import type { RowFilter } from './manifest';
 import { hostTag, isPidAlive } from './owner';
+import { bulkFor } from './bulk';
 import { applyFilter } from './sql';
-import type { Dialect } from './values';
+import { toCanonical, type Dialect } from './values';
 
 /**
  * A point-in-time read of the database: every table of a backup is read from the same
@@ -32,8 +33,13 @@ export interface Snapshot {
   count(table: SnapshotTable): Promise<number>;
   /** The id the next insert into `table` would get (null for a table without a sequence). */
   nextId(table: string): Promise<number | null>;
-  /** Rows as value arrays in `table.columns` order, ordered by primary key. */
+  /** Rows as value arrays in `table.columns` order, ordered by primary key, as the driver gives them. */
   batches(table: SnapshotTable, size?: number): AsyncGenerator<unknown[][]>;
+  /**
+   * The same rows in their canonical form (values.ts), `types` in `table.columns` order: through
+   * the engine's bulk path where it has one (bulk/), else batches() converted.
+   */
+  rows(table: SnapshotTable, types: string[]): AsyncGenerator<unknown[][]>;
   close(): Promise<void>;
 }
 
@@ -69,13 +75,22 @@ async function* paginate(knex: Knex, run: Runner, table: SnapshotTable, size: nu
   }
 }
 
+/** The driver's rows of `batches` in canonical form (converted in place: batches hand out fresh arrays). */
+async function* canonical(batches: AsyncIterable<unknown[][]>, types: string[], dialect: Dialect) {
+  for await (const batch of batches) {
+    for (const row of batch) for (let i = 0; i < row.length; i += 1) row[i] = toCanonical(row[i], types[i], dialect);
+    yield batch;
+  }
+}
+
 /** Counting and reading rows are the same on every engine, given how a query runs. */
-const readers = (knex: Knex, run: Runner): Pick<Snapshot, 'count' | 'batches'> => ({
+const readers = (knex: Knex, run: Runner, dialect: Dialect): Pick<Snapshot, 'count' | 'batches' | 'rows'> => ({
   async count(table) {
     const [row] = await run(build(knex, table).count({ count: '*' }));
     return Number(row.count);
   },
   batches: (table, size = BATCH) => paginate(knex, run, table, size),
+  rows: (table, types) => canonical(paginate(knex, run, table, BATCH), types, dialect),
 });
 
 const openServerSnapshot = async (knex: Knex, dialect: 'postgres' | 'mysql'): Promise<Snapshot> => {
@@ -104,8 +119,11 @@ const openServerSnapshot = async (knex: Knex, dialect: 'postgres' | 'mysql'): Pr
   }
 
   let closed = false;
+  const portable = readers(knex, run, dialect);
+  const bulkRead = bulkFor(dialect).read;
   return {
-    ...readers(knex, run),
+    ...portable,
+    rows: (table, types) => (bulkRead ? bulkRead({ knex, connection, table, types }) : portable.rows(table, types)),
     async nextId(table) {
       if (dialect === 'postgres') {
         const [seq] = await raw('SELECT pg_get_serial_sequence(?, ?) AS name', [table, 'id']).catch(() => [null]);
@@ -228,24 +246,26 @@ const openSqliteSnapshot = async (knex: Knex, tempRoot: string): Promise<Snapsho
   };
 
   let closed = false;
+  const sqliteBatches = async function* (table: SnapshotTable, size = BATCH) {
+    const { sql, bindings } = build(knex, table).select(table.columns).orderBy(orderColumns(table)).toSQL().toNative();
+    let batch: unknown[][] = [];
+    for (const row of copy.prepare(sql).raw(true).iterate(...bindings)) {
+      batch.push(row);
+      if (batch.length >= size) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+  };
   return {
-    ...readers(knex, run),
+    ...readers(knex, run, 'sqlite'),
     /**
      * The copy is private and read-only: one statement walks the whole table in id order and
      * hands out its rows as arrays (no query per batch, no object per row).
      */
-    async *batches(table, size = BATCH) {
-      const { sql, bindings } = build(knex, table).select(table.columns).orderBy(orderColumns(table)).toSQL().toNative();
-      let batch: unknown[][] = [];
-      for (const row of copy.prepare(sql).raw(true).iterate(...bindings)) {
-        batch.push(row);
-        if (batch.length >= size) {
-          yield batch;
-          batch = [];
-        }
-      }
-      if (batch.length) yield batch;
-    },
+    batches: sqliteBatches,
+    rows: (table, types) => canonical(sqliteBatches(table), types, 'sqlite'),
     async nextId(table) {
       const row = copy.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').get(table);
       return row ? Number(row.seq) + 1 : null;
