@@ -50,7 +50,7 @@ const DATASETS = {
 const DIVERGE = { edit: 0.05, delete: 0.01, create: 0.01 };
 const POLL_MS = 50;
 const TIMEOUT_MS = 60 * 60 * 1000;
-const STRAPI_SERVER_TIMEOUT_MS = 10 * 60 * 1000;
+const STRAPI_SERVER_TIMEOUT_MS = 5 * 60 * 1000;
 const MB = 1024 * 1024;
 
 const USAGE =
