@@ -20,6 +20,7 @@ import zlib from 'node:zlib';
 const WINDOW = 32 * 1024;
 export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
 export const DEFAULT_MAX_IN_FLIGHT = 4;
+const OUTPUT_CHUNK = 256 * 1024;
 
 /** CRC-32 (zip's): zlib.crc32 where Node has it (20.15+), a table otherwise. */
 const crcTable = (() => {
@@ -48,6 +49,8 @@ const deflateBlock = (block: Buffer, level: number, dictionary: Buffer | null, l
       block,
       {
         level,
+        // Output in few large pieces: each piece is a callback on the main thread.
+        chunkSize: OUTPUT_CHUNK,
         ...(dictionary ? { dictionary } : {}),
         finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
       },
