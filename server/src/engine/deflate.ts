@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import zlib from 'node:zlib';
 
@@ -19,7 +20,8 @@ import zlib from 'node:zlib';
 
 const WINDOW = 32 * 1024;
 export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
-export const DEFAULT_MAX_IN_FLIGHT = 4;
+/** Blocks compressing at once: one per core (at least two, at most four: memory stays small). */
+export const DEFAULT_MAX_IN_FLIGHT = Math.min(4, Math.max(2, os.availableParallelism()));
 const OUTPUT_CHUNK = 256 * 1024;
 
 /** CRC-32 (zip's): zlib.crc32 where Node has it (20.15+), a table otherwise. */
