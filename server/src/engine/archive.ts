@@ -26,6 +26,7 @@ import {
   type ManifestEnvelope,
   type ManifestTable,
 } from './manifest';
+import { ParallelDeflate } from './deflate';
 import { ndjsonBatches } from './ndjson';
 
 /**
@@ -96,18 +97,56 @@ export interface ArchiveWriterOptions {
   formatVersion?: 1 | 2;
 }
 
+/** The parts of zip-stream's engine (archiver's zip module) that appending deflated data uses. */
+interface ZipEngine {
+  _smartStream(entry: ZipEntry, callback: (error: Error | null, entry: ZipEntry) => void): NodeJS.WritableStream;
+  _afterAppend(entry: ZipEntry): void;
+  pipe(destination: NodeJS.WritableStream, options?: { end?: boolean }): unknown;
+}
+
+interface ZipEntry {
+  getName(): string;
+  setCrc(crc: number): void;
+  setSize(size: number): void;
+  setCompressedSize(size: number): void;
+}
+
+/** The CRC-32 and size of an entry's content, known once its deflated data has gone through. */
+interface Deflated {
+  crc: number;
+  size: number;
+}
+
+/** What queueEntry gives back: when the source was read to its end, and when the entry is in the zip. */
+export interface QueuedEntry {
+  read: Promise<void>;
+  written: Promise<ManifestEntry>;
+}
+
 export class ArchiveWriter {
   private readonly zip: archiver.Archiver;
   private readonly output: fs.WriteStream;
   private readonly done: Promise<void>;
   private failure: Error | null = null;
   private readonly entries: ManifestEntry[] = [];
+  /** Entries whose data is deflated already (by ParallelDeflate), by zip name: archiver stores it as is. */
+  private readonly deflated = new Map<string, Deflated>();
+  /** Every queued entry's completion: finish() waits for them all. */
+  private readonly pending: Array<Promise<ManifestEntry>> = [];
+  /** Rejects with the first failure of any queued entry: the entries queued after it fail with it. */
+  private readonly broken: Promise<never>;
+  private breakWith: (error: Error) => void = () => undefined;
 
   constructor(
     readonly filePath: string,
     private readonly options: ArchiveWriterOptions
   ) {
     this.zip = archiver('zip', { zlib: { level: LEVEL[options.compression], chunkSize: 256 * 1024 }, forceZip64: false });
+    this.hookDeflated();
+    this.broken = new Promise<never>((_resolve, reject) => {
+      this.breakWith = reject;
+    });
+    this.broken.catch(() => undefined);
     this.output = fs.createWriteStream(filePath, { flags: 'wx', mode: 0o600 });
     this.done = new Promise((resolve, reject) => {
       this.output.on('close', resolve);
@@ -118,6 +157,48 @@ export class ArchiveWriter {
       this.failure = error;
     });
     this.zip.pipe(this.output);
+  }
+
+  /**
+   * archiver deflates every entry it is not told to store, on one zlib stream (one core). An
+   * entry of `this.deflated` comes deflated already, compressed in parallel blocks: its bytes go
+   * to the zip as they are, under the deflate method, with the CRC-32 and size of its content —
+   * the same entry archiver would have written, made on both cores. This replaces the step of
+   * zip-stream (compress-commons' `_smartStream`) that would deflate it, for those entries only;
+   * the versions are pinned by the lock file and the archive tests read every entry back.
+   */
+  private hookDeflated() {
+    const engine = (this.zip as unknown as { _module?: { engine?: ZipEngine } })._module?.engine;
+    if (!engine || typeof engine._smartStream !== 'function' || typeof engine._afterAppend !== 'function') {
+      throw new Error('archiver: the zip engine is not the one this writer knows (zip-stream)');
+    }
+    const original = engine._smartStream;
+    const { deflated } = this;
+    engine._smartStream = function smartStream(this: ZipEngine, entry, callback) {
+      const known = deflated.get(entry.getName());
+      if (!known) return original.call(this, entry, callback);
+      deflated.delete(entry.getName());
+      let compressedSize = 0;
+      let error: Error | null = null;
+      const through = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          compressedSize += chunk.length;
+          done(null, chunk);
+        },
+      });
+      through.once('end', () => {
+        entry.setCrc(known.crc >>> 0);
+        entry.setSize(known.size);
+        entry.setCompressedSize(compressedSize);
+        this._afterAppend(entry);
+        callback(error, entry);
+      });
+      through.once('error', (caught: Error) => {
+        error = caught;
+      });
+      through.pipe(this as unknown as NodeJS.WritableStream, { end: false });
+      return through;
+    };
   }
 
   get written(): ManifestEntry[] {
@@ -133,22 +214,52 @@ export class ArchiveWriter {
    * Adds one entry from a stream and resolves once the zip has taken all of it, so entries are
    * written one after the other and memory stays flat.
    */
-  async addEntry(entryPath: string, source: Readable, { compressible }: { compressible: boolean }) {
-    if (!isSafeEntryPath(entryPath)) throw new EngineError('UNSAFE_PATH', `Unsafe entry path ${entryPath}`);
-    if (this.failure) throw this.failure;
+  async addEntry(entryPath: string, source: Readable, options: { compressible: boolean }) {
+    const { written } = this.queueEntry(entryPath, source, options);
+    return written;
+  }
+
+  /**
+   * Queues one entry: the zip takes entries in the order they are queued, one at a time, and
+   * reads a source only so far ahead as its stream buffers allow (memory stays flat). `read`
+   * resolves when the source has been read to its end — the caller may then start reading the
+   * next one (e.g. the next table of a snapshot, while this one is still being compressed and
+   * written); `written` when the entry is in the zip. Compressed entries are deflated in
+   * parallel blocks (ParallelDeflate) on the threadpool.
+   */
+  queueEntry(entryPath: string, source: Readable, { compressible }: { compressible: boolean }): QueuedEntry {
+    if (!isSafeEntryPath(entryPath)) {
+      const error = new EngineError('UNSAFE_PATH', `Unsafe entry path ${entryPath}`);
+      return { read: Promise.reject(error), written: Promise.reject(error) };
+    }
+    if (this.failure) return { read: Promise.reject(this.failure), written: Promise.reject(this.failure) };
 
     const digest = new Digest();
     const level = LEVEL[this.options.compression];
     const compress = compressible && level > 0;
     let body: Readable = source.pipe(digest);
-    if (this.options.key) {
-      if (compress) body = body.pipe(zlib.createDeflateRaw({ level }));
-      body = body.pipe(createEncryptStream(this.options.key, { aad: entryPath }));
+    let deflate: ParallelDeflate | null = null;
+    if (compress) {
+      deflate = new ParallelDeflate({ level });
+      body = body.pipe(deflate);
     }
+    if (this.options.key) body = body.pipe(createEncryptStream(this.options.key, { aad: entryPath }));
     source.on('error', (error) => body.destroy(error));
+    if (body !== digest) digest.on('error', (error) => body.destroy(error));
+    if (deflate && body !== deflate) deflate.on('error', (error) => body.destroy(error));
 
     const { key } = this.options;
     const zipName = key && (this.options.formatVersion ?? FORMAT_VERSION) === 2 ? sealedEntryName(key, entryPath) : entryPath;
+    const read = new Promise<void>((resolve, reject) => {
+      source.once('error', reject);
+      source.once('end', resolve);
+      source.once('close', () => {
+        if (!source.readableEnded) reject(new EngineError('TRUNCATED', `The source of ${entryPath} closed before its end`));
+      });
+      body.on('error', reject);
+      this.done.catch(reject);
+      this.broken.catch(reject);
+    });
     const taken = new Promise<void>((resolve, reject) => {
       const onEntry = (entry: archiver.EntryData) => {
         if (entry.name !== zipName) return;
@@ -156,15 +267,38 @@ export class ArchiveWriter {
         resolve();
       };
       this.zip.on('entry', onEntry);
-      body.on('error', reject);
+      body.on('error', (error) => {
+        this.breakWith(error);
+        reject(error);
+      });
       this.done.catch(reject);
+      this.broken.catch(reject);
     });
+    // A plain archive's compressed entry is deflated here, and stored by archiver as deflated data.
+    if (deflate && !key) {
+      const known = deflate;
+      this.deflated.set(zipName, {
+        get crc() {
+          return known.crc;
+        },
+        get size() {
+          return known.size;
+        },
+      });
+    }
     this.zip.append(body, { name: zipName, store: Boolean(key) || !compress });
-    await taken;
-
-    const entry = { path: entryPath, size: digest.size, sha256: digest.hash.digest('hex'), compressed: compress };
-    this.entries.push(entry);
-    return entry;
+    const slot = this.entries.length;
+    this.entries.push({ path: entryPath, size: 0, sha256: '', compressed: compress });
+    const written = taken.then(() => {
+      const entry = { path: entryPath, size: digest.size, sha256: digest.hash.digest('hex'), compressed: compress };
+      this.entries[slot] = entry;
+      return entry;
+    });
+    // The caller awaits these in its own order; an early failure must not count as unhandled.
+    read.catch(() => undefined);
+    written.catch(() => undefined);
+    this.pending.push(written);
+    return { read, written };
   }
 
   /**
@@ -178,6 +312,7 @@ export class ArchiveWriter {
     const full: Manifest = { ...manifest, formatVersion };
     if (key && !full.encryption) throw new EngineError('BAD_MANIFEST', 'An encrypted archive needs the encryption parameters in its manifest');
     if (!key && full.encryption) throw new EngineError('BAD_MANIFEST', 'A plain archive cannot carry encryption parameters');
+    await Promise.all(this.pending);
 
     if (key && full.encryption && formatVersion === 2) {
       const envelope: ManifestEnvelope = {
@@ -306,7 +441,18 @@ export interface OpenedArchive {
    * Reads every entry to its end, checking each (and each table's rows against the table in the
    * manifest); reports entry by entry.
    */
-  verify(onEntry?: (entry: ManifestEntry, ok: boolean, error?: Error) => void): Promise<VerifyReport>;
+  verify(onEntry?: (entry: ManifestEntry, ok: boolean, error?: Error) => void, options?: VerifyOptions): Promise<VerifyReport>;
+}
+
+export interface VerifyOptions {
+  /**
+   * Whether a table's rows are parsed and checked against the manifest (count, width, id order):
+   * yes by default. The backup that has just written the archive checked its rows as it wrote
+   * them and reads the archive back without parsing them again: every entry is still read to its
+   * end, inflated, decrypted and its size and SHA-256 checked, so the bytes on disk are the ones
+   * whose rows were checked.
+   */
+  rows?: boolean;
 }
 
 export interface VerifyReport {
@@ -320,6 +466,9 @@ export interface ReadOptions {
   /** Lower caps (tests); the defaults are ARCHIVE_LIMITS. */
   limits?: Partial<ArchiveLimits>;
 }
+
+/** Entries read at once by verify(). */
+const VERIFY_CONCURRENCY = 2;
 
 const EOCD_SIGNATURE = 0x06054b50;
 const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
@@ -713,8 +862,8 @@ export const openArchive = async (filePath: string, options: ReadOptions = {}): 
     }
   };
 
-  const readToEnd = async (entry: ManifestEntry) => {
-    const table = tablesByEntry.get(entry.path);
+  const readToEnd = async (entry: ManifestEntry, checkTables: boolean) => {
+    const table = checkTables ? tablesByEntry.get(entry.path) : undefined;
     if (!table) {
       await drain(entry.path);
       return;
@@ -729,21 +878,29 @@ export const openArchive = async (filePath: string, options: ReadOptions = {}): 
     }
   };
 
-  const verify = async (onEntry?: (entry: ManifestEntry, ok: boolean, error?: Error) => void) => {
-    const report: VerifyReport = { ok: true, entries: [] };
-    for (const entry of manifest.entries) {
-      try {
-        await readToEnd(entry);
-        report.entries.push({ path: entry.path, size: entry.size, ok: true });
-        onEntry?.(entry, true);
-      } catch (caught) {
-        const error = toEngineError(caught, entry.path) as EngineError;
-        report.ok = false;
-        report.entries.push({ path: entry.path, size: entry.size, ok: false, error: error.message, code: error.code });
-        onEntry?.(entry, false, error);
+  // Two entries are read at once: one inflates (threadpool) while the other is hashed and its
+  // rows parsed (main thread). The report keeps the manifest's order.
+  const verify = async (onEntry?: (entry: ManifestEntry, ok: boolean, error?: Error) => void, { rows = true }: VerifyOptions = {}) => {
+    const results: VerifyReport['entries'] = new Array(manifest.entries.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < manifest.entries.length) {
+        const index = next;
+        next += 1;
+        const entry = manifest.entries[index];
+        try {
+          await readToEnd(entry, rows);
+          results[index] = { path: entry.path, size: entry.size, ok: true };
+          onEntry?.(entry, true);
+        } catch (caught) {
+          const error = toEngineError(caught, entry.path) as EngineError;
+          results[index] = { path: entry.path, size: entry.size, ok: false, error: error.message, code: error.code };
+          onEntry?.(entry, false, error);
+        }
       }
-    }
-    return report;
+    };
+    await Promise.all(Array.from({ length: Math.min(VERIFY_CONCURRENCY, manifest.entries.length) }, worker));
+    return { ok: results.every((r) => r.ok), entries: results };
   };
 
   return { manifest, authenticated, open, verify };

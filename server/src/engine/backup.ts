@@ -21,7 +21,7 @@ import {
   type MediaFile,
   type RowFilter,
 } from './manifest';
-import { localFilesOf, worthCompressing } from './media';
+import { localFilesOf, worthCompressing, worthCompressingData } from './media';
 import { toNdjson } from './ndjson';
 import { openSnapshot } from './snapshot';
 import type { Storage } from './storage';
@@ -90,6 +90,9 @@ export const describeMissing = (missing: string[]) =>
 export const archiveName = (id: string) => `${id}.pacta.zip`;
 
 const MEDIA_HASH_CONCURRENCY = 8;
+/** Media files read whole into memory (once: hash and append), and how many are read per group. */
+const SMALL_MEDIA_BYTES = 256 * 1024;
+const MEDIA_GROUP = 64;
 
 /** Maps items with at most `limit` calls running at once; results in the items' order. */
 const mapLimit = async <T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> => {
@@ -105,6 +108,13 @@ const mapLimit = async <T, R>(items: T[], limit: number, fn: (item: T) => Promis
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 };
+
+/** An id as the archive reader accepts it: a safe integer, or a digit string for big integers. */
+const isIntegerId = (id: unknown) => (typeof id === 'number' && Number.isSafeInteger(id)) || (typeof id === 'string' && /^-?\d{1,40}$/.test(id));
+
+/** Whether an id comes after the one before it (both integer ids). */
+const idAfter = (id: unknown, before: unknown): boolean =>
+  typeof id === 'number' && typeof before === 'number' ? id > before : BigInt(id as string | number) > BigInt(before as string | number);
 
 const sha256OfFile = async (file: string) => {
   const hash = createHash('sha256');
@@ -155,6 +165,7 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
 
     const mediaPaths = new Set<string>();
     const rowsStarted = Date.now();
+    let previous: Promise<unknown> | null = null;
     for (const table of plan.tables) {
       const columns = table.columns.map((c) => c.name);
       const types = table.columns.map((c) => c.type);
@@ -162,8 +173,27 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
       const urlIndex = columns.indexOf('url');
       const formatsIndex = columns.indexOf('formats');
       const providerIndex = columns.indexOf('provider');
+      const idIndex = columns.indexOf('id');
+      const expected = counts.get(table.name)!;
+      let read = 0;
+      let lastId: unknown = null;
+      // The checks the read-back would make by parsing the rows again (archive checkRows), made
+      // here on the values: as many rows as counted, each as wide as the columns, ids ascending.
+      const bad = (problem: string) =>
+        new EngineError('BAD_ROWS', `The table ${table.name} did not read back as counted: ${problem}`, { table: table.name });
       async function* canonical() {
         for await (const rows of snapshot.rows({ name: table.name, columns, filter: table.filter }, types)) {
+          read += rows.length;
+          if (read > expected) throw bad(`more than the ${expected} rows counted in the same snapshot`);
+          for (const row of rows) {
+            if (row.length !== columns.length) throw bad(`a row of ${row.length} values for ${columns.length} columns`);
+            if (idIndex >= 0) {
+              const id = row[idIndex];
+              if (!isIntegerId(id)) throw bad('an id that is not an integer');
+              if (lastId !== null && !idAfter(id, lastId)) throw bad(`id ${String(id)} after id ${String(lastId)}: not in id order`);
+              lastId = id;
+            }
+          }
           if (isFiles) {
             for (const row of rows) {
               const files = localFilesOf({ url: row[urlIndex], formats: row[formatsIndex], provider: row[providerIndex] });
@@ -176,7 +206,13 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
         }
       }
       const entry = `tables/${table.name}.ndjson`;
-      await writer.addEntry(entry, toNdjson(canonical()), { compressible: true });
+      // The table is read to its end here; its last blocks are compressed and written while the
+      // next table is read (one entry in the writer at most besides the one being read).
+      const queued = writer.queueEntry(entry, toNdjson(canonical()), { compressible: true });
+      await queued.read;
+      if (read !== expected) throw bad(`${read} rows where ${expected} were counted in the same snapshot`);
+      await previous;
+      previous = queued.written;
       tables.push({
         ...table,
         rows: counts.get(table.name)!,
@@ -198,9 +234,13 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
         }
       }
       const entry = `refs/${reference.name}.ndjson`;
-      await writer.addEntry(entry, toNdjson(identities()), { compressible: true });
+      const queued = writer.queueEntry(entry, toNdjson(identities()), { compressible: true });
+      await queued.read;
+      await previous;
+      previous = queued.written;
       references.push({ name: reference.name, columns: reference.columns, rows, entry });
     }
+    await previous;
     await snapshot.close();
     timings.rowsMs = Date.now() - rowsStarted;
 
@@ -216,26 +256,46 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
       progress.done = 0;
       progress.total = mediaPaths.size;
       report();
-      // Files are hashed several at a time (their reads overlap), then appended one by one.
-      const hashed = await mapLimit([...mediaPaths].sort(), MEDIA_HASH_CONCURRENCY, async (relative) => {
-        const file = path.join(plan.media.publicDir, relative);
-        const stat = await fs.promises.stat(file).catch(() => null);
-        return stat?.isFile() ? { relative, file, size: stat.size, sha256: await sha256OfFile(file) } : { relative, file, size: 0, sha256: null };
-      });
-      for (const { relative, file, size, sha256 } of hashed) {
-        if (!sha256) {
-          missing.push(relative);
-          continue;
+      // Files are read a group at a time, several at once (their reads overlap). A small file is
+      // read once, hashed and appended from memory; a larger one is hashed, then streamed. The
+      // group's entries are queued without waiting for each (the zip takes them in order) while
+      // the next group is read: at most two groups in memory.
+      const paths = [...mediaPaths].sort();
+      let lastWritten: Promise<unknown> | null = null;
+      for (let at = 0; at < paths.length; at += MEDIA_GROUP) {
+        const group = await mapLimit(paths.slice(at, at + MEDIA_GROUP), MEDIA_HASH_CONCURRENCY, async (relative) => {
+          const file = path.join(plan.media.publicDir, relative);
+          const stat = await fs.promises.stat(file).catch(() => null);
+          if (!stat?.isFile()) return { relative, file, size: 0, sha256: null, data: null };
+          if (stat.size <= SMALL_MEDIA_BYTES) {
+            const data = await fs.promises.readFile(file);
+            return { relative, file, size: data.length, sha256: createHash('sha256').update(data).digest('hex'), data };
+          }
+          return { relative, file, size: stat.size, sha256: await sha256OfFile(file), data: null };
+        });
+        await lastWritten;
+        for (const { relative, file, size, sha256, data } of group) {
+          if (!sha256) {
+            missing.push(relative);
+            continue;
+          }
+          if (!stored.has(sha256)) {
+            const entry = `media/${sha256}`;
+            if (data) {
+              lastWritten = writer.queueEntry(entry, Readable.from([data]), { compressible: worthCompressingData(file, data) }).written;
+            } else {
+              lastWritten = writer.addEntry(entry, fs.createReadStream(file), { compressible: await worthCompressing(file) });
+              await lastWritten;
+            }
+            stored.add(sha256);
+            mediaBytes += size;
+          }
+          mediaFiles.push({ path: relative, sha256, size });
+          progress.done += 1;
+          report();
         }
-        if (!stored.has(sha256)) {
-          await writer.addEntry(`media/${sha256}`, fs.createReadStream(file), { compressible: await worthCompressing(file) });
-          stored.add(sha256);
-          mediaBytes += size;
-        }
-        mediaFiles.push({ path: relative, sha256, size });
-        progress.done += 1;
-        report();
       }
+      await lastWritten;
       if (missing.length && missingMedia === 'fail') {
         throw new EngineError('MEDIA_MISSING', `${describeMissing(missing)}; the backup was not written (media.missing is "fail")`, {
           missing: missing.length,
@@ -298,10 +358,14 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
     await pauseAt('verify');
     const verifyStarted = Date.now();
     const opened = await openArchive(tempFile, { passphrase });
-    const verification = await opened.verify(() => {
-      progress.done += 1;
-      report();
-    });
+    // Every entry read back (size, SHA-256); the rows were checked as they were written.
+    const verification = await opened.verify(
+      () => {
+        progress.done += 1;
+        report();
+      },
+      { rows: false }
+    );
     if (!verification.ok) {
       const bad = verification.entries.find((e) => !e.ok);
       throw new EngineError('CHECKSUM', `The written archive does not read back: ${bad?.path}: ${bad?.error}`);

@@ -31,12 +31,18 @@ export const worthCompressing = async (file: string) => {
   try {
     const sample = Buffer.alloc(SAMPLE_BYTES);
     const { bytesRead } = await handle.read(sample, 0, SAMPLE_BYTES, 0);
-    if (bytesRead === 0) return false;
-    return deflateRawSync(sample.subarray(0, bytesRead), { level: 1 }).length <= bytesRead * 0.9;
+    return sampleDeflates(sample.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }
 };
+
+const sampleDeflates = (sample: Buffer) =>
+  sample.length > 0 && deflateRawSync(sample, { level: 1 }).length <= sample.length * 0.9;
+
+/** worthCompressing for a file already read into memory (the same answer, without reading it again). */
+export const worthCompressingData = (file: string, data: Buffer) =>
+  isCompressible(file) && sampleDeflates(data.subarray(0, SAMPLE_BYTES));
 
 /** The local files a `files` row refers to, as paths relative to the public folder. */
 export const localFilesOf = (row: { url?: unknown; formats?: unknown; provider?: unknown }): string[] => {
