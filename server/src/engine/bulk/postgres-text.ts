@@ -73,14 +73,45 @@ export const unescapeField = (field: string): string => {
   return field.replace(ESCAPE, (_, c: string) => SIMPLE[c] ?? c);
 };
 
-const decodeLine = (line: string): TextRow => {
-  const fields: TextRow = line.split('\t');
-  for (let i = 0; i < fields.length; i += 1) {
-    const field = fields[i] as string;
-    if (field === '\\N') fields[i] = null;
-    else if (field.indexOf('\\') !== -1) fields[i] = unescapeField(field);
+/**
+ * The rows of `text` (whole lines, the last newline cut off): one pass, the next tab, newline
+ * and backslash found with indexOf (no array per line, no test per field without a backslash).
+ */
+const decodeLines = (text: string): TextRow[] => {
+  const rows: TextRow[] = [];
+  const end = text.length;
+  let tab = text.indexOf('\t');
+  let newline = text.indexOf('\n');
+  let backslash = text.indexOf('\\');
+  if (tab === -1) tab = end;
+  if (newline === -1) newline = end;
+  if (backslash === -1) backslash = end;
+  let row: TextRow = [];
+  let position = 0;
+  for (;;) {
+    const stop = tab < newline ? tab : newline;
+    let field: string | null = text.slice(position, stop);
+    if (backslash < stop) {
+      field = field === '\\N' ? null : unescapeField(field);
+      backslash = text.indexOf('\\', stop);
+      if (backslash === -1) backslash = end;
+    }
+    row.push(field);
+    if (stop === end) {
+      rows.push(row);
+      return rows;
+    }
+    position = stop + 1;
+    if (stop === tab) {
+      tab = text.indexOf('\t', position);
+      if (tab === -1) tab = end;
+    } else {
+      rows.push(row);
+      row = [];
+      newline = text.indexOf('\n', position);
+      if (newline === -1) newline = end;
+    }
   }
-  return fields;
 };
 
 /**
@@ -101,10 +132,7 @@ export class CopyTextDecoder {
     const head = chunk.subarray(0, last);
     const text = (this.pending.length ? Buffer.concat([...this.pending, head]) : head).toString('utf8');
     this.pending = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
-    const lines = text.split('\n');
-    const rows: TextRow[] = new Array(lines.length);
-    for (let i = 0; i < lines.length; i += 1) rows[i] = decodeLine(lines[i]);
-    return rows;
+    return decodeLines(text);
   }
 
   /** At the end of the stream: COPY ends every row with a newline, so nothing may be left. */

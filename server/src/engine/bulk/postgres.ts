@@ -132,14 +132,14 @@ export const postgres: BulkDialect = {
     const decoder = new CopyTextDecoder();
     const width = table.columns.length;
     let batch: unknown[][] = [];
-    const convert = (fields: Array<string | null>) => {
+    /** The decoder's fresh array of texts becomes the row (no second array per row). */
+    const convert = (fields: unknown[]) => {
       if (fields.length !== width) throw new Error(`COPY of table ${table.name} gave ${fields.length} fields for ${width} columns`);
-      const row: unknown[] = new Array(width);
       for (let i = 0; i < width; i += 1) {
-        const text = fields[i];
-        row[i] = toCanonical(text === null ? null : parsers[i](text), types[i], 'postgres');
+        const text = fields[i] as string | null;
+        fields[i] = toCanonical(text === null ? null : parsers[i](text), types[i], 'postgres');
       }
-      return row;
+      return fields;
     };
     try {
       for (;;) {
