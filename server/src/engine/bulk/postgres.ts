@@ -16,9 +16,6 @@ const BATCH = 2000;
 /** Characters of COPY text per COPY FROM statement of a restore. */
 const CHUNK = 1 << 20;
 
-/** COPY statements sent and not yet acknowledged: the next chunk is encoded while the server reads one. */
-const IN_FLIGHT = 2;
-
 /** The node-postgres client knex hands out (the part used here). */
 interface PgClient {
   query(query: unknown): unknown;
@@ -178,7 +175,8 @@ export const postgres: BulkDialect = {
     let text = '';
     let rows = 0;
     let failure: unknown = null;
-    const inFlight: Promise<void>[] = [];
+    /** The statement the server is reading, if any. */
+    let inFlight: Promise<void> | null = null;
 
     const send = () => {
       if (!rows) return;
@@ -198,10 +196,11 @@ export const postgres: BulkDialect = {
         });
       });
       copy.end(data);
-      inFlight.push(done);
+      inFlight = done;
     };
-    const settle = async (keep: number) => {
-      while (inFlight.length > keep) await inFlight.shift();
+    const settle = async () => {
+      await inFlight;
+      inFlight = null;
       if (failure) throw failure;
     };
 
@@ -214,26 +213,36 @@ export const postgres: BulkDialect = {
         text += `${line}\n`;
         rows += 1;
         if (text.length < CHUNK) return undefined;
-        send();
-        return settle(IN_FLIGHT - 1);
+        // One statement at a time on the connection (node-postgres deprecates queueing them): the
+        // previous one is waited for, this one goes out, and the next chunk is encoded meanwhile.
+        return settle().then(send);
       },
       async end() {
+        await settle();
         send();
-        await settle(0);
+        await settle();
       },
     };
     return inserter;
   },
 
   /**
-   * What pg_restore does, inside the restore's transaction: the tables emptied whole are
-   * TRUNCATEd in one statement where the database allows it (every table with a foreign key
-   * to one of them is emptied too: TRUNCATE refuses otherwise, and the caller's DELETE takes
-   * the others), their secondary indexes are dropped and built again once their rows are in,
-   * and their foreign keys dropped and added back (checked once, over the whole table) after
-   * every table is written. All of it is transactional in PostgreSQL: a rollback brings back
-   * the rows, indexes and constraints as they were; a row the constraints refuse fails the
-   * ADD CONSTRAINT, which rolls back like any other error.
+   * What pg_restore does, inside the restore's transaction. The tables emptied whole are
+   * TRUNCATEd in one statement where the database allows it (every table with a foreign key to
+   * one of them is emptied too: TRUNCATE refuses otherwise, and the caller's DELETE takes the
+   * others). Of those this role owns, the secondary indexes and the unique constraints no
+   * foreign key relies on are dropped and built again once the table's rows are in, and the
+   * foreign keys between them dropped and added back (each checked once, over the whole table)
+   * once every table is written: several times faster than keeping them up to date row by row.
+   * All of it is transactional in PostgreSQL: a rollback brings back the rows, indexes and
+   * constraints as they were; a row they refuse fails the CREATE INDEX / ADD CONSTRAINT, which
+   * rolls back like any other error.
+   *
+   * Locks: TRUNCATE takes the emptied tables whole (ACCESS EXCLUSIVE) in that one statement, at
+   * the start; the app's reads of them wait for the commit instead of seeing the old rows. The
+   * DDL afterwards touches only those tables: a foreign key to a table outside them (created_by
+   * to admin_users) stays as it is, since dropping it would lock that table too, which the app
+   * reads on every request (a deadlock with a request, seen in the tests).
    */
   async prepareLoad(trx, { emptied, foreignKeys }) {
     const plan: LoadPlan = { deleted: new Map(), rebuild: async () => undefined, finish: async () => undefined };
@@ -245,76 +254,88 @@ export const postgres: BulkDialect = {
        FROM unnest(?::text[]) AS t(name) JOIN pg_class c ON c.oid = to_regclass(quote_ident(t.name))`,
       [emptied]
     );
-    const byOid = new Map(found.map((table) => [table.oid, table]));
+    const oids = found.map((table) => table.oid);
+    const oidOf = new Map(found.map((table) => [table.name, table.oid]));
     const keys = await rowsOf<{ name: string; child: number; parent: number; definition: string; table: string }>(
       `SELECT conname AS name, conrelid::int AS child, confrelid::int AS parent, pg_get_constraintdef(oid) AS definition,
               conrelid::regclass::text AS table
-       FROM pg_constraint WHERE contype = 'f' AND (conrelid = ANY(?::oid[]) OR confrelid = ANY(?::oid[]))`,
-      [found.map((t) => t.oid), found.map((t) => t.oid)]
+       FROM pg_constraint WHERE contype = 'f' AND (conrelid = ANY(?::oid[]) OR confrelid = ANY(?::oid[]))
+       ORDER BY oid`,
+      [oids, oids]
     );
 
-    // TRUNCATE needs every table that references one it empties in the same statement.
+    // TRUNCATE needs every table that references one it empties in the same statement: the
+    // catalog's foreign keys (all of them, from any table), and those the caller knows of.
     const truncated = new Set(found.filter((table) => table.truncate).map((table) => table.oid));
-    const name = (oid: number) => byOid.get(oid)?.name;
+    const references = [
+      ...keys.map((key) => ({ child: key.child as number | undefined, parent: key.parent as number | undefined })),
+      ...foreignKeys.map((key) => ({ child: oidOf.get(key.table), parent: oidOf.get(key.refTable) })),
+    ];
     for (let changed = true; changed; ) {
       changed = false;
-      const referenced = [
-        ...keys.filter((key) => !truncated.has(key.child)).map((key) => key.parent),
-        ...foreignKeys.filter((key) => !found.some((t) => t.name === key.table && truncated.has(t.oid))).map((key) =>
-          found.find((t) => t.name === key.refTable)?.oid
-        ),
-      ];
-      for (const oid of referenced) {
-        if (oid !== undefined && truncated.has(oid)) {
-          truncated.delete(oid);
+      for (const { child, parent } of references) {
+        if (parent !== undefined && truncated.has(parent) && (child === undefined || !truncated.has(child))) {
+          truncated.delete(parent);
           changed = true;
         }
       }
     }
     if (!truncated.size) return plan;
 
-    const tables = emptied.map((table) => found.find((t) => t.name === table)).filter((t) => t && truncated.has(t.oid)) as typeof found;
+    const tables = found.filter((table) => truncated.has(table.oid));
     const [counts] = await rowsOf<Record<string, string>>(
       `SELECT ${tables.map((table, i) => `(SELECT count(*) FROM ${quote(table.name)}) AS c${i}`).join(', ')}`
     );
     tables.forEach((table, i) => plan.deleted.set(table.name, Number(counts[`c${i}`])));
     await trx.raw(`TRUNCATE ${tables.map((table) => quote(table.name)).join(', ')}`);
 
-    // Indexes and foreign keys: DDL, for the tables this role owns.
+    // Indexes and constraints: DDL, on the tables this role owns.
     const owned = tables.filter((table) => table.owner);
-    const indexes = new Map<string, string[]>();
-    if (owned.length && process.env.PACTA_PG_INDEXES !== '0') {
-      const secondary = await rowsOf<{ name: string; definition: string; table: number }>(
-        `SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition, i.indrelid::int AS table
-         FROM pg_index i
-         WHERE i.indrelid = ANY(?::oid[]) AND NOT i.indisprimary ${process.env.PACTA_PG_UNIQUE === '1' ? '' : 'AND NOT i.indisunique'}
-           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
-         ORDER BY i.indexrelid`,
-        [owned.map((table) => table.oid)]
-      );
-      if (secondary.length) await trx.raw(`DROP INDEX ${secondary.map((index) => index.name).join(', ')}`);
-      for (const index of secondary) {
-        const table = name(index.table)!;
-        indexes.set(table, [...(indexes.get(table) ?? []), index.definition]);
-      }
+    if (!owned.length) return plan;
+    const ownedOids = owned.map((table) => table.oid);
+    const nameOf = new Map(owned.map((table) => [table.oid, table.name]));
+    /** Per table, what comes back after its rows: unique constraints, then indexes. */
+    const aside = new Map<string, string[]>();
+    const setAside = (oid: number, statement: string) => {
+      const table = nameOf.get(oid)!;
+      aside.set(table, [...(aside.get(table) ?? []), statement]);
+    };
+
+    const uniques = await rowsOf<{ table: string; oid: number; name: string; definition: string }>(
+      `SELECT conrelid::regclass::text AS table, conrelid::int AS oid, conname AS name, pg_get_constraintdef(oid) AS definition
+       FROM pg_constraint u
+       WHERE contype = 'u' AND conrelid = ANY(?::oid[])
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = u.conindid)
+       ORDER BY oid`,
+      [ownedOids]
+    );
+    for (const unique of uniques) {
+      await trx.raw(`ALTER TABLE ${unique.table} DROP CONSTRAINT ${quote(unique.name)}`);
+      setAside(unique.oid, `ALTER TABLE ${unique.table} ADD CONSTRAINT ${quote(unique.name)} ${unique.definition}`);
     }
-    const ownedOids = new Set(owned.map((table) => table.oid));
-    const dropped = process.env.PACTA_PG_FKS === '0' ? [] : keys.filter((key) => ownedOids.has(key.child));
+
+    const indexes = await rowsOf<{ name: string; definition: string; oid: number }>(
+      `SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS definition, i.indrelid::int AS oid
+       FROM pg_index i
+       WHERE i.indrelid = ANY(?::oid[]) AND NOT i.indisprimary AND NOT i.indisunique
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+       ORDER BY i.indexrelid`,
+      [ownedOids]
+    );
+    if (indexes.length) await trx.raw(`DROP INDEX ${indexes.map((index) => index.name).join(', ')}`);
+    for (const index of indexes) setAside(index.oid, index.definition);
+
+    const inside = new Set(ownedOids);
+    const dropped = keys.filter((key) => inside.has(key.child) && truncated.has(key.parent));
     for (const key of dropped) await trx.raw(`ALTER TABLE ${key.table} DROP CONSTRAINT ${quote(key.name)}`);
 
-    let memory = false;
     plan.rebuild = async (table) => {
-      const statements = indexes.get(table);
-      if (!statements?.length) return;
-      if (!memory && process.env.PACTA_PG_MWM) {
-        await trx.raw(`SET LOCAL maintenance_work_mem = '${process.env.PACTA_PG_MWM}'`);
-        memory = true;
-      }
-      for (const statement of statements) await trx.raw(statement);
-      indexes.delete(table);
+      const statements = aside.get(table);
+      aside.delete(table);
+      for (const statement of statements ?? []) await trx.raw(statement);
     };
     plan.finish = async () => {
-      for (const table of [...indexes.keys()]) await plan.rebuild(table);
+      for (const table of [...aside.keys()]) await plan.rebuild(table);
       for (const key of dropped) await trx.raw(`ALTER TABLE ${key.table} ADD CONSTRAINT ${quote(key.name)} ${key.definition}`);
     };
     return plan;
