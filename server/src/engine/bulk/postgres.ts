@@ -67,8 +67,9 @@ const inline = (query: Knex.Sql, prepareValue: (value: unknown) => unknown) => {
 };
 
 /** The next chunk of a readable stream (null at its end), pulled: the server waits while we work. */
-const nextChunk = (stream: Readable) =>
+const nextChunk = (stream: Readable, failed: () => Error | null) =>
   new Promise<Buffer | null>((resolve, reject) => {
+    if (failed()) return reject(failed());
     const chunk = stream.read() as Buffer | null;
     if (chunk !== null) return resolve(chunk);
     if (stream.readableEnded) return resolve(null);
@@ -126,6 +127,11 @@ export const postgres: BulkDialect = {
     const select = inline(builder.toSQL(), prepareValueOf(knex.client.driver));
 
     const stream = client.query(copyTo(`COPY (${select}) TO STDOUT`)) as Readable;
+    // Kept for the whole read: an error while the rows are with the consumer is not thrown unheard.
+    let failure: Error | null = null;
+    stream.on('error', (error) => {
+      failure ??= error;
+    });
     const decoder = new CopyTextDecoder();
     const width = table.columns.length;
     let batch: unknown[][] = [];
@@ -140,7 +146,7 @@ export const postgres: BulkDialect = {
     };
     try {
       for (;;) {
-        const chunk = await nextChunk(stream);
+        const chunk = await nextChunk(stream, () => failure);
         const rows = chunk === null ? decoder.end() : decoder.push(chunk);
         for (const fields of rows) {
           batch.push(convert(fields));
