@@ -133,7 +133,7 @@ export const configSchema = z
       })
       .strict()
       .default({ folder: 'backups' }),
-    /** Deflate level of backups: none (store), fast (level 1) or best (level 9). */
+    /** Deflate level of backups: none (store), fast (level 1) or best (level 6, see archive.ts). */
     compression: z.enum(['none', 'fast', 'best']).default('best'),
     /**
      * Name of the environment variable that holds the encryption passphrase. The passphrase

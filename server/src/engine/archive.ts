@@ -42,7 +42,12 @@ import { ndjsonBatches } from './ndjson';
 
 export type Compression = 'none' | 'fast' | 'best';
 
-const LEVEL: Record<Compression, number> = { none: 0, fast: 1, best: 9 };
+/**
+ * Deflate levels. `best` is zlib's default level 6, as gzip, `tar czf`, pg_dump and mariadb-dump
+ * | gzip use: on the archive's NDJSON, level 9 measured 4 % smaller (9.88 % of the input against
+ * 10.28 %) for four times the CPU (17 against 68 MB/s on one core), a third of a backup's time.
+ */
+const LEVEL: Record<Compression, number> = { none: 0, fast: 1, best: 6 };
 
 const MAC_LABEL = 'pacta-backup manifest';
 
