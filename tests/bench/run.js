@@ -357,6 +357,9 @@ const runDataset = async (name, secrets, strapi, engine, options) => {
     return Object.assign(env, secrets, engine.appEnv(db), {
       PUBLIC_DIR: pub,
       PACTA_BACKUP_STORAGE: store,
+      // No scheduled backup, purge or drill in the processes that boot the whole app (strapi
+      // export / import): one at 02:00 purged the backup a run was measuring.
+      PACTA_BACKUP_ENABLED: 'false',
       ENV_PATH: path.join(dir, 'no-such.env'),
       STRAPI_TELEMETRY_DISABLED: 'true',
       FORCE_COLOR: '0',
