@@ -1,6 +1,8 @@
 import cron from 'node-cron';
 import { z } from 'zod';
 
+import { NOTIFICATION_EVENTS, NOTIFICATION_LANGUAGES } from '../notifications/types';
+
 const UID = /^[a-z0-9-]+::[a-z0-9-]+\.[a-z0-9-]+$/i;
 
 /** Longer than any sensible schedule (a list of every minute is 170 characters). */
@@ -61,6 +63,12 @@ const retentionSchema = z
     monthly: z.number().int().min(0).max(1200).default(0),
     /** Always keep the N newest backups, whatever their age (at least 1: never none left). */
     keepLast: z.number().int().min(1, 'must be at least 1: the last good backup is never purged').max(1000).default(1),
+    /**
+     * Whether the automatic purge also removes manual backups (those a person created). Off by
+     * default: a manual backup stays until a person deletes it, and the policy counts only the
+     * scheduled ones.
+     */
+    includeManual: z.boolean().default(false),
   })
   .strict();
 
@@ -92,6 +100,63 @@ const logSchema = z
     folder: z.string().trim().min(1, 'must be a non-empty path').default('logs/pacta-backup'),
     level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     maxDays: z.number().int().min(1).max(3650).default(14),
+  })
+  .strict();
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+const notificationEvents = z.array(z.enum(NOTIFICATION_EVENTS)).max(NOTIFICATION_EVENTS.length);
+/** E-mail addresses (at most 50); the e-mail plugin's provider sends to them. */
+const recipients = z.array(z.string().trim().max(254).email('must be an e-mail address')).max(50);
+/** http(s) URL of a webhook receiver. */
+const webhookUrl = z
+  .string()
+  .trim()
+  .max(2000)
+  .url('must be a URL such as https://hooks.example.com/backups')
+  .refine((value) => /^https?:\/\//i.test(value), 'must be an http:// or https:// URL');
+
+const webhookTargetSchema = z
+  .object({
+    url: webhookUrl,
+    /** The events this target receives; all of `notifications.events` when absent. */
+    events: notificationEvents.optional(),
+    /**
+     * Name of the environment variable holding the HMAC-SHA256 secret of this target's
+     * `X-Pacta-Signature` header. The secret itself never goes in a config file or a log.
+     */
+    secretEnv: envName.optional(),
+  })
+  .strict();
+
+const notificationsSchema = z
+  .object({
+    /** The events that are sent at all (every channel); the e-mail's `when` narrows them further. */
+    events: notificationEvents.default([...NOTIFICATION_EVENTS]),
+    email: z
+      .object({
+        enabled: z.boolean().default(false),
+        recipients: recipients.default([]),
+        /** failures: failures and alerts only; always: every event; digest: one summary a day. */
+        when: z.enum(['failures', 'always', 'digest']).default('failures'),
+        /** When the daily digest is sent (cron, in `timezone`). */
+        digestSchedule: cronExpression('0 8 * * *').default('0 8 * * *'),
+        /** Language of a recipient that is not an admin user with a chosen interface language. */
+        language: z.enum(NOTIFICATION_LANGUAGES).default('en'),
+      })
+      .strict()
+      .default(() => ({ enabled: false, recipients: [], when: 'failures' as const, digestSchedule: '0 8 * * *', language: 'en' as const })),
+    webhooks: z
+      .object({
+        enabled: z.boolean().default(false),
+        targets: z.array(webhookTargetSchema).max(20).default([]),
+        /** Attempts after the first one, with exponential backoff. */
+        retries: z.number().int().min(0).max(10).default(3),
+        /** Delay before the first retry (doubles each time). */
+        backoffMs: z.number().int().min(10).max(600_000).default(2000),
+        timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+      })
+      .strict()
+      .default(() => ({ enabled: false, targets: [], retries: 3, backoffMs: 2000, timeoutMs: 10_000 })),
   })
   .strict();
 
@@ -156,6 +221,8 @@ export const configSchema = z
     log: logSchema.default(() => logSchema.parse({})),
     /** Imports (merge from another archive or a JSON export). */
     import: importSchema.default(() => importSchema.parse({})),
+    /** Who is told what: e-mail through Strapi's e-mail plugin, webhooks. */
+    notifications: notificationsSchema.default(() => notificationsSchema.parse({})),
   })
   .strict();
 
@@ -175,6 +242,7 @@ export const SETTINGS_FIELDS = [
   'retention.weekly',
   'retention.monthly',
   'retention.keepLast',
+  'retention.includeManual',
   'compression',
   'scope.contentTypes',
   'scope.media',
@@ -183,6 +251,14 @@ export const SETTINGS_FIELDS = [
   'spaceAlertBelow',
   'drill.enabled',
   'drill.schedule',
+  'notifications.events',
+  'notifications.email.enabled',
+  'notifications.email.recipients',
+  'notifications.email.when',
+  'notifications.email.digestSchedule',
+  'notifications.email.language',
+  'notifications.webhooks.enabled',
+  'notifications.webhooks.targets',
 ] as const;
 
 const partial = <T extends z.ZodRawShape>(shape: z.ZodObject<T>) => shape.partial().strict();
@@ -199,6 +275,7 @@ export const settingsSchema = z
         weekly: z.number().int().min(0).max(520),
         monthly: z.number().int().min(0).max(1200),
         keepLast: z.number().int().min(1, 'must be at least 1: the last good backup is never purged').max(1000),
+        includeManual: z.boolean(),
       })
     ),
     compression: z.enum(['none', 'fast', 'best']),
@@ -212,6 +289,21 @@ export const settingsSchema = z
     ),
     spaceAlertBelow: spaceThreshold,
     drill: partial(z.object({ enabled: z.boolean(), schedule: cronExpression('0 4 * * 0') })),
+    notifications: partial(
+      z.object({
+        events: notificationEvents,
+        email: partial(
+          z.object({
+            enabled: z.boolean(),
+            recipients,
+            when: z.enum(['failures', 'always', 'digest']),
+            digestSchedule: cronExpression('0 8 * * *'),
+            language: z.enum(NOTIFICATION_LANGUAGES),
+          })
+        ),
+        webhooks: partial(z.object({ enabled: z.boolean(), targets: z.array(webhookTargetSchema).max(20) })),
+      })
+    ),
   })
   .partial()
   .strict();

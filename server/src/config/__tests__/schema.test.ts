@@ -7,7 +7,7 @@ describe('plugin configuration', () => {
       enabled: true,
       schedule: '0 2 * * *',
       timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
-      retention: { daily: 7, weekly: 0, monthly: 0, keepLast: 1 },
+      retention: { daily: 7, weekly: 0, monthly: 0, keepLast: 1, includeManual: false },
       storage: { folder: 'backups' },
       compression: 'best',
       encryptionKeyEnv: 'PACTA_BACKUP_KEY',
@@ -17,6 +17,21 @@ describe('plugin configuration', () => {
       media: { missing: 'warn' },
       log: { folder: 'logs/pacta-backup', level: 'info', maxDays: 14 },
       import: { maxUploadBytes: 5 * 1024 ** 3 },
+      notifications: {
+        events: [
+          'backup.succeeded',
+          'backup.failed',
+          'backup.warning',
+          'restore.succeeded',
+          'restore.failed',
+          'import.applied',
+          'drill.failed',
+          'alert.raised',
+          'alert.cleared',
+        ],
+        email: { enabled: false, recipients: [], when: 'failures', digestSchedule: '0 8 * * *', language: 'en' },
+        webhooks: { enabled: false, targets: [], retries: 3, backoffMs: 2000, timeoutMs: 10000 },
+      },
     });
     expect(() => config.validator(config.default)).not.toThrow();
   });
@@ -28,6 +43,22 @@ describe('plugin configuration', () => {
     expect(() => config.validator({ import: { maxUploadBytes: 1.5 } })).toThrow(/import\.maxUploadBytes: /);
     expect(() => config.validator({ import: { maxUploadBytes: '5GB' } })).toThrow(/import\.maxUploadBytes: /);
     expect(() => config.validator({ import: { maxUploadByte: 10 } })).toThrow(/import: Unrecognized key.*maxUploadByte/);
+  });
+
+  it('checks notification settings: e-mail addresses, webhook URLs, events and secret variable names', () => {
+    const parsed = configSchema.parse({
+      notifications: { email: { enabled: true, recipients: ['ops@example.com'] }, webhooks: { targets: [{ url: 'https://hooks.example.com/b', secretEnv: 'HOOK_SECRET' }] } },
+    }).notifications;
+    expect(parsed.email).toMatchObject({ enabled: true, recipients: ['ops@example.com'], when: 'failures', language: 'en' });
+    expect(parsed.webhooks.targets).toEqual([{ url: 'https://hooks.example.com/b', secretEnv: 'HOOK_SECRET' }]);
+    expect(() => config.validator({ notifications: { email: { recipients: ['not an address'] } } })).toThrow(/notifications\.email\.recipients\.0: must be an e-mail address/);
+    expect(() => config.validator({ notifications: { webhooks: { targets: [{ url: 'ftp://example.com/x' }] } } })).toThrow(/notifications\.webhooks\.targets\.0\.url: must be an http/);
+    expect(() => config.validator({ notifications: { events: ['backup.exploded'] } })).toThrow(/notifications\.events\.0/);
+    expect(() => config.validator({ notifications: { webhooks: { targets: [{ url: 'https://x.example', secretEnv: 'not a name' }] } } })).toThrow(
+      /secretEnv: must be an environment variable name/
+    );
+    expect(settingsSchema.parse({ notifications: { email: { recipients: ['a@example.com'] } } })).toEqual({ notifications: { email: { recipients: ['a@example.com'] } } });
+    expect(() => settingsSchema.parse({ notifications: { webhooks: { retries: 5 } } })).toThrow();
   });
 
   it('fills the defaults of the fields a user leaves out', () => {
