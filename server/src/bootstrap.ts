@@ -42,8 +42,12 @@ const bootstrap = async ({ strapi }: { strapi: Core.Strapi }) => {
   } catch (error) {
     logger.error(`could not clean the import uploads: ${(error as Error).message}`, { storage: storage.location });
   }
-  // The CLI boots the app to run one command: it never runs the schedule.
-  if (process.env.PACTA_BACKUP_CLI !== '1') getService('scheduler', { strapi }).start();
+  // The plugin's events in Strapi's webhook store, and a notice at each job's end (a backup the
+  // CLI runs is told too). The CLI boots the app to run one command: it never runs the schedule
+  // nor the periodic alert check.
+  const cli = process.env.PACTA_BACKUP_CLI === '1';
+  getService('notifications', { strapi }).start({ checkPeriodically: !cli });
+  if (!cli) getService('scheduler', { strapi }).start();
 };
 
 export default bootstrap;

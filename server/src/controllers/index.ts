@@ -4,6 +4,7 @@ import health from './health';
 import imports from './imports';
 import jobs from './jobs';
 import monitoring from './monitoring';
+import notifications from './notifications';
 
 export default {
   backups,
@@ -12,4 +13,5 @@ export default {
   imports,
   jobs,
   monitoring,
+  notifications,
 };

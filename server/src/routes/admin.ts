@@ -33,6 +33,8 @@ export default {
     { method: 'GET' as const, path: '/schedule', handler: 'monitoring.schedule', config: guard('read') },
     { method: 'GET' as const, path: '/settings', handler: 'monitoring.settings', config: guard('read') },
     { method: 'PUT' as const, path: '/settings', handler: 'monitoring.updateSettings', config: guard('settings') },
+    { method: 'POST' as const, path: '/notifications/test', handler: 'notifications.test', config: guard('settings') },
+    { method: 'GET' as const, path: '/notifications/events', handler: 'notifications.events', config: guard('read') },
     { method: 'GET' as const, path: '/storage', handler: 'backups.storage', config: guard('read') },
     { method: 'GET' as const, path: '/content-types', handler: 'backups.contentTypes', config: guard('read') },
     // A backup's documents as JSON or CSV: as much of the data as a download of the archive.

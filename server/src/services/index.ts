@@ -8,6 +8,7 @@ import lineage from './lineage';
 import locks from './locks';
 import logger from './logger';
 import monitoring from './monitoring';
+import notifications from './notifications';
 import scheduler from './scheduler';
 import scope from './scope';
 import uploads from './uploads';
@@ -23,6 +24,7 @@ export default {
   locks,
   logger,
   monitoring,
+  notifications,
   scheduler,
   scope,
   uploads,

@@ -113,6 +113,8 @@ export const jobFromRow = (row: JobRow): Job => ({
 const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
   const jobs = new Map<string, Job>();
   let running: Job | null = null;
+  /** Told of each job that ends, once its end is recorded and the job lock released. */
+  const endListeners = new Set<(job: Job) => void>();
   const knex = () => strapi.db.connection;
   const logger = () => getService('logger', { strapi }).get();
 
@@ -299,6 +301,14 @@ const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
           running = null;
           job.finishedAt = finishedAt;
           trim();
+          // Notifications: the listeners start their work in the background, the job is over.
+          for (const listener of endListeners) {
+            try {
+              listener(job);
+            } catch (error) {
+              logger().error(`a listener of the end of job ${job.id} failed: ${(error as Error).message}`, fields());
+            }
+          }
         }
       });
       return job;
@@ -338,6 +348,31 @@ const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
       const temporary = await getService('backups', { strapi }).storage().cleanTemp();
       const snapshots = await cleanSnapshots();
       return { interrupted, temporary, snapshots };
+    },
+
+    /** Calls `listener` with each job of this process that ends; returns the way to stop. */
+    onEnd(listener: (job: Job) => void): () => void {
+      endListeners.add(listener);
+      return () => {
+        endListeners.delete(listener);
+      };
+    },
+
+    /**
+     * Appends lines to a finished job's log, in memory and in its history record (the
+     * notifications sent after it ended; each line starts with its time).
+     */
+    async appendLog(id: string, lines: string[]): Promise<void> {
+      if (!lines.length) return;
+      const live = jobs.get(id);
+      if (live) {
+        live.log.push(...lines);
+        if (live.log.length > LOG_LINES) live.log.splice(0, live.log.length - LOG_LINES);
+      }
+      const row = (await knex()(JOB_TABLE).where({ job_id: id }).first('log')) as Pick<JobRow, 'log'> | undefined;
+      if (!row) return;
+      const log = [...json<string[]>(row.log, []), ...lines].slice(-LOG_LINES);
+      await knex()(JOB_TABLE).where({ job_id: id }).update({ log: JSON.stringify(log) });
     },
 
     /** Resolves when the job has finished (used by the CLI, the scheduler and the tests). */

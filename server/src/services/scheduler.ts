@@ -23,7 +23,8 @@ export interface ScheduleInfo {
  * registers them; for each occurrence the instances race for one lock row in the database
  * (node-cron's distributed mode with the locks service as coordinator): one runs it, the
  * others record that they skipped it. A failed backup is logged, recorded and retried once
- * after a delay; nothing here throws into Strapi.
+ * after a delay; nothing here throws into Strapi. The daily e-mail digest (when e-mail is set
+ * to `digest`) is a task of the same kind, one instance sending it.
  */
 const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
   let tasks: ScheduledTask[] = [];
@@ -124,15 +125,20 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
       }
     },
 
+    /** Sends the e-mail digest now (the digest task runs it on one instance). */
+    async runDigest() {
+      try {
+        await getService('notifications', { strapi }).sendDigest();
+      } catch (error) {
+        logger().error(`the notification digest could not be sent: ${(error as Error).message}`, { type: 'digest' });
+      }
+    },
+
     start() {
       for (const task of tasks) task.destroy();
       tasks = [];
       stopped = false;
       const current = config();
-      if (!current.enabled) {
-        logger().info('scheduled backups are disabled (enabled: false)');
-        return;
-      }
       const options = (name: string) => ({
         name: `pacta-backup:${name}`,
         timezone: current.timezone,
@@ -141,6 +147,15 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
         runCoordinator: getService('locks', { strapi }).coordinator(),
         distributedLease: OCCURRENCE_LEASE_MS,
       });
+      // The digest tells what happened, backups scheduled or not: it runs whatever `enabled` says.
+      const { email } = current.notifications;
+      if (email.enabled && email.when === 'digest' && email.recipients.length) {
+        tasks.push(cron.schedule(email.digestSchedule, track('digest', () => service.runDigest()), options('digest')));
+      }
+      if (!current.enabled) {
+        logger().info('scheduled backups are disabled (enabled: false)');
+        return;
+      }
       const backup = cron.schedule(current.schedule, track('backup', () => service.runScheduledBackup({ fromTask: true })), options('backup'));
       backup.on('execution:skipped', (context) => {
         const reason = context.reason === 'not-elected' ? 'another instance runs this occurrence' : `coordinator error: ${context.error?.message ?? 'unknown'}`;
