@@ -209,7 +209,17 @@ describe(`notifications: signed webhooks, retries, Strapi's webhooks and the tes
     const failing = await receiver({ status: 404 });
     // Not enabled yet: a test comes before enabling.
     await setTargets([{ url: ok.url('/ok'), events: ['drill.failed'], secretEnv: SECRET_ENV }, { url: failing.url('/gone') }], false);
-    const res = await admin.post('/pacta-backup/notifications/test', { channel: 'webhook' });
+    // The admin panel's public URL, as Strapi computes it at load from server.url (or admin.url).
+    const { url: adminUrl, absoluteUrl } = app.strapi.config.get('admin') as { url: string; absoluteUrl: string };
+    app.strapi.config.set('admin.url', 'https://cms.example.com/admin');
+    app.strapi.config.set('admin.absoluteUrl', 'https://cms.example.com/admin');
+    let res;
+    try {
+      res = await admin.post('/pacta-backup/notifications/test', { channel: 'webhook' });
+    } finally {
+      app.strapi.config.set('admin.url', adminUrl);
+      app.strapi.config.set('admin.absoluteUrl', absoluteUrl);
+    }
     expect(res.status).toBe(200);
     const deliveries = res.body.data.deliveries as Delivery[];
     expect(deliveries).toEqual(
@@ -221,6 +231,11 @@ describe(`notifications: signed webhooks, retries, Strapi's webhooks and the tes
     expect(deliveries).toHaveLength(2);
     const [request] = ok.requests;
     expect(hasValidSignature(request, SECRET)).toBe(true);
-    expect(JSON.parse(request.body)).toMatchObject({ test: true, event: 'backup.succeeded', summary: expect.stringContaining('Test') });
+    expect(JSON.parse(request.body)).toMatchObject({
+      test: true,
+      event: 'backup.succeeded',
+      summary: expect.stringContaining('Test'),
+      adminUrl: 'https://cms.example.com/admin/plugins/pacta-backup/monitoring',
+    });
   });
 });
