@@ -217,6 +217,11 @@ export interface DigestInput {
   alerts: Alert[];
 }
 
+/** The order of the digest's counts: the good news first, as the admin panel lists them. */
+const STATUS_ORDER: ReadonlyArray<string> = ['succeeded', 'warning', 'failed', 'interrupted', 'skipped', 'queued', 'running'];
+/** Position in a list; what the list lacks goes last. */
+const rank = (order: ReadonlyArray<string>, value: string) => (order.includes(value) ? order.indexOf(value) : order.length);
+
 /** Jobs that did not do what they were started for. */
 const FAILED: ReadonlyArray<Job['status']> = ['failed', 'interrupted'];
 
@@ -232,12 +237,17 @@ export const renderDigest = (
     statuses.set(job.status, (statuses.get(job.status) ?? 0) + 1);
     byType.set(job.type, statuses);
   }
-  const counts = [...byType].map(([type, statuses]) =>
-    fill(m.digest.countLine, {
-      type: labelOf(m.jobTypes, type),
-      counts: [...statuses].map(([status, count]) => `${labelOf(m.statuses, status)} ${count}`).join(' · '),
-    })
-  );
+  const counts = [...byType]
+    .sort(([a], [b]) => rank(Object.keys(m.jobTypes), a) - rank(Object.keys(m.jobTypes), b))
+    .map(([type, statuses]) =>
+      fill(m.digest.countLine, {
+        type: labelOf(m.jobTypes, type),
+        counts: [...statuses]
+          .sort(([a], [b]) => rank(STATUS_ORDER, a) - rank(STATUS_ORDER, b))
+          .map(([status, count]) => `${labelOf(m.statuses, status)} ${count}`)
+          .join(' · '),
+      })
+    );
   const failures = input.jobs
     .filter((job) => FAILED.includes(job.status))
     .map((job) => {

@@ -197,15 +197,15 @@ describe('renderDigest', () => {
   it('counts the jobs per type and status, lists the failures with their errors and the active alerts', () => {
     const jobs = [
       job({ id: 'b1' }),
-      job({ id: 'b2' }),
       job({ id: 'b3', status: 'failed', error: { message: `disk full; key ${KEY}`, code: 'WRITE_FAILED' } }),
       job({ id: 'd1', type: 'drill', status: 'interrupted', error: { message: 'process stopped', code: 'INTERRUPTED' } }),
       job({ id: 'r1', type: 'restore', status: 'warning' }),
+      job({ id: 'b2' }),
     ];
     const alerts: Alert[] = [{ type: 'failed-job', severity: 'error', message: 'The last backup failed: disk full', at: '2026-11-30T02:00:00.000Z', jobId: 'b3' }];
     const en = renderDigest({ ...period, jobs, alerts }, { ...options, language: 'en' });
     expect(en.subject).toBe('[PACTA] Backup report for 30 November 2026: 2 failed');
-    expect(en.text).toContain('Jobs:\n- Backup: Succeeded 2 · Failed 1\n- Restore drill: Interrupted (process stopped) 1\n- Restore: Completed with warnings 1');
+    expect(en.text).toContain('Jobs:\n- Backup: Succeeded 2 · Failed 1\n- Restore: Completed with warnings 1\n- Restore drill: Interrupted (process stopped) 1');
     expect(en.text).toContain('- Backup b3, 29 Nov 2026, 03:01:00 CET — Failed: disk full; key [redacted] (WRITE_FAILED)');
     expect(en.text).toContain('- Restore drill d1');
     expect(en.text).toContain('- Failed job (error): The last backup failed: disk full');
