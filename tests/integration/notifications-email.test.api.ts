@@ -116,8 +116,9 @@ describe(`e-mail notifications on ${databaseClient}`, () => {
       roles: [editor.id],
     });
     await app.strapi.db.query('admin::user').update({ where: { id: lucia.id }, data: { preferedLanguage: 'es' } });
-    // E-mail on, failures only: what the dispatch (once merged) sends on its own.
-    await settings({ enabled: true, recipients: [OPS], when: 'failures', language: 'en' });
+    // The channel does not look at `enabled` (the dispatch does): off, so that once the dispatch
+    // is merged it sends nothing on its own while the channel's tests count messages.
+    await settings({ enabled: false, recipients: [OPS], when: 'failures', language: 'en' });
   });
 
   afterAll(async () => {
@@ -215,6 +216,22 @@ describe(`e-mail notifications on ${databaseClient}`, () => {
     await settings({ language: 'en' });
   });
 
+  it('tells a Spanish reader of a restore, with the accented subject decoded as sent', async () => {
+    const backup = await runJob(admin, '/pacta-backup/backups', { name: 'antes-de-restaurar' });
+    expect(backup.status).toBe('succeeded');
+    const restore = await runJob(admin, `/pacta-backup/backups/${backup.backupId}/restore`, { confirm: true });
+    expect(restore).toMatchObject({ type: 'restore', status: 'succeeded', backupId: backup.backupId });
+    expect(await deliver(await noticeOf(restore, 'restore.succeeded'), [LUCIA])).toEqual([expect.objectContaining({ ok: true })]);
+    const [mail] = await mailTo(LUCIA);
+    // Non-ASCII subjects travel RFC 2047-encoded; the helper decodes them as a mail client does.
+    expect(mail.raw).toMatch(/^Subject: =\?UTF-8\?[BQ]\?/m);
+    expect(mail.subject).toBe(`[${appName()}] Restauración completada desde antes-de-restaurar`);
+    expect(mail.text).toContain(`${appName()} se ha restaurado desde la copia antes-de-restaurar.`);
+    expect(mail.text).toContain(`Copia: antes-de-restaurar (${backup.backupId})`);
+    expect(mail.text).toContain(`Tarea: Restauración ${restore.id}`);
+    expect(mail.text).toContain('Estado: Correcta');
+  });
+
   it("sends the digest of a period's real jobs and the active alerts", async () => {
     const since = new Date(Date.now() - 24 * 3600 * 1000);
     const good = await runJob(admin, '/pacta-backup/backups', { name: 'digest-ok' });
@@ -243,21 +260,29 @@ describe(`e-mail notifications on ${databaseClient}`, () => {
     expect((await mailTo(LUCIA))[0].text).toContain('Sin novedades: en este periodo no se ha ejecutado ninguna copia, restauración ni simulacro.');
   });
 
-  withDispatch("[needs wt-notify's dispatch] when 'always' a successful backup sends; when 'failures' it sends nothing", async () => {
-    await settings({ when: 'always' });
-    const sent = await runJob(admin, '/pacta-backup/backups', { name: 'always-sent' });
-    expect(sent.status).toBe('succeeded');
-    const [mail] = await mailTo(OPS);
-    expect(mail.subject).toBe(`[${appName()}] Backup completed: always-sent`);
+  /** The first e-mail to OPS whose subject is `subject` (alerts raised or cleared may come too). */
+  const mailWithSubject = (subject: string) =>
+    until(`an e-mail to ${OPS} with the subject "${subject}"`, () => smtp.to(OPS).find((m) => m.subject === subject), { timeoutMs: 20_000 });
 
-    await settings({ when: 'failures' });
-    smtp.clear();
-    const quiet = await runJob(admin, '/pacta-backup/backups', { name: 'not-sent' });
-    expect(quiet.status).toBe('succeeded');
-    // Messages go out in order: once the next failure's e-mail is here, the success sent nothing.
-    await failBackup();
-    const received = await mailTo(OPS);
-    expect(received.map((m) => m.subject)).toEqual([`[${appName()}] Backup failed`]);
+  withDispatch("[needs wt-notify's dispatch] when 'always' a successful backup sends; when 'failures' it sends nothing", async () => {
+    await settings({ enabled: true, when: 'always' });
+    try {
+      const sent = await runJob(admin, '/pacta-backup/backups', { name: 'always-sent' });
+      expect(sent.status).toBe('succeeded');
+      const mail = await mailWithSubject(`[${appName()}] Backup completed: always-sent`);
+      expect(mail.text).toContain(`Job: Backup ${sent.id}`);
+
+      await settings({ when: 'failures' });
+      smtp.clear();
+      const quiet = await runJob(admin, '/pacta-backup/backups', { name: 'not-sent' });
+      expect(quiet.status).toBe('succeeded');
+      // One job at a time, notices in order: once the next failure's e-mail is here, the success sent nothing.
+      const failed = await failBackup();
+      expect((await mailWithSubject(`[${appName()}] Backup failed`)).text).toContain(`Job: Backup ${failed.id}`);
+      expect(smtp.to(OPS).filter((m) => m.subject.includes('Backup completed'))).toEqual([]);
+    } finally {
+      await settings({ enabled: false, when: 'failures' });
+    }
   });
 
   it('with the mail server down, each recipient gets a failed Delivery with the reason, and nothing throws', async () => {
@@ -273,7 +298,7 @@ describe(`e-mail notifications on ${databaseClient}`, () => {
   });
 
   withDispatch("[needs wt-notify's dispatch] with the mail server down a backup still succeeds", async () => {
-    await settings({ when: 'always' });
+    await settings({ enabled: true, when: 'always' });
     const job = await runJob(admin, '/pacta-backup/backups', { name: 'smtp-still-down' });
     expect(job).toMatchObject({ status: 'succeeded', error: null });
     expect((await admin.get(`/pacta-backup/backups/${job.backupId}`)).status).toBe(200);
