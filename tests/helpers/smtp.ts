@@ -85,7 +85,7 @@ export interface TestSmtpServer {
   port: number;
   /** Every message received so far, in order. */
   messages: ReceivedMail[];
-  /** The messages sent to an address (envelope recipient). */
+  /** The messages sent to an address (envelope recipient, compared without case). */
   to(address: string): ReceivedMail[];
   clear(): void;
   /** Stops listening: the next send finds nothing on the port (a mail server that is down). */
@@ -125,7 +125,7 @@ export const startSmtpServer = async (): Promise<TestSmtpServer> => {
   return {
     port,
     messages,
-    to: (address) => messages.filter((m) => m.envelope.to.includes(address)),
+    to: (address) => messages.filter((m) => m.envelope.to.some((to) => to.toLowerCase() === address.toLowerCase())),
     clear: () => {
       messages.length = 0;
     },

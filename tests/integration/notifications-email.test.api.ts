@@ -221,8 +221,11 @@ describe(`e-mail notifications on ${databaseClient}`, () => {
     expect(backup.status).toBe('succeeded');
     const restore = await runJob(admin, `/pacta-backup/backups/${backup.backupId}/restore`, { confirm: true });
     expect(restore).toMatchObject({ type: 'restore', status: 'succeeded', backupId: backup.backupId });
-    expect(await deliver(await noticeOf(restore, 'restore.succeeded'), [LUCIA])).toEqual([expect.objectContaining({ ok: true })]);
-    const [mail] = await mailTo(LUCIA);
+    // Her address as someone typed it in the settings: still her language, and one message.
+    const typed = 'Lucia@Pacta.test';
+    expect(await deliver(await noticeOf(restore, 'restore.succeeded'), [typed, LUCIA])).toEqual([expect.objectContaining({ target: typed, ok: true })]);
+    const [mail] = await mailTo(typed);
+    expect(smtp.messages.map((m) => m.envelope.to)).toEqual([[expect.stringMatching(/^lucia@pacta\.test$/i)]]);
     // Non-ASCII subjects travel RFC 2047-encoded; the helper decodes them as a mail client does.
     expect(mail.raw).toMatch(/^Subject: =\?UTF-8\?[BQ]\?/m);
     expect(mail.subject).toBe(`[${appName()}] Restauración completada desde antes-de-restaurar`);

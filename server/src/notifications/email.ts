@@ -331,8 +331,17 @@ export const createEmailChannel = (strapi: Core.Strapi) => {
     }
   };
 
-  /** Renders once per language, sends once per recipient. */
-  const sendAll = async (recipients: string[], renderIn: (language: NotificationLanguage, clean: (text: string) => string) => RenderedEmail): Promise<Delivery[]> => {
+  /**
+   * Renders once per language, sends once per recipient (an address listed twice, whatever its
+   * case, gets one message). Everything that could throw is inside: a failure is a Delivery.
+   */
+  const sendAll = async (
+    list: string[],
+    renderIn: (language: NotificationLanguage, clean: (text: string) => string, current: PluginConfig) => RenderedEmail
+  ): Promise<Delivery[]> => {
+    const unique = new Map<string, string>();
+    for (const address of list.map((r) => r.trim())) if (address && !unique.has(address.toLowerCase())) unique.set(address.toLowerCase(), address);
+    const recipients = [...unique.values()];
     if (!recipients.length) return [];
     let clean = (text: string) => redactSecrets(text);
     try {
@@ -340,7 +349,7 @@ export const createEmailChannel = (strapi: Core.Strapi) => {
       clean = cleaner(current);
       const byRecipient = await languages(recipients, current.notifications.email.language);
       const rendered = new Map<NotificationLanguage, RenderedEmail>();
-      for (const language of new Set(byRecipient.values())) rendered.set(language, renderIn(language, clean));
+      for (const language of new Set(byRecipient.values())) rendered.set(language, renderIn(language, clean, current));
       return await Promise.all(recipients.map((to) => deliver(to, rendered.get(byRecipient.get(to) as NotificationLanguage) as RenderedEmail, clean)));
     } catch (error) {
       // Not the provider's failure (deliver() catches that): the message could not be built.
@@ -358,18 +367,18 @@ export const createEmailChannel = (strapi: Core.Strapi) => {
 
     /** One e-mail per recipient, in the recipient's language. */
     async send(notice: Notice, recipients: string[]): Promise<Delivery[]> {
-      const timeZone = config().timezone;
-      return sendAll(recipients, (language, clean) => renderNotice(notice, { language, timeZone, redact: clean }));
+      return sendAll(recipients, (language, clean, current) => renderNotice(notice, { language, timeZone: current.timezone, redact: clean }));
     },
 
     /** The digest of a period (what happened since the last one), one e-mail per recipient. */
     async sendDigest(input: DigestInput, recipients: string[]): Promise<Delivery[]> {
-      const timeZone = config().timezone;
-      const adminUrl = strapi.config.get<string | undefined>('admin.url');
-      // A link only when the app's public URL is configured (otherwise it would say localhost).
-      const monitoringUrl = isWebUrl(adminUrl) ? `${adminUrl.replace(/\/$/, '')}/plugins/pacta-backup/monitoring` : null;
-      const app = { name: String(strapi.config.get('info.name') ?? 'Strapi'), instance: INSTANCE_ID };
-      return sendAll(recipients, (language, clean) => renderDigest(input, { language, timeZone, redact: clean, app, monitoringUrl }));
+      return sendAll(recipients, (language, clean, current) => {
+        const adminUrl = strapi.config.get<string | undefined>('admin.url');
+        // A link only when the app's public URL is configured (otherwise it would say localhost).
+        const monitoringUrl = isWebUrl(adminUrl) ? `${adminUrl.replace(/\/$/, '')}/plugins/pacta-backup/monitoring` : null;
+        const app = { name: String(strapi.config.get('info.name') ?? 'Strapi'), instance: INSTANCE_ID };
+        return renderDigest(input, { language, timeZone: current.timezone, redact: clean, app, monitoringUrl });
+      });
     },
   };
   return channel;
