@@ -129,6 +129,30 @@ describe(`automatic backups, retention, alerts, metrics and drills on ${database
     expect((await admin.get('/pacta-backup/alerts')).body.data.filter((a: { type: string }) => a.type === 'failed-job')).toEqual([]);
   });
 
+  it('leaves manual backups alone in the purge after a scheduled backup, unless retention.includeManual is on', async () => {
+    // A manual backup named by its author, then a scheduled run (its backup, then its purge).
+    expect((await runJob(admin, '/pacta-backup/backups', { name: 'baseline' })).status).toBe('succeeded');
+    const baseline = (await backups()).find((b) => b.name === 'baseline')!;
+    const scheduledBefore = (await backups()).filter((b) => b.kind === 'scheduled');
+    const run = (await scheduler().runScheduledBackup({ retryDelayMs: 0 })) as Job;
+    expect(run.status).toBe('succeeded');
+    const after = await backups();
+    expect(after.map((b) => b.id)).toContain(baseline.id);
+    // The scheduled ones follow the policy: today's newest stays, the older ones of today went.
+    expect(after.filter((b) => b.kind === 'scheduled').map((b) => b.id)).toEqual([run.backupId]);
+    expect(scheduledBefore.length).toBeGreaterThanOrEqual(1);
+    const dry: PurgeResult = (await admin.post('/pacta-backup/purge', { dryRun: true })).body.data;
+    expect(dry.kept.find((b) => b.id === baseline.id)!.reasons).toEqual(['manual backup: the purge leaves it (retention.includeManual is off)']);
+    expect(dry.removed).toEqual([]);
+
+    // includeManual on: manual backups count like scheduled ones (the test below).
+    expect((await admin.put('/pacta-backup/settings', { retention: { includeManual: true } })).status).toBe(200);
+    expect((await admin.get('/pacta-backup/settings')).body.data.values['retention.includeManual']).toBe(true);
+    // Saving settings restarts the schedule (every 3 s here): stopped again.
+    await scheduler().stop();
+    await noJobRunning();
+  });
+
   it('purges by the policy: a dry run lists, keep protects, the newest is never deleted', async () => {
     // Three manual backups; the policy keeps the newest of each of the last 2 days: today only the newest.
     for (const name of ['one', 'two', 'three']) expect((await runJob(admin, '/pacta-backup/backups', { name })).status).toBe('succeeded');

@@ -11,9 +11,12 @@
  *    made them);
  *  - damaged backups (their manifest cannot be read): never deleted automatically, they may be
  *    from a newer plugin version; the admin panel shows them for a person to decide.
- * Everything else goes. Manual and scheduled backups are treated alike: a manual backup can be
- * the one kept for its day; mark it `keep` to keep it beyond the policy. Backups in progress
- * are not listed (they are temporary files) and are never candidates.
+ *  - manual backups (a person made them, often named for a reason: "before the migration"),
+ *    unless `includeManual` is set: the policy then counts only the scheduled backups, and a
+ *    manual backup stays until a person deletes it.
+ * Everything else goes. With `includeManual`, manual and scheduled backups are treated alike:
+ * a manual backup can be the one kept for its day; mark it `keep` to keep it beyond the policy.
+ * Backups in progress are not listed (they are temporary files) and are never candidates.
  */
 
 export interface RetentionPolicy {
@@ -21,6 +24,8 @@ export interface RetentionPolicy {
   weekly: number;
   monthly: number;
   keepLast: number;
+  /** Whether the purge also removes manual backups (default false: they stay). */
+  includeManual?: boolean;
 }
 
 export interface RetentionCandidate {
@@ -69,8 +74,9 @@ export const planRetention = (
   const remove = new Map<string, string[]>();
   const reason = (id: string, why: string) => keep.set(id, [...(keep.get(id) ?? []), why]);
 
+  const counted = (b: RetentionCandidate) => b.kind === 'scheduled' || (b.kind === 'manual' && policy.includeManual === true);
   const good = backups
-    .filter((b) => b.status !== 'damaged' && b.kind !== 'safety')
+    .filter((b) => b.status !== 'damaged' && counted(b))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
 
   good.slice(0, Math.max(1, policy.keepLast)).forEach((b, i) => reason(b.id, i === 0 ? 'newest good backup' : `one of the ${policy.keepLast} newest`));
@@ -108,6 +114,7 @@ export const planRetention = (
 
   for (const backup of backups) {
     if (backup.keep) reason(backup.id, 'marked keep');
+    if (backup.kind === 'manual' && !policy.includeManual) reason(backup.id, 'manual backup: the purge leaves it (retention.includeManual is off)');
     if (backup.status === 'damaged') reason(backup.id, 'damaged: left for a person to look at');
     if (backup.kind === 'safety' && now.getTime() - Date.parse(backup.createdAt) < SAFETY_KEPT_MS) {
       reason(backup.id, 'safety backup younger than 24 hours');

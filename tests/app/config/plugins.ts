@@ -19,6 +19,25 @@ const defined = <T extends Record<string, unknown>>(value: T): T =>
 export default ({ env }) => {
   const set = (name: string, read: (name: string) => unknown) => (process.env[name] === undefined ? undefined : read(name));
   return {
+    // Strapi's e-mail plugin through the nodemailer provider, to the SMTP server the e-mail tests
+    // start on loopback (tests/helpers/smtp.ts). Without PACTA_TEST_SMTP_PORT, Strapi's default.
+    ...(process.env.PACTA_TEST_SMTP_PORT
+      ? {
+          email: {
+            config: {
+              provider: 'nodemailer',
+              providerOptions: {
+                host: env('PACTA_TEST_SMTP_HOST', '127.0.0.1'),
+                port: env.int('PACTA_TEST_SMTP_PORT'),
+                secure: false,
+                ignoreTLS: true,
+                connectionTimeout: 10_000,
+              },
+              settings: { defaultFrom: 'PACTA Backup <backups@pacta.test>', defaultReplyTo: 'admin@pacta.test' },
+            },
+          },
+        }
+      : {}),
     'pacta-backup': {
       enabled: true,
       config: defined({

@@ -24,7 +24,7 @@ describe('retention', () => {
    * the purge runs after each day's backup with daily 7, weekly 2.
    */
   it('keeps exactly the expected backups on each of 40 days', () => {
-    const policy = { daily: 7, weekly: 2, monthly: 0, keepLast: 1 };
+    const policy = { daily: 7, weekly: 2, monthly: 0, keepLast: 1, includeManual: true };
     let stored: RetentionCandidate[] = [];
     const history: Record<number, string[]> = {};
     for (let day = 0; day < 40; day += 1) {
@@ -71,11 +71,40 @@ describe('retention', () => {
       { id: 'broken', createdAt: '2022-01-01T00:00:00Z', kind: 'manual', status: 'damaged', keep: false },
       { id: 'safety-old', createdAt: '2026-11-25T12:00:00Z', kind: 'safety', status: 'ok', keep: false },
     ];
-    const { keep, remove } = planRetention(backups, { daily: 7, weekly: 0, monthly: 0, keepLast: 1 }, now, 'UTC');
+    const { keep, remove } = planRetention(backups, { daily: 7, weekly: 0, monthly: 0, keepLast: 1, includeManual: true }, now, 'UTC');
     expect([...keep.keys()].sort()).toEqual(['broken', 'kept', 'old']);
     expect(keep.get('old')).toEqual(['newest good backup']);
     expect([...remove.keys()].sort()).toEqual(['older', 'safety-old']);
     expect(remove.get('safety-old')).toEqual(['safety backup older than 24 hours']);
+  });
+
+  /**
+   * What happened on the bench machine: a manual backup named "baseline" taken in the morning,
+   * the 02:00 scheduled backup the next night, and its purge deleted "baseline".
+   */
+  it('leaves manual backups to the people who made them unless includeManual is set', () => {
+    const backups: RetentionCandidate[] = [
+      { id: 'baseline', createdAt: '2026-11-29T09:00:00Z', kind: 'manual', status: 'ok', keep: false },
+      { id: 'before-migration', createdAt: '2026-09-01T09:00:00Z', kind: 'manual', status: 'ok', keep: false },
+      { id: 's-29', createdAt: '2026-11-29T02:00:00Z', kind: 'scheduled', status: 'ok', keep: false },
+      { id: 's-30', createdAt: '2026-11-30T02:00:00Z', kind: 'scheduled', status: 'ok', keep: false },
+      { id: 's-old', createdAt: '2026-10-01T02:00:00Z', kind: 'scheduled', status: 'ok', keep: false },
+    ];
+    const now = new Date('2026-11-30T02:05:00Z');
+    const off = planRetention(backups, { daily: 7, weekly: 0, monthly: 0, keepLast: 1 }, now, 'UTC');
+    expect([...off.remove.keys()]).toEqual(['s-old']);
+    expect(off.keep.get('baseline')).toEqual(['manual backup: the purge leaves it (retention.includeManual is off)']);
+    expect(off.keep.get('before-migration')).toEqual(['manual backup: the purge leaves it (retention.includeManual is off)']);
+    // The manual backup does not take the day's place: the scheduled one of the 29th stays too.
+    expect(off.keep.get('s-29')).toEqual(['newest of 2026-11-29']);
+
+    // Only manual backups: the newest good one is still never purged, whatever includeManual says.
+    const onlyManual = planRetention(backups.slice(0, 2), { daily: 1, weekly: 0, monthly: 0, keepLast: 1, includeManual: true }, now, 'UTC');
+    expect(onlyManual.keep.get('baseline')).toContain('newest good backup');
+
+    const on = planRetention(backups, { daily: 7, weekly: 0, monthly: 0, keepLast: 1, includeManual: true }, now, 'UTC');
+    expect([...on.remove.keys()].sort()).toEqual(['before-migration', 's-29', 's-old']);
+    expect(on.keep.get('baseline')).toEqual(['newest of 2026-11-29']);
   });
 
   it('keeps the newest of each of the last months when asked', () => {
