@@ -28,6 +28,8 @@ const ROUTES: Array<{ route: string; url: string; action: string; body?: object;
   { route: 'POST /backups/:id/restore', url: `/pacta-backup/backups/${MISSING}/restore`, action: 'restore', body: { confirm: true }, allowed: 404 },
   { route: 'POST /backups/:id/drill', url: `/pacta-backup/backups/${MISSING}/drill`, action: 'create', allowed: 404 },
   { route: 'POST /purge', url: '/pacta-backup/purge', action: 'delete', body: { dryRun: true }, allowed: 200 },
+  { route: 'POST /notifications/test', url: '/pacta-backup/notifications/test', action: 'settings', body: { channel: 'sms' }, allowed: 400 },
+  { route: 'GET /notifications/events', url: '/pacta-backup/notifications/events', action: 'read', allowed: 200 },
   { route: 'GET /jobs', url: '/pacta-backup/jobs', action: 'read', allowed: 200 },
   { route: 'GET /jobs/:id', url: '/pacta-backup/jobs/00000000-0000-4000-8000-000000000000', action: 'read', allowed: 404 },
   { route: 'GET /alerts', url: '/pacta-backup/alerts', action: 'read', allowed: 200 },

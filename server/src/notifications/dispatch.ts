@@ -48,14 +48,30 @@ export const webhookTargetsFor = (notice: Pick<Notice, 'event' | 'test'>, config
  * The e-mail recipients of this notice: e-mail enabled, the event sent, and `when` allows it
  * (`failures`: failures and alerts; `always`: every event; `digest`: none, the digest tells).
  */
-export const emailRecipientsFor = (notice: Pick<Notice, 'event' | 'test'>, config: NotificationsConfig): string[] => {
+export const emailRecipientsFor = (notice: Pick<Notice, 'event' | 'test' | 'alert'>, config: NotificationsConfig): string[] => {
   const { email } = config;
   if (notice.test) return email.recipients;
   if (!email.enabled || !allowed(notice, config)) return [];
   if (email.when === 'digest') return [];
   if (email.when === 'failures' && !FAILURE_EVENTS.includes(notice.event)) return [];
+  if (notice.event === 'alert.raised' && toldByItsJob(notice.alert, config)) return [];
   return email.recipients;
 };
+
+/** The job events that already tell what an alert about that job says. */
+const JOB_ALERTS: Record<string, NotificationEvent[]> = {
+  'failed-job': ['backup.failed', 'restore.failed'],
+  'backup-warnings': ['backup.warning'],
+  'failed-drill': ['drill.failed'],
+};
+
+/**
+ * Whether the alert is about a job whose own event went out by e-mail already: "Backup failed"
+ * is one message, not two (the job's, then its alert's). Its `alert.cleared` is still sent: it
+ * is the only message saying that things are right again.
+ */
+const toldByItsJob = (alert: Notice['alert'], config: NotificationsConfig) =>
+  Boolean(alert?.jobId) && (JOB_ALERTS[alert!.type] ?? []).some((event) => config.events.includes(event));
 
 /** Whether the event goes to Strapi's event hub (Strapi's own webhooks that chose it). */
 export const strapiWebhooksWanted = (notice: Pick<Notice, 'event' | 'test'>, config: NotificationsConfig) => !notice.test && allowed(notice, config);
@@ -119,7 +135,7 @@ export const noticeFromAlert = (alert: NoticeAlert & { jobId?: string; backupId?
   event,
   at: now.toISOString(),
   summary: event === 'alert.raised' ? `Alert (${alert.severity}): ${alert.message}` : `Alert cleared: ${alert.message}`,
-  alert: { type: alert.type, severity: alert.severity, message: alert.message, at: alert.at },
+  alert: { type: alert.type, severity: alert.severity, message: alert.message, at: alert.at, ...(alert.jobId ? { jobId: alert.jobId } : {}) },
   backup: alert.backupId ? { id: alert.backupId, name: alert.backupId } : null,
   adminUrl: context.adminBase ? `${context.adminBase}/plugins/pacta-backup/monitoring` : null,
   app: context.app,

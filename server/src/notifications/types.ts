@@ -44,6 +44,8 @@ export interface NoticeAlert {
   severity: 'warning' | 'error';
   message: string;
   at: string;
+  /** The job the alert is about (a failed backup, restore or drill), when it is about one. */
+  jobId?: string;
 }
 
 /** One thing that happened, as every channel receives it. */

@@ -77,6 +77,20 @@ describe('emailRecipientsFor', () => {
     expect(to('always', 'backup.succeeded', { events: ['backup.failed'] })).toEqual([]);
   });
 
+  it("sends one e-mail for a failed job, not its job's event and then its alert; the alert's clearing is sent", () => {
+    const config = notifications({ email: { enabled: true, recipients, when: 'failures' } });
+    const alert = (type: string, jobId?: string) => ({ type, severity: 'error' as const, message: 'm', at: '2026-11-30T02:00:00.000Z', ...(jobId ? { jobId } : {}) });
+    expect(emailRecipientsFor({ event: 'alert.raised', alert: alert('failed-job', 'job-1') }, config)).toEqual([]);
+    expect(emailRecipientsFor({ event: 'alert.raised', alert: alert('failed-drill', 'job-2') }, config)).toEqual([]);
+    expect(emailRecipientsFor({ event: 'alert.cleared', alert: alert('failed-job', 'job-1') }, config)).toEqual(recipients);
+    // An alert no job event tells: a crash found at the next start, no recent backup, low space.
+    expect(emailRecipientsFor({ event: 'alert.raised', alert: alert('interrupted-job', 'job-3') }, config)).toEqual(recipients);
+    expect(emailRecipientsFor({ event: 'alert.raised', alert: alert('stale') }, config)).toEqual(recipients);
+    // The job's event left out of notifications.events: its alert is the message.
+    const alertsOnly = notifications({ events: ['alert.raised', 'alert.cleared'], email: { enabled: true, recipients, when: 'failures' } });
+    expect(emailRecipientsFor({ event: 'alert.raised', alert: alert('failed-job', 'job-1') }, alertsOnly)).toEqual(recipients);
+  });
+
   it('none when e-mail is disabled; a test goes to the recipients all the same', () => {
     const disabled = notifications({ email: { enabled: false, recipients, when: 'always' } });
     expect(emailRecipientsFor({ event: 'backup.failed' }, disabled)).toEqual([]);
