@@ -32,7 +32,14 @@ const withDispatch = DISPATCH ? it : it.skip;
  * SMTP server on loopback: the message arrives with the right subject and body, in the
  * recipient's language, with the job's log and a link, and with no secret in it.
  */
-describe(`e-mail notifications on ${databaseClient}`, () => {
+/**
+ * Nothing here depends on the database (the job log on each engine is covered by
+ * notifications.test.api.ts, alerts across instances by notifications-alerts.test.api.ts): it
+ * runs on SQLite only, to keep CI's three database runs short.
+ */
+const onSqlite = databaseClient === 'sqlite' ? describe : describe.skip;
+
+onSqlite(`e-mail notifications on ${databaseClient}`, () => {
   let app: TestApp;
   let admin: Agent;
   let smtp: TestSmtpServer;
