@@ -76,4 +76,29 @@ describe(`settings on ${databaseClient}`, () => {
     expect(good.status).toBe(200);
     expect(good.body.data.values).toMatchObject({ 'scope.contentTypes': ['api::contract.contract', 'api::tag.tag'], spaceAlertBelow: '100%' });
   });
+
+  it("in production, refuses a webhook target an admin points into the server's own network; accepts a public one", async () => {
+    const previous = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      const internal = await admin.put('/pacta-backup/settings', {
+        notifications: { webhooks: { targets: [{ url: 'https://hooks.example.com/ok' }, { url: 'http://169.254.169.254/latest/meta-data' }, { url: 'http://localhost:9000/' }] } },
+      });
+      expect(internal.status).toBe(400);
+      expect(internal.body.error.message).toBe(
+        'notifications.webhooks.targets.1.url: 169.254.169.254 is an internal address; an internal URL can only be set in config/plugins.ts; ' +
+          'notifications.webhooks.targets.2.url: localhost is this server; an internal URL can only be set in config/plugins.ts'
+      );
+      expect((await admin.get('/pacta-backup/settings')).body.data.values['notifications.webhooks.targets']).toEqual([]);
+      // A public address literal (no DNS needed here).
+      const ok = await admin.put('/pacta-backup/settings', { notifications: { webhooks: { targets: [{ url: 'https://93.184.215.14/hooks' }] } } });
+      expect(ok.status).toBe(200);
+      expect(ok.body.data.values['notifications.webhooks.targets']).toEqual([{ url: 'https://93.184.215.14/hooks' }]);
+    } finally {
+      process.env.NODE_ENV = previous;
+    }
+    // Outside production (this suite, the demo), a receiver on loopback is fine.
+    const local = await admin.put('/pacta-backup/settings', { notifications: { webhooks: { targets: [{ url: 'http://127.0.0.1:9/x' }] } } });
+    expect(local.status).toBe(200);
+  });
 });

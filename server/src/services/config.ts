@@ -6,6 +6,7 @@ import { env, errors } from '@strapi/utils';
 
 import { PLUGIN_ID } from '../constants';
 import { configSchema, formatIssues, settingsSchema, SETTINGS_FIELDS, type PluginConfig, type Settings } from '../config/schema';
+import { internalTargetReason } from '../notifications/url-guard';
 
 const STORE_KEY = 'settings';
 
@@ -132,6 +133,17 @@ const createConfigService = ({ strapi }: { strapi: Core.Strapi }) => {
         throw new errors.ValidationError(`Set in config/plugins.ts, not editable here: ${fixed.join(', ')}`, {
           errors: fixed.map((field) => ({ path: field.split('.'), message: 'set in config/plugins.ts', name: 'ValidationError' })),
         });
+      }
+      // In production an admin may not point a webhook into the server's own network (as Strapi's own webhooks).
+      if (process.env.NODE_ENV === 'production') {
+        const targets = parsed.data.notifications?.webhooks?.targets ?? [];
+        const refused = (await Promise.all(targets.map(async (target, i) => ({ i, why: await internalTargetReason(target.url) })))).filter((r) => r.why);
+        if (refused.length) {
+          const message = refused.map((r) => `notifications.webhooks.targets.${r.i}.url: ${r.why}; an internal URL can only be set in config/plugins.ts`).join('; ');
+          throw new errors.ValidationError(message, {
+            errors: refused.map((r) => ({ path: ['notifications', 'webhooks', 'targets', String(r.i), 'url'], message: `${r.why}; an internal URL can only be set in config/plugins.ts`, name: 'ValidationError' })),
+          });
+        }
       }
       const next = structuredClone(stored) as Record<string, unknown>;
       for (const dotted of leaves(parsed.data)) setPath(next, dotted, getPath(parsed.data, dotted));
