@@ -2,17 +2,7 @@ import cron from 'node-cron';
 import { z } from 'zod';
 
 import { MAX_CRON_LENGTH } from '../config/schema';
-
-/** GET /schedule/preview: whether an expression is a schedule, and when it runs next. */
-export interface SchedulePreview {
-  valid: boolean;
-  /** Why the expression (or the time zone) is refused; absent when valid. */
-  error?: string;
-  /** The next runs as ISO instants, in node-cron's reckoning (empty when invalid). */
-  nextRuns: string[];
-  /** The time zone the runs were reckoned in. */
-  timezone: string;
-}
+import type { SchedulePreview } from '../contracts/schedule';
 
 /**
  * Why node-cron would not schedule an expression, or null when it would: the same checks as
