@@ -15,9 +15,12 @@ const TEXT = { success: 'neutral600', warning: 'warning600', danger: 'danger600'
 export const StorageBar = ({
   storage,
   spaceAlertBelow,
+  figures = true,
 }: {
   storage: Pick<StorageInfo, 'used' | 'free' | 'total'>;
   spaceAlertBelow: number | string;
+  /** The free, total and used figures under the bar (off where the page already says them). */
+  figures?: boolean;
 }) => {
   const t = useT();
   const tone = storageTone(storage, spaceAlertBelow);
@@ -25,14 +28,22 @@ export const StorageBar = ({
   return (
     <Flex direction="column" alignItems="stretch" gap={2}>
       <Progress value={usedPercent(storage)} $tone={tone} aria-label={label} data-tone={tone} data-testid="storage-bar" />
-      <Typography variant="pi" textColor={TEXT[tone]}>
-        {t('create.storage.free', '{free} free of {total} · backups use {used}', {
-          free: formatBytes(storage.free),
-          total: formatBytes(storage.total),
-          used: formatBytes(storage.used),
-        })}
-        {tone === 'danger' ? ` · ${t('storage.low', 'below the alert threshold ({threshold})', { threshold: threshold(spaceAlertBelow) })}` : ''}
-      </Typography>
+      {figures || tone === 'danger' ? (
+        <Typography variant="pi" textColor={TEXT[tone]}>
+          {[
+            figures
+              ? t('create.storage.free', '{free} free of {total} · backups use {used}', {
+                  free: formatBytes(storage.free),
+                  total: formatBytes(storage.total),
+                  used: formatBytes(storage.used),
+                })
+              : null,
+            tone === 'danger' ? t('storage.low', 'Below the alert threshold ({threshold})', { threshold: threshold(spaceAlertBelow) }) : null,
+          ]
+            .filter(Boolean)
+            .join(' · ')}
+        </Typography>
+      ) : null}
     </Flex>
   );
 };

@@ -121,7 +121,7 @@ export const BackupsPage = () => {
                   free: formatBytes(storage.free),
                 })}
               </Typography>
-              <StorageBar storage={storage} spaceAlertBelow={spaceAlertBelow} />
+              <StorageBar storage={storage} spaceAlertBelow={spaceAlertBelow} figures={false} />
             </Flex>
           ) : null}
           {backups && backups.length === 0 ? (
