@@ -267,7 +267,10 @@ describe('the admin panel: settings, notifications, progress and purge preview',
     await page.getByRole('checkbox', { name: 'The automatic purge also removes manual backups' }).click();
     // Unsaved: the test would use the old settings, so it waits for the save.
     await expect(page.getByRole('button', { name: 'Send a test' }).isDisabled()).resolves.toBe(true);
+    await page.getByRole('heading', { name: 'Notifications' }).scrollIntoViewIfNeeded();
     await screenshot(page, 'settings-notifications');
+    await page.getByRole('button', { name: 'Send a test' }).scrollIntoViewIfNeeded();
+    await screenshot(page, 'settings-notifications-targets');
 
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Saved. The schedule is updated.').waitFor();
