@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -12,6 +13,10 @@ import { createRestrictedAdmin, editorPermissions } from '../helpers/roles';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { seed } = require('../app/scripts/seed/index');
+
+/** The webhook target's signing secret: the settings hold the variable's name only. */
+const SECRET_ENV = 'BACKUP_HOOK_SECRET';
+const SECRET = 'e2e-webhook-secret';
 
 /** One webhook request as the receiver got it. */
 interface Received {
@@ -100,8 +105,9 @@ describe('the admin panel: settings, notifications, progress and purge preview',
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
   beforeAll(async () => {
-    // The time zone is fixed so the expected next runs do not depend on the machine's.
-    app = await startApp({ env: { PACTA_BACKUP_TIMEZONE: 'Europe/Madrid' } });
+    // The time zone is fixed so the expected next runs do not depend on the machine's; the
+    // webhook target's signing secret is in the environment, where the settings name it.
+    app = await startApp({ env: { PACTA_BACKUP_TIMEZONE: 'Europe/Madrid', [SECRET_ENV]: SECRET } });
     await seed(app.strapi, { documents: 3, media: 1, seed: 13 });
     agent = await loginAsSuperAdmin(app.strapi);
     receiver = await startReceiver();
@@ -258,7 +264,7 @@ describe('the admin panel: settings, notifications, progress and purge preview',
     await page.getByRole('button', { name: 'Add a webhook target' }).click();
     const target = page.getByRole('group', { name: 'Webhook target 1' });
     await target.getByRole('textbox', { name: 'Receiver URL' }).fill(receiver.url);
-    await target.getByRole('textbox', { name: 'Secret: environment variable name' }).fill('BACKUP_HOOK_SECRET');
+    await target.getByRole('textbox', { name: 'Secret: environment variable name' }).fill(SECRET_ENV);
     await target.getByRole('combobox', { name: 'Events' }).click();
     await page.getByRole('option', { name: 'A backup failed' }).click();
     await page.getByRole('option', { name: 'An alert was raised' }).click();
@@ -285,7 +291,7 @@ describe('the admin panel: settings, notifications, progress and purge preview',
     expect(saved.notifications.events).toEqual(['backup.failed', 'backup.warning', 'restore.succeeded', 'restore.failed', 'drill.failed', 'alert.raised', 'alert.cleared']);
     expect(saved.notifications.webhooks).toMatchObject({
       enabled: true,
-      targets: [{ url: receiver.url, events: ['backup.failed', 'alert.raised'], secretEnv: 'BACKUP_HOOK_SECRET' }],
+      targets: [{ url: receiver.url, events: ['backup.failed', 'alert.raised'], secretEnv: SECRET_ENV }],
     });
     expect(saved.retention.includeManual).toBe(true);
 
@@ -301,11 +307,11 @@ describe('the admin panel: settings, notifications, progress and purge preview',
     await expect(page.getByRole('checkbox', { name: 'A backup failed' }).isChecked()).resolves.toBe(true);
     const reloaded = page.getByRole('group', { name: 'Webhook target 1' });
     await expect(reloaded.getByRole('textbox', { name: 'Receiver URL' }).inputValue()).resolves.toBe(receiver.url);
-    await expect(reloaded.getByRole('textbox', { name: 'Secret: environment variable name' }).inputValue()).resolves.toBe('BACKUP_HOOK_SECRET');
+    await expect(reloaded.getByRole('textbox', { name: 'Secret: environment variable name' }).inputValue()).resolves.toBe(SECRET_ENV);
     await expect(page.getByRole('checkbox', { name: 'The automatic purge also removes manual backups' }).isChecked()).resolves.toBe(true);
     // The settings API carries the variable's name, never a secret.
     const settings = await agent.get('/pacta-backup/settings');
-    expect(settings.body.data.values['notifications.webhooks.targets']).toEqual([{ url: receiver.url, events: ['backup.failed', 'alert.raised'], secretEnv: 'BACKUP_HOOK_SECRET' }]);
+    expect(settings.body.data.values['notifications.webhooks.targets']).toEqual([{ url: receiver.url, events: ['backup.failed', 'alert.raised'], secretEnv: SECRET_ENV }]);
   });
 
   // Needs POST /pacta-backup/notifications/test (helper A's branch, the contract in notes/plan13.md).
@@ -321,12 +327,16 @@ describe('the admin panel: settings, notifications, progress and purge preview',
     await delivery.getByText('Delivered').waitFor();
     await expect(delivery.getByText('Webhook', { exact: true }).isVisible()).resolves.toBe(true);
     await expect(delivery.getByText('HTTP 200').isVisible()).resolves.toBe(true);
+    await result.scrollIntoViewIfNeeded();
     await screenshot(page, 'settings-notifications-test');
 
     const hooks = receiver.received.slice(before);
     expect(hooks.length).toBeGreaterThanOrEqual(1);
     expect(hooks[0]).toMatchObject({ method: 'POST', url: '/backups-hook' });
     expect(JSON.parse(hooks[0].body)).toMatchObject({ test: true });
+    // Signed with the secret the variable holds (the page only ever had the variable's name).
+    expect(hooks[0].headers['x-pacta-signature']).toBe(`sha256=${createHmac('sha256', SECRET).update(hooks[0].body, 'utf8').digest('hex')}`);
+    await expect(page.locator('main').getByText(SECRET).count()).resolves.toBe(0);
 
     // A receiver that is gone: the page says which delivery failed and why.
     await agent.put('/pacta-backup/settings', { notifications: { webhooks: { targets: [{ url: 'http://127.0.0.1:9/gone' }] } } });
