@@ -263,6 +263,11 @@ describe('the admin panel: settings, notifications, progress and purge preview',
 
     await page.getByRole('button', { name: 'Add a webhook target' }).click();
     const target = page.getByRole('group', { name: 'Webhook target 1' });
+    // What the server's schema refuses is said under the field it concerns, and nothing is saved.
+    await target.getByRole('textbox', { name: 'Receiver URL' }).fill('hooks.example.com/backups');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await target.getByText('must be a URL such as https://hooks.example.com/backups').waitFor();
+    expect(config().notifications.webhooks.targets).toEqual([]);
     await target.getByRole('textbox', { name: 'Receiver URL' }).fill(receiver.url);
     await target.getByRole('textbox', { name: 'Secret: environment variable name' }).fill(SECRET_ENV);
     await target.getByRole('combobox', { name: 'Events' }).click();

@@ -55,8 +55,10 @@ export const BackupsPage = () => {
   // Again whenever the list changes: a new backup can push an older one out of the policy.
   useEffect(() => {
     if (!backups) return;
-    get<{ data: PurgeResult }>(`/${PLUGIN_ID}/purge/preview`).then(({ data }) =>
-      setPurged(new Map(data.data.removed.map((entry) => [entry.id, entry.reasons])))
+    get<{ data: PurgeResult }>(`/${PLUGIN_ID}/purge/preview`).then(
+      ({ data }) => setPurged(new Map(data.data.removed.map((entry) => [entry.id, entry.reasons]))),
+      // Without the preview the list stands as it is, with no badge rather than a stale one.
+      () => setPurged(new Map())
     );
   }, [backups, get]);
 

@@ -73,7 +73,8 @@ const SettingsPage = () => {
       toggleNotification({ type: 'success', message: t('settings.saved', 'Saved. The schedule is updated.') });
     } catch (error) {
       const { message, fields } = apiError(error);
-      setErrors(Object.fromEntries(fields.map((d) => [d.path.join('.'), d.message])));
+      // The first reason of each field (zod may give several for one value).
+      setErrors(fields.reduceRight<Record<string, string>>((all, d) => ({ ...all, [d.path.join('.')]: d.message }), {}));
       toggleNotification({ type: 'danger', message });
     } finally {
       setSaving(false);
