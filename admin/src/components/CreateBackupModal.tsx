@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 
-import { Box, Button, Checkbox, Field, Flex, Modal, ProgressBar, SingleSelect, SingleSelectOption, TextInput, Typography } from '@strapi/design-system';
+import { Box, Button, Checkbox, Field, Flex, Modal, SingleSelect, SingleSelectOption, TextInput, Typography } from '@strapi/design-system';
 import { useFetchClient, useNotification } from '@strapi/strapi/admin';
 
 import type { Backup, Compression, CreateBackupBody, Job, SelectableContentType, StorageInfo } from '../../../server/src/contracts/backups';
@@ -10,6 +10,7 @@ import { PLUGIN_ID } from '../pluginId';
 import { apiError } from '../utils/errors';
 import { formatBytes } from '../utils/format';
 import { JobProgress } from './JobProgress';
+import { StorageBar } from './StorageBar';
 
 interface Props {
   open: boolean;
@@ -71,11 +72,6 @@ export const CreateBackupModal = ({ open, onClose, onDone, storage, latest, spac
     if (!latest || latest.status === 'damaged' || latest.scope.contentTypes !== 'all' || !totalRows) return null;
     return Math.round(latest.size * (all ? 1 : selectedRows / totalRows));
   }, [latest, all, selectedRows, totalRows]);
-  const freePercent = storage && storage.total ? (storage.free / storage.total) * 100 : 100;
-  const lowSpace =
-    storage !== null &&
-    (typeof spaceAlertBelow === 'number' ? storage.free < spaceAlertBelow : freePercent < Number(String(spaceAlertBelow).replace('%', '')));
-  const usedPercent = storage && storage.total ? Math.round(((storage.total - storage.free) / storage.total) * 100) : 0;
 
   const toggle = (uid: string, on: boolean) => {
     const next = new Set(selected);
@@ -187,14 +183,7 @@ export const CreateBackupModal = ({ open, onClose, onDone, storage, latest, spac
                   <Typography variant="sigma" textColor="neutral600">
                     {t('create.storage', 'Storage')}
                   </Typography>
-                  <ProgressBar value={usedPercent} aria-label={t('create.storage', 'Storage')} />
-                  <Typography variant="pi" textColor={lowSpace ? 'warning600' : 'neutral600'}>
-                    {t('create.storage.free', '{free} free of {total} · backups use {used}', {
-                      free: formatBytes(storage.free),
-                      total: formatBytes(storage.total),
-                      used: formatBytes(storage.used),
-                    })}
-                  </Typography>
+                  <StorageBar storage={storage} spaceAlertBelow={spaceAlertBelow} />
                   <Typography variant="pi" textColor="neutral600">
                     {estimate != null
                       ? t('create.estimate', 'Estimated size: about {size}', { size: formatBytes(estimate) })

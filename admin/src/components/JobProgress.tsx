@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'react';
 
-import { Flex, ProgressBar, Typography } from '@strapi/design-system';
+import { Flex, Typography } from '@strapi/design-system';
 import { useIntl } from 'react-intl';
 
 import type { Job } from '../../../server/src/contracts/backups';
 import { formatBytes, formatDuration } from '../utils/format';
 import { getTranslation } from '../utils/translations';
+import { Progress } from './Progress';
 
 /** A job's live progress: phase, percent, bytes written and time elapsed. */
 export const JobProgress = ({ job }: { job: Job }) => {
@@ -32,7 +33,7 @@ export const JobProgress = ({ job }: { job: Job }) => {
           {percent}%
         </Typography>
       </Flex>
-      <ProgressBar value={percent} size="M" aria-label={phase} />
+      <Progress value={percent} size="M" aria-label={phase} $tone={job.status === 'failed' || job.status === 'interrupted' ? 'danger' : job.status === 'warning' ? 'warning' : 'primary'} />
       <Typography variant="pi" textColor="neutral600">
         {formatMessage(
           { id: getTranslation('job.progress'), defaultMessage: '{bytes} written · {elapsed}' },

@@ -6,10 +6,12 @@ import { Layouts, Page, useFetchClient, useRBAC } from '@strapi/strapi/admin';
 import { useIntl } from 'react-intl';
 import { Link, useNavigate } from 'react-router-dom';
 
-import type { Backup } from '../../../server/src/contracts/backups';
+import type { Backup, PurgeResult } from '../../../server/src/contracts/backups';
 import type { GetHealth, Health } from '../../../server/src/contracts/health';
 import { BackupBadges } from '../components/BackupBadges';
 import { CreateBackupModal } from '../components/CreateBackupModal';
+import { PurgeBadge } from '../components/PurgeBadge';
+import { StorageBar } from '../components/StorageBar';
 import { useBackups } from '../hooks/useBackups';
 import { useT } from '../hooks/useT';
 import { PERMISSIONS } from '../permissions';
@@ -41,6 +43,8 @@ export const BackupsPage = () => {
   const [spaceAlertBelow, setSpaceAlertBelow] = useState<number | string>('10%');
   const [creating, setCreating] = useState(false);
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'createdAt', desc: true });
+  /** The backups the next purge would remove, with why (a dry run of the retention policy). */
+  const [purged, setPurged] = useState<Map<string, string[]>>(new Map());
 
   useEffect(() => {
     get<GetHealth.Response>(`/${PLUGIN_ID}/health`).then(({ data }) => setHealth(data.data));
@@ -48,6 +52,15 @@ export const BackupsPage = () => {
       setSpaceAlertBelow((data.data.values.spaceAlertBelow as number | string) ?? '10%')
     );
   }, [get]);
+  // Again whenever the list changes: a new backup can push an older one out of the policy.
+  useEffect(() => {
+    if (!backups) return;
+    get<{ data: PurgeResult }>(`/${PLUGIN_ID}/purge/preview`).then(
+      ({ data }) => setPurged(new Map(data.data.removed.map((entry) => [entry.id, entry.reasons]))),
+      // Without the preview the list stands as it is, with no badge rather than a stale one.
+      () => setPurged(new Map())
+    );
+  }, [backups, get]);
 
   const title = t('home.title', 'Backups');
   if (!backups && !error) return <Page.Loading />;
@@ -101,14 +114,17 @@ export const BackupsPage = () => {
         <Flex direction="column" alignItems="stretch" gap={6}>
           {error ? <Page.Error content={t('home.error', 'The backup service did not answer: {message}', { message: error })} /> : null}
           {storage ? (
-            <Typography variant="pi" textColor="neutral600">
-              {t('list.storage', '{count, plural, one {# backup uses} other {# backups use}} {used} in {location} · {free} free', {
-                count: storage.backups,
-                used: formatBytes(storage.used),
-                location: storage.location,
-                free: formatBytes(storage.free),
-              })}
-            </Typography>
+            <Flex direction="column" alignItems="stretch" gap={2} maxWidth="480px">
+              <Typography variant="pi" textColor="neutral600">
+                {t('list.storage', '{count, plural, one {# backup uses} other {# backups use}} {used} in {location} · {free} free', {
+                  count: storage.backups,
+                  used: formatBytes(storage.used),
+                  location: storage.location,
+                  free: formatBytes(storage.free),
+                })}
+              </Typography>
+              <StorageBar storage={storage} spaceAlertBelow={spaceAlertBelow} figures={false} />
+            </Flex>
           ) : null}
           {backups && backups.length === 0 ? (
             <EmptyStateLayout
@@ -163,7 +179,10 @@ export const BackupsPage = () => {
                       <Typography ellipsis>{scopeLabel(backup)}</Typography>
                     </Td>
                     <Td>
-                      <BackupBadges backup={backup} />
+                      <Flex gap={1} wrap="wrap">
+                        <BackupBadges backup={backup} />
+                        {purged.has(backup.id) ? <PurgeBadge reasons={purged.get(backup.id)!} /> : null}
+                      </Flex>
                     </Td>
                   </Tr>
                 ))}

@@ -6,6 +6,7 @@ import { useIntl } from 'react-intl';
 
 import type { Job } from '../../../server/src/contracts/backups';
 import { BarChart } from '../components/BarChart';
+import { StorageBar } from '../components/StorageBar';
 import { BackLink, Section } from '../components/Section';
 import { useT } from '../hooks/useT';
 import { PLUGIN_ID } from '../pluginId';
@@ -44,11 +45,17 @@ export const MonitoringPage = () => {
   const [alerts, setAlerts] = useState<Alert[]>([]);
   const [chosen, setChosen] = useState<string | null>(null);
   const [job, setJob] = useState<Job | null>(null);
+  const [spaceAlertBelow, setSpaceAlertBelow] = useState<number | string>('10%');
 
   const load = useCallback(async () => {
-    const [m, a] = await Promise.all([get<{ data: Metrics }>(`/${PLUGIN_ID}/metrics`), get<{ data: Alert[] }>(`/${PLUGIN_ID}/alerts`)]);
+    const [m, a, s] = await Promise.all([
+      get<{ data: Metrics }>(`/${PLUGIN_ID}/metrics`),
+      get<{ data: Alert[] }>(`/${PLUGIN_ID}/alerts`),
+      get<{ data: { values: Record<string, unknown> } }>(`/${PLUGIN_ID}/settings`),
+    ]);
     setMetrics(m.data.data);
     setAlerts(a.data.data);
+    setSpaceAlertBelow((s.data.data.values.spaceAlertBelow as number | string) ?? '10%');
     setChosen((current) => current ?? m.data.data.jobs[0]?.id ?? null);
   }, [get]);
   useEffect(() => {
@@ -114,17 +121,11 @@ export const MonitoringPage = () => {
                       })}
                 </Typography>
               </Grid.Item>
-              <Grid.Item col={4} s={12} direction="column" alignItems="flex-start">
+              <Grid.Item col={4} s={12} direction="column" alignItems="stretch">
                 <Typography variant="sigma" textColor="neutral600">
                   {t('create.storage', 'Storage')}
                 </Typography>
-                <Typography>
-                  {t('create.storage.free', '{free} free of {total} · backups use {used}', {
-                    free: formatBytes(metrics.storage.free),
-                    total: formatBytes(metrics.storage.total),
-                    used: formatBytes(metrics.storage.used),
-                  })}
-                </Typography>
+                <StorageBar storage={metrics.storage} spaceAlertBelow={spaceAlertBelow} />
               </Grid.Item>
             </Grid.Root>
           </Box>

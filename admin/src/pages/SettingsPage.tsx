@@ -4,13 +4,15 @@ import { Button, Field, Flex, Grid, NumberInput, SingleSelect, SingleSelectOptio
 import { Layouts, Page, useFetchClient, useNotification, useRBAC } from '@strapi/strapi/admin';
 import { useIntl } from 'react-intl';
 
+import { CronPreview } from '../components/CronPreview';
 import { Section } from '../components/Section';
+import type { SettingsForm, Values } from '../components/settings/form';
+import { NotificationsSection } from '../components/settings/NotificationsSection';
 import { useT } from '../hooks/useT';
 import { PERMISSIONS } from '../permissions';
 import { PLUGIN_ID } from '../pluginId';
 import { apiError } from '../utils/errors';
 
-type Values = Record<string, unknown>;
 interface SettingsResponse {
   values: Values;
   fixed: string[];
@@ -29,7 +31,7 @@ const nest = (flat: Values) => {
   return out;
 };
 
-/** Settings → Backups: the schedule, retention, compression, scope and drill; config-file values read-only. */
+/** Settings → Backups: the schedule, retention, compression, scope, drill and notifications; config-file values read-only. */
 const SettingsPage = () => {
   const { formatDate } = useIntl();
   const t = useT();
@@ -55,8 +57,10 @@ const SettingsPage = () => {
   const editable = (field: string) => allowedActions.canSettings && !data.fixed.includes(field);
   const hint = (field: string, text?: string) =>
     data.fixed.includes(field) ? t('settings.fixed', 'Set in config/plugins.ts: change it there') : (text ?? '');
-  const set = (field: string, value: unknown) => setDraft({ ...draft, [field]: value });
+  const set = (field: string, value: unknown) => setDraft((current) => ({ ...current, [field]: value }));
   const changed = Object.keys(draft).filter((field) => JSON.stringify(draft[field]) !== JSON.stringify(data.values[field]) && !data.fixed.includes(field));
+  const form: SettingsForm = { draft, errors, editable, hint, set, changed };
+  const timezone = String(draft.timezone ?? data.schedule.timezone);
 
   const save = async () => {
     setSaving(true);
@@ -69,7 +73,8 @@ const SettingsPage = () => {
       toggleNotification({ type: 'success', message: t('settings.saved', 'Saved. The schedule is updated.') });
     } catch (error) {
       const { message, fields } = apiError(error);
-      setErrors(Object.fromEntries(fields.map((d) => [d.path.join('.'), d.message])));
+      // The first reason of each field (zod may give several for one value).
+      setErrors(fields.reduceRight<Record<string, string>>((all, d) => ({ ...all, [d.path.join('.')]: d.message }), {}));
       toggleNotification({ type: 'danger', message });
     } finally {
       setSaving(false);
@@ -96,9 +101,21 @@ const SettingsPage = () => {
       </Field.Root>
     </Grid.Item>
   );
-  const toggle = (field: string, label: string) => (
+  /** A cron field, with what it means in words and its next three runs as the admin types. */
+  const cron = (field: string, label: string, help?: string) => (
+    <Grid.Item col={6} s={12} direction="column" alignItems="stretch" gap={2}>
+      <Field.Root name={field} hint={hint(field, help)} error={errors[field]}>
+        <Field.Label>{label}</Field.Label>
+        <TextInput value={String(draft[field] ?? '')} disabled={!editable(field)} onChange={(e: React.ChangeEvent<HTMLInputElement>) => set(field, e.target.value)} />
+        <Field.Hint />
+        <Field.Error />
+      </Field.Root>
+      <CronPreview expression={String(draft[field] ?? '')} timezone={timezone} testId={`cron-${field.replace(/\./g, '-')}`} />
+    </Grid.Item>
+  );
+  const toggle = (field: string, label: string, help?: string) => (
     <Grid.Item col={6} s={12} direction="column" alignItems="stretch">
-      <Field.Root name={field} hint={hint(field)}>
+      <Field.Root name={field} hint={hint(field, help)}>
         <Field.Label>{label}</Field.Label>
         <Toggle
           checked={Boolean(draft[field])}
@@ -135,7 +152,7 @@ const SettingsPage = () => {
             </Typography>
             <Grid.Root gap={5}>
               {toggle('enabled', t('settings.enabled', 'Automatic backups'))}
-              {text('schedule', t('settings.cron', 'Schedule (cron)'), t('settings.cron.hint', 'minute hour day month weekday, e.g. 0 2 * * * for 02:00 every day'))}
+              {cron('schedule', t('settings.cron', 'Schedule (cron)'), t('settings.cron.hint', 'minute hour day month weekday, e.g. 0 2 * * * for 02:00 every day'))}
               {text('timezone', t('settings.timezone', 'Time zone'), t('settings.timezone.hint', 'e.g. Europe/Madrid'))}
               {text('spaceAlertBelow', t('settings.space', 'Alert when free space is below'), t('settings.space.hint', 'bytes, or a percentage such as 10%'))}
             </Grid.Root>
@@ -146,6 +163,11 @@ const SettingsPage = () => {
               {number('retention.weekly', t('settings.weekly', 'Weeks'), t('settings.weekly.hint', 'newest of each week'))}
               {number('retention.monthly', t('settings.monthly', 'Months'), t('settings.monthly.hint', 'newest of each month'))}
               {number('retention.keepLast', t('settings.keepLast', 'Always keep the newest'), t('settings.keepLast.hint', 'at least 1'))}
+              {toggle(
+                'retention.includeManual',
+                t('settings.includeManual', 'The automatic purge also removes manual backups'),
+                t('settings.includeManual.hint', 'Off: a backup a person created stays until a person deletes it.')
+              )}
             </Grid.Root>
           </Section>
           <Section title={t('settings.content', 'What scheduled backups hold')}>
@@ -178,9 +200,10 @@ const SettingsPage = () => {
             <Typography>{t('settings.drill.next', 'Next drill: {date}', { date: next(data.schedule.drill.nextRun) })}</Typography>
             <Grid.Root gap={5}>
               {toggle('drill.enabled', t('settings.drill.enabled', 'Restore the latest backup into a scratch database and check it'))}
-              {text('drill.schedule', t('settings.cron', 'Schedule (cron)'))}
+              {cron('drill.schedule', t('settings.cron', 'Schedule (cron)'), t('settings.drill.cron.hint', 'e.g. 0 4 * * 0 for Sundays at 04:00'))}
             </Grid.Root>
           </Section>
+          <NotificationsSection form={form} timezone={timezone} canSend={allowedActions.canSettings} />
         </Flex>
       </Layouts.Content>
     </Page.Main>

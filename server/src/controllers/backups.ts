@@ -45,6 +45,10 @@ const createBackupsController = ({ strapi }: { strapi: Core.Strapi }) => {
       const { dryRun } = validatePurge(ctx.request.body);
       ctx.body = { data: await backups().purge({ dryRun }) };
     },
+    /** What the next purge would remove, and why (the backups list badges them); nothing is deleted. */
+    async purgePreview(ctx) {
+      ctx.body = { data: await backups().purge({ dryRun: true }) };
+    },
     async drill(ctx) {
       await startJob(ctx, async () => {
         await backups().get(ctx.params.id);

@@ -1,7 +1,8 @@
 import type { Core } from '@strapi/strapi';
 
 import { getService } from '../utils';
-import { validateMetricsQuery, validateSettingsScope } from '../validation/backups';
+import { previewSchedule, schedulePreviewQuerySchema } from '../utils/cron';
+import { validate, validateMetricsQuery, validateSettingsScope } from '../validation/backups';
 
 const createMonitoringController = ({ strapi }: { strapi: Core.Strapi }) =>
   ({
@@ -19,6 +20,11 @@ const createMonitoringController = ({ strapi }: { strapi: Core.Strapi }) =>
     },
     async schedule(ctx) {
       ctx.body = { data: getService('scheduler', { strapi }).info() };
+    },
+    /** What a cron expression the admin is typing means: valid or why not, and its next three runs. */
+    async schedulePreview(ctx) {
+      const { expression, timezone } = validate(schedulePreviewQuerySchema, ctx.query);
+      ctx.body = { data: previewSchedule(expression, timezone ?? getService('config', { strapi }).get().timezone) };
     },
     async settings(ctx) {
       ctx.body = { data: { ...getService('config', { strapi }).settings(), schedule: getService('scheduler', { strapi }).info() } };
