@@ -28,6 +28,8 @@ const ROUTES: Array<{ route: string; url: string; action: string; body?: object;
   { route: 'POST /backups/:id/restore', url: `/pacta-backup/backups/${MISSING}/restore`, action: 'restore', body: { confirm: true }, allowed: 404 },
   { route: 'POST /backups/:id/drill', url: `/pacta-backup/backups/${MISSING}/drill`, action: 'create', allowed: 404 },
   { route: 'POST /purge', url: '/pacta-backup/purge', action: 'delete', body: { dryRun: true }, allowed: 200 },
+  { route: 'GET /purge/preview', url: '/pacta-backup/purge/preview', action: 'read', allowed: 200 },
+  { route: 'GET /schedule/preview', url: '/pacta-backup/schedule/preview?expression=0%202%20*%20*%20*', action: 'read', allowed: 200 },
   { route: 'POST /notifications/test', url: '/pacta-backup/notifications/test', action: 'settings', body: { channel: 'sms' }, allowed: 400 },
   { route: 'GET /notifications/events', url: '/pacta-backup/notifications/events', action: 'read', allowed: 200 },
   { route: 'GET /jobs', url: '/pacta-backup/jobs', action: 'read', allowed: 200 },

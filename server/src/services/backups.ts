@@ -272,7 +272,8 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         temporary = getService('jobs', { strapi }).running()?.type === 'backup' ? [] : await storage().cleanTemp(3600 * 1000);
       }
       const result = { dryRun, kept, removed, temporary, freedBytes: dryRun ? 0 : removed.reduce((n, b) => n + b.size, 0) };
-      logger.info(`purge${dryRun ? ' (dry run)' : ''}: ${kept.length} kept, ${removed.length} ${dryRun ? 'would go' : 'deleted'}`, {
+      // A dry run is what the backups list asks for at each load: not worth a line at info.
+      logger[dryRun ? 'debug' : 'info'](`purge${dryRun ? ' (dry run)' : ''}: ${kept.length} kept, ${removed.length} ${dryRun ? 'would go' : 'deleted'}`, {
         kept: kept.length,
         removed: removed.length,
         freedBytes: result.freedBytes,
