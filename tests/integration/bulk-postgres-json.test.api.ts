@@ -11,6 +11,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 
 import { openArchive } from '../../server/src/engine/archive';
+import type { RowFilter } from '../../server/src/engine/manifest';
 import { openSnapshot, type SnapshotTable } from '../../server/src/engine/snapshot';
 import { loginAsSuperAdmin } from '../helpers/agent';
 import { startApp } from '../helpers/app';
@@ -185,6 +186,18 @@ onPostgres('PostgreSQL JSON lines (COPY … json rows)', () => {
     const read = (await bothPaths(table('links', ['kind_id', 'label', 'rank']), ['integer', 'text', 'double']))!;
     expect(read.lines).toHaveLength(700);
     expect(read.lines.map((line) => JSON.parse(line))).toEqual(read.current.map((line) => JSON.parse(line)));
+  });
+
+  it('writes the rows of a filtered read (a selective backup) as the current path, the bindings written in', async () => {
+    const filter: RowFilter = [
+      [{ column: 's', equals: "it's7" }],
+      [{ column: 'i', equals: 37 * 20 - 5000 }],
+      [{ column: 'id', in: { table: 'links', column: 'kind_id', where: [[{ column: 'label', equals: 'back\\slash\\' }]] } }],
+      [{ column: 't', equals: "a\\tb'; DROP TABLE kinds; --?" }],
+    ];
+    const read = (await bothPaths({ name: 'kinds', columns: NAMES, filter }, TYPES))!;
+    expect(read.lines.length).toBeGreaterThanOrEqual(3);
+    expect(read.lines.map((line) => JSON.stringify(JSON.parse(line)))).toEqual(read.current);
   });
 
   it('leaves to the current path a table with a type it does not render, or whose id is not its primary key', async () => {

@@ -130,6 +130,13 @@ const UTC_SAMPLES: Array<[string, number]> = [
   ['2024-07-02 23:59:59.57+00', Date.UTC(2024, 6, 2, 23, 59, 59, 570)],
 ];
 
+export interface RenderOptions {
+  /** Node's time zone is UTC (a `timestamp` without zone is read as local time). */
+  utc: boolean;
+  /** The server writes a float8 in the shortest text that reads back to it. */
+  shortest: boolean;
+}
+
 /**
  * An error raised by the server for one value (a cast that fails, naming it): a constant would be
  * folded when the statement is planned, this depends on the row.
@@ -151,7 +158,7 @@ export const columnExpression = (
   oid: number,
   type: string,
   parser: Parser,
-  { utc }: { utc: boolean }
+  { utc, shortest }: RenderOptions
 ): string | null => {
   const c = quote(column);
   switch (oid) {
@@ -172,8 +179,9 @@ export const columnExpression = (
         : null;
     case OID.numeric:
       // Strapi parses NUMERIC with parseFloat: the double nearest the decimal, which a cast to
-      // float8 gives too (strtod), written in the shortest form that reads back to it.
-      return isFloat(parser) && (NUMBER_TYPES.has(type) || kept(type))
+      // float8 gives too (strtod), written in the shortest form that reads back to it (PostgreSQL
+      // 12 and later with extra_float_digits above 0, its default).
+      return shortest && isFloat(parser) && (NUMBER_TYPES.has(type) || kept(type))
         ? `CASE WHEN ${c} = 'NaN' OR abs(${c}) >= 1e309 THEN 'null' WHEN ${c} = 0 THEN '0' ` +
             `WHEN abs(${c}) >= 1e-307 AND abs(${c}) < 1e308 THEN ${c}::float8::text ELSE ${refuse(column, `${c}::text`)} END`
         : null;
@@ -229,7 +237,7 @@ export const planLines = (
   types: string[],
   oids: number[],
   parserOf: (oid: number) => Parser,
-  options: { utc: boolean }
+  options: RenderOptions
 ): { expression: string } | { reason: string } => {
   const parts: string[] = [];
   for (let i = 0; i < columns.length; i += 1) {
@@ -306,13 +314,16 @@ export const readLines = async ({ knex, connection, table, types }: BulkReadCont
   const probe = (await client.query(`SELECT ${table.columns.map(quote).join(', ')} FROM ${quote(table.name)} LIMIT 0`)) as {
     fields: Array<{ dataTypeID: number }>;
   };
+  const settings = (await client.query(
+    "SELECT current_setting('server_version_num')::int >= 120000 AND current_setting('extra_float_digits')::int > 0 AS shortest"
+  )) as { rows: Array<{ shortest: boolean }> };
   const parserOf = (oid: number) => (client.getTypeParser ? client.getTypeParser(oid, 'text') : driver.types.getTypeParser(oid, 'text'));
   const plan = planLines(
     table.columns,
     types,
     probe.fields.map((field) => field.dataTypeID),
     parserOf,
-    { utc: nodeZoneIsUtc() }
+    { utc: nodeZoneIsUtc(), shortest: settings.rows[0]?.shortest === true }
   );
   if ('reason' in plan) return null;
 

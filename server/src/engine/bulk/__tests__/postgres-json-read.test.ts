@@ -10,13 +10,13 @@ const STRAPI: Record<number, (text: string) => unknown> = { 1082: identity, 3802
 const strapiParser = (oid: number) => STRAPI[oid] ?? pgTypes.getTypeParser(oid, 'text');
 const plainParser = (oid: number) => pgTypes.getTypeParser(oid, 'text');
 
-const plan = (oids: number[], types: string[], parserOf = strapiParser, utc = true) =>
+const plan = (oids: number[], types: string[], parserOf = strapiParser, utc = true, shortest = true) =>
   planLines(
     oids.map((_, i) => `c${i}`),
     types,
     oids,
     parserOf,
-    { utc }
+    { utc, shortest }
   );
 
 describe('PostgreSQL JSON lines: which columns the server renders', () => {
@@ -44,6 +44,9 @@ describe('PostgreSQL JSON lines: which columns the server renders', () => {
     // NUMERIC as text, DATE as a local Date: Strapi's replacements missing.
     expect(plan([1700], ['decimal'], plainParser)).toHaveProperty('reason');
     expect(plan([1082], ['date'], plainParser)).toHaveProperty('reason');
+    // numeric cast to float8 where the server would write a float8 rounded (extra_float_digits 0).
+    expect(plan([1700], ['decimal'], strapiParser, true, false)).toHaveProperty('reason');
+    expect(plan([701], ['double'], strapiParser, true, false)).toHaveProperty('expression');
     // A bigint the inspector calls integer (toNumber rounds it), a text it calls json (parsed).
     expect(plan([20], ['integer'])).toHaveProperty('reason');
     expect(plan([25], ['json'])).toHaveProperty('reason');
