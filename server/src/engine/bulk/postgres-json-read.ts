@@ -19,12 +19,16 @@ import { inline, prepareValueOf } from './postgres';
  * JSON.stringify of its canonical row). Each column's expression below is written for one
  * PostgreSQL type, one behaviour of the parser node-postgres has for it (probed, since Strapi
  * replaces some) and the Strapi column types it serves; any other column sends its table
- * through the current path. A value the expression cannot render exactly (an infinite or
- * out-of-range timestamp, a numeric beyond a double's range) fails the COPY with an error
- * naming it, never a different value (the current path throws on most of them too).
+ * through the current path. A value the expression cannot render exactly fails the COPY with
+ * an error naming it, never a different value: an infinite timestamp (the current path throws
+ * too), and where the current path did not: a timestamp before year 1 or from year 10000, a
+ * numeric from 1e308 to 1e309 or below 1e-307 (not zero).
  *
  * The lines are the same values, not the same bytes, as JSON.stringify writes (", " between
- * a jsonb's members, PostgreSQL's float format such as 1e+15): the drill compares values.
+ * a jsonb's members, PostgreSQL's float format such as 1e+15): the drill compares values. One
+ * value parses differently and serialises the same: a number beyond a double inside a jsonb
+ * (1e400) is Infinity parsed from the server's text, null from JSON.stringify's; a restore
+ * serialises it again (null) either way.
  */
 
 /** The node-postgres client knex hands out (the part used here). */
@@ -80,7 +84,7 @@ const CONVERTED = new Set([
 const NUMBER_TYPES = new Set(['increments', 'integer', 'float', 'double', 'decimal', 'real']);
 const kept = (type: string) => !CONVERTED.has(type);
 
-export const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** A string literal holding `text` (standard_conforming_strings: no backslash escapes). */
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
