@@ -20,9 +20,9 @@ import { inline, prepareValueOf } from './postgres';
  * PostgreSQL type, one behaviour of the parser node-postgres has for it (probed, since Strapi
  * replaces some) and the Strapi column types it serves; any other column sends its table
  * through the current path. A value the expression cannot render exactly fails the COPY with
- * an error naming it, never a different value: an infinite timestamp (the current path throws
- * too), and where the current path did not: a timestamp before year 1 or from year 10000, a
- * numeric from 1e308 to 1e309 or below 1e-307 (not zero).
+ * an error naming it, never a different value: a timestamp a Date cannot hold (infinity; the
+ * current path throws too), and where the current path did not: a numeric from 1e308 to 1e309
+ * or below 1e-307 (not zero).
  *
  * The lines are the same values, not the same bytes, as JSON.stringify writes (", " between
  * a jsonb's members, PostgreSQL's float format such as 1e+15): the drill compares values. One
@@ -148,10 +148,22 @@ export interface RenderOptions {
 const refuse = (column: string, value: string) =>
   `(${literal(`pacta-backup: the value of column ${column} cannot be read exactly as JSON: `)} || ${value})::int::text`;
 
-/** A timestamp (without zone, or already at UTC) as toISOString writes it: years 1 to 9999 only. */
-const instant = (column: string, value: string) =>
-  `CASE WHEN ${value} >= '0001-01-01' AND ${value} < '10000-01-01' THEN '"' || to_char(${value}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"' ` +
-  `ELSE ${refuse(column, `${value}::text`)} END`;
+/**
+ * A timestamp (without zone, or already at UTC) as toISOString writes it: the year in four digits
+ * from 1 to 9999, else signed in six (year 0 is 1 BC, which node-postgres reads as such); beyond
+ * what a Date holds (infinity, after +275760-09-13) toISOString throws, and the server too.
+ */
+const instant = (column: string, value: string) => {
+  const year =
+    `CASE WHEN ${value} >= '0001-01-01' AND ${value} < '10000-01-01' THEN to_char(${value}, 'YYYY') ` +
+    `WHEN ${value} >= '10000-01-01' THEN '+' || lpad(extract(year FROM ${value})::bigint::text, 6, '0') ` +
+    `WHEN extract(year FROM ${value}) = -1 THEN '0000' ` +
+    `ELSE '-' || lpad((-1 - extract(year FROM ${value})::bigint)::text, 6, '0') END`;
+  return (
+    `CASE WHEN isfinite(${value}) AND ${value} <= '275760-09-13 00:00:00' ` +
+    `THEN '"' || ${year} || to_char(${value}, '-MM-DD"T"HH24:MI:SS.MS"Z"') || '"' ELSE ${refuse(column, `${value}::text`)} END`
+  );
+};
 
 /**
  * The JSON text of one column's value for the current path's canonical value, or null when the
