@@ -205,10 +205,27 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
           yield rows;
         }
       }
+      // Where the database writes the lines itself (PostgreSQL), they go to the compressor as they
+      // come: counted, not parsed. Its ids are the table's integer primary key read in order and
+      // its lines as wide as the columns by construction (bulk/postgres-json-read.ts); the files
+      // table takes the rows, whose values name the media files.
+      const lines = isFiles ? null : await snapshot.lines({ name: table.name, columns, filter: table.filter }, types);
+      async function* counted(chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          let rows = 0;
+          for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) rows += 1;
+          read += rows;
+          if (read > expected) throw bad(`more than the ${expected} rows counted in the same snapshot`);
+          progress.done += rows;
+          report();
+          yield chunk;
+        }
+      }
       const entry = `tables/${table.name}.ndjson`;
       // The table is read to its end here; its last blocks are compressed and written while the
       // next table is read (one entry in the writer at most besides the one being read).
-      const queued = writer.queueEntry(entry, toNdjson(canonical()), { compressible: true });
+      const body = lines ? Readable.from(counted(lines)) : toNdjson(canonical());
+      const queued = writer.queueEntry(entry, body, { compressible: true });
       await queued.read;
       if (read !== expected) throw bad(`${read} rows where ${expected} were counted in the same snapshot`);
       await previous;

@@ -40,6 +40,11 @@ export interface Snapshot {
    * the engine's bulk path where it has one (bulk/), else batches() converted.
    */
   rows(table: SnapshotTable, types: string[]): AsyncGenerator<unknown[][]>;
+  /**
+   * The same rows as NDJSON lines the database writes itself (bulk/ readLines), their bytes as they
+   * come; null when the engine or the table's columns have no such path (then rows()).
+   */
+  lines(table: SnapshotTable, types: string[]): Promise<AsyncGenerator<Buffer> | null>;
   close(): Promise<void>;
 }
 
@@ -84,13 +89,14 @@ async function* canonical(batches: AsyncIterable<unknown[][]>, types: string[], 
 }
 
 /** Counting and reading rows are the same on every engine, given how a query runs. */
-const readers = (knex: Knex, run: Runner, dialect: Dialect): Pick<Snapshot, 'count' | 'batches' | 'rows'> => ({
+const readers = (knex: Knex, run: Runner, dialect: Dialect): Pick<Snapshot, 'count' | 'batches' | 'rows' | 'lines'> => ({
   async count(table) {
     const [row] = await run(build(knex, table).count({ count: '*' }));
     return Number(row.count);
   },
   batches: (table, size = BATCH) => paginate(knex, run, table, size),
   rows: (table, types) => canonical(paginate(knex, run, table, BATCH), types, dialect),
+  lines: async () => null,
 });
 
 const openServerSnapshot = async (knex: Knex, dialect: 'postgres' | 'mysql'): Promise<Snapshot> => {
@@ -120,10 +126,11 @@ const openServerSnapshot = async (knex: Knex, dialect: 'postgres' | 'mysql'): Pr
 
   let closed = false;
   const portable = readers(knex, run, dialect);
-  const bulkRead = bulkFor(dialect).read;
+  const { read: bulkRead, readLines } = bulkFor(dialect);
   return {
     ...portable,
     rows: (table, types) => (bulkRead ? bulkRead({ knex, connection, table, types }) : portable.rows(table, types)),
+    lines: async (table, types) => (readLines ? readLines({ knex, connection, table, types }) : null),
     async nextId(table) {
       if (dialect === 'postgres') {
         const [seq] = await raw('SELECT pg_get_serial_sequence(?, ?) AS name', [table, 'id']).catch(() => [null]);

@@ -52,6 +52,12 @@ export interface LoadContext {
 export interface BulkDialect {
   /** Canonical rows (values.ts) of a table, in primary-key order, in batches. */
   read?(context: BulkReadContext): AsyncGenerator<unknown[][]>;
+  /**
+   * The same rows as the archive's NDJSON lines, built by the database (their bytes as they come,
+   * in primary-key order, each line's values those `read` gives): passed on without parsing.
+   * Null when the table cannot go this way (a column type it does not render exactly): `read`.
+   */
+  readLines?(context: BulkReadContext): Promise<AsyncGenerator<Buffer> | null>;
   /** Writes rows given as value arrays (already converted by fromCanonical) in `columns` order. */
   inserter?(
     trx: Knex.Transaction,

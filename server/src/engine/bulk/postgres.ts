@@ -8,6 +8,7 @@ import { applyFilter } from '../sql';
 import { toCanonical } from '../values';
 
 import type { BulkDialect, Inserter, LoadPlan } from './index';
+import { readLines } from './postgres-json-read';
 import { CopyTextDecoder, encodeField } from './postgres-text';
 
 /** Rows per batch handed to the backup (as the portable path's pages). */
@@ -39,7 +40,7 @@ const literal = (text: string) => {
  * in the process's time zone unless `defaults.parseInputDatesAsUTC`, booleans as true/false,
  * objects as JSON…), from the very copy of `pg` knex drives, so its defaults are the ones in use.
  */
-const prepareValueOf = (driver: unknown): ((value: unknown) => unknown) => {
+export const prepareValueOf = (driver: unknown): ((value: unknown) => unknown) => {
   const entry = Object.values(require.cache).find((module) => module?.exports === driver)?.filename;
   const utils = entry
     ? // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -54,7 +55,7 @@ const prepareValueOf = (driver: unknown): ((value: unknown) => unknown) => {
  * becomes a quoted literal of the text node-postgres would send for it: an untyped literal is
  * read like an untyped parameter, so `WHERE "id" = '5'` means what `WHERE "id" = $1` did.
  */
-const inline = (query: Knex.Sql, prepareValue: (value: unknown) => unknown) => {
+export const inline = (query: Knex.Sql, prepareValue: (value: unknown) => unknown) => {
   let position = 0;
   // Placeholders as knex's own PostgreSQL client finds them (an odd number of backslashes escapes one).
   return query.sql.replace(/(\\*)(\?)/g, (match: string, escapes: string) => {
@@ -164,6 +165,8 @@ export const postgres: BulkDialect = {
       await drain(stream);
     }
   },
+
+  readLines,
 
   /**
    * COPY … FROM STDIN on the transaction's connection, in statements of about a megabyte of
