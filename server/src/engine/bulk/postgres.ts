@@ -162,7 +162,9 @@ export const postgres: BulkDialect = {
         }
       }
     } finally {
-      await drain(stream);
+      // A COPY the server failed is over: pg-copy-streams emits the error without ending the
+      // stream, and its error event has passed, so waiting for either would never return.
+      if (!failure) await drain(stream);
     }
   },
 
