@@ -5,7 +5,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { applyFilter } from '../sql';
 
 import type { BulkReadContext } from './index';
-import { inline, prepareValueOf } from './postgres';
+import { drain, inline, nextChunk, prepareValueOf, quote } from './postgres-copy';
 
 /**
  * A backup's rows built by PostgreSQL itself: one `COPY (SELECT '[' || … || ']' … ORDER BY id)`
@@ -84,7 +84,6 @@ const CONVERTED = new Set([
 const NUMBER_TYPES = new Set(['increments', 'integer', 'float', 'double', 'decimal', 'real']);
 const kept = (type: string) => !CONVERTED.has(type);
 
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** A string literal holding `text` (standard_conforming_strings: no backslash escapes). */
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
@@ -264,43 +263,6 @@ export const planLines = (
   return { expression: `'[' || ${parts.join(` || ',' || `)} || ']'` };
 };
 
-/** The next chunk of a readable stream (null at its end), pulled: the server waits while we work. */
-const nextChunk = (stream: Readable, failed: () => Error | null) =>
-  new Promise<Buffer | null>((resolve, reject) => {
-    if (failed()) return reject(failed());
-    const chunk = stream.read() as Buffer | null;
-    if (chunk !== null) return resolve(chunk);
-    if (stream.readableEnded) return resolve(null);
-    const settle = (error?: Error) => {
-      stream.off('readable', onReadable);
-      stream.off('end', onEnd);
-      stream.off('error', settle);
-      if (error) reject(error);
-    };
-    const onReadable = () => {
-      const next = stream.read() as Buffer | null;
-      if (next === null) return;
-      settle();
-      resolve(next);
-    };
-    const onEnd = () => {
-      settle();
-      resolve(null);
-    };
-    stream.on('readable', onReadable);
-    stream.on('end', onEnd);
-    stream.on('error', settle);
-  });
-
-/** Reads what is left of a COPY TO nobody wants any more: the connection is free again after it. */
-const drain = (stream: Readable) =>
-  new Promise<void>((resolve) => {
-    if (stream.readableEnded || stream.destroyed) return resolve();
-    stream.on('end', resolve);
-    stream.on('error', () => resolve());
-    stream.on('data', () => undefined);
-    stream.resume();
-  });
 
 /**
  * Whether the order the lines come in is the one the archive requires: a table with an id has it
