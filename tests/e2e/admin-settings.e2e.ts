@@ -319,7 +319,7 @@ describe('the admin panel: settings, notifications, progress and purge preview',
     expect(settings.body.data.values['notifications.webhooks.targets']).toEqual([{ url: receiver.url, events: ['backup.failed', 'alert.raised'], secretEnv: SECRET_ENV }]);
   });
 
-  // Needs POST /pacta-backup/notifications/test (helper A's branch, the contract in notes/plan13.md).
+  // POST /pacta-backup/notifications/test through the page, to a real receiver that checks the signature.
   it('sends a test to the webhook target and shows each delivery\'s result in the page', async () => {
     await openSettings();
     await page.getByRole('combobox', { name: 'Channel' }).click();

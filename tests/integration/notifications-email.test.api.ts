@@ -19,15 +19,6 @@ const OPS = 'ops@pacta.test';
 const LUCIA = 'lucia@pacta.test';
 
 /**
- * Helper A's dispatch (branch wt-notify) calls the e-mail channel when a job ends, as
- * `notifications.email.when` says. Until it is merged the tests that need it are skipped (they
- * say so in their name); once merged they run, and `deliver` below can wait for the e-mail the
- * dispatch sends instead of handing the channel a notice itself.
- */
-const DISPATCH = fs.existsSync(path.join(__dirname, '..', '..', 'server', 'src', 'services', 'notifications.ts'));
-const withDispatch = DISPATCH ? it : it.skip;
-
-/**
  * E-mail notifications through Strapi's e-mail plugin with the nodemailer provider, to a real
  * SMTP server on loopback: the message arrives with the right subject and body, in the
  * recipient's language, with the job's log and a link, and with no secret in it.
@@ -50,7 +41,7 @@ onSqlite(`e-mail notifications on ${databaseClient}`, () => {
   const appName = () => String(app.strapi.config.get('info.name'));
   const adminUrl = () => `http://127.0.0.1:${(app.strapi.server.httpServer.address() as { port: number }).port}/admin/plugins/pacta-backup/monitoring`;
 
-  /** The notice of a job that ended, as the dispatch builds it. */
+  /** The notice of a job that ended, with the backup's name read through the API. */
   const noticeOf = async (job: Job, event: NotificationEvent, extra: Partial<Notice> = {}): Promise<Notice> => {
     const backup = job.backupId ? ((await admin.get(`/pacta-backup/backups/${job.backupId}`)).body.data as Backup) : null;
     return {
@@ -77,10 +68,7 @@ onSqlite(`e-mail notifications on ${databaseClient}`, () => {
     };
   };
 
-  /**
-   * THE SPOT to switch to the real dispatch: today the test hands the channel the notice of the
-   * job; with helper A's dispatch merged, the job's end sends it (wait for the mail instead).
-   */
+  /** The channel itself, given a job's notice (the dispatch tests, below, let the job's end send it). */
   const deliver = async (notice: Notice, recipients: string[]) => channel().send(notice, recipients);
 
   const mailTo = (address: string, count = 1) =>
@@ -274,7 +262,7 @@ onSqlite(`e-mail notifications on ${databaseClient}`, () => {
   const mailWithSubject = (subject: string) =>
     until(`an e-mail to ${OPS} with the subject "${subject}"`, () => smtp.to(OPS).find((m) => m.subject === subject), { timeoutMs: 20_000 });
 
-  withDispatch("[needs wt-notify's dispatch] when 'always' a successful backup sends; when 'failures' it sends nothing", async () => {
+  it("when 'always' a successful backup sends; when 'failures' it sends nothing", async () => {
     await settings({ enabled: true, when: 'always' });
     try {
       const sent = await runJob(admin, '/pacta-backup/backups', { name: 'always-sent' });
@@ -307,7 +295,7 @@ onSqlite(`e-mail notifications on ${databaseClient}`, () => {
     expect(digest).toEqual([expect.objectContaining({ ok: false, error: expect.stringMatching(/ECONNREFUSED|connect/i) })]);
   });
 
-  withDispatch("[needs wt-notify's dispatch] with the mail server down a backup still succeeds", async () => {
+  it("with the mail server down a backup still succeeds", async () => {
     await settings({ enabled: true, when: 'always' });
     const job = await runJob(admin, '/pacta-backup/backups', { name: 'smtp-still-down' });
     expect(job).toMatchObject({ status: 'succeeded', error: null });
