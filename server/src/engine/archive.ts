@@ -147,6 +147,10 @@ export class ArchiveWriter {
     private readonly options: ArchiveWriterOptions
   ) {
     this.zip = archiver('zip', { zlib: { level: LEVEL[options.compression], chunkSize: 256 * 1024 }, forceZip64: false });
+    // Every queued entry waits for its own 'entry' event and stops listening once it has it: a
+    // backup queues a group of media files at once, more than Node's default of 10 listeners
+    // (whose "possible memory leak" warning printed on every CLI backup).
+    this.zip.setMaxListeners(0);
     this.hookDeflated();
     this.broken = new Promise<never>((_resolve, reject) => {
       this.breakWith = reject;
