@@ -29,8 +29,8 @@ import { streamSelect } from './mysql-read';
  * in the middle: one query first looks for such a row, and if there is one, the whole table
  * takes the current path.
  *
- * The lines are the same values, not the same bytes, as JSON.stringify writes (MariaDB's
- * `1e21`, a JSON column's text as stored, `\u0001` where JSON.stringify writes `\u0001` too).
+ * The lines are the same values, not the same bytes, as JSON.stringify writes (MariaDB's `1e21`
+ * for a double, a JSON column's text as stored, JSON_QUOTE's escapes): the drill compares values.
  */
 
 /** The part of a mysql2 column definition read here (a result's `fields`). */
@@ -179,28 +179,34 @@ const literal = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, 
 export const quoteId = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 
 /**
- * JSON texts JavaScript's JSON.parse reads as MariaDB's JSON_VALID judged them valid: no escape
- * JSON has not (an odd run of backslashes before another letter), no number token other than
- * JSON's grammar (checked wherever `[`, `,` or `:` is followed by a sign or digit: inside a string
- * this only sends a row to the current path). Case-sensitive whatever the column's collation.
+ * JSON texts JavaScript's JSON.parse reads as MariaDB's JSON_VALID judged them valid, and to a
+ * value JSON.stringify writes back alike (found by comparing the two on random texts). MariaDB
+ * also takes: an escape JSON has not (an odd run of backslashes before another character), a raw
+ * control character in a string, a number ending in `.` or `-`, an exponent without digits or
+ * with more signs (`1.`, `0.e1`, `2e+`, `2e--3`, `-`).
+ * JSON.parse reads a number beyond a double as Infinity (written null) and -0 or a negative
+ * underflow as -0 (written 0): an exponent of 300 or more, hundreds of digits in a row, `-0`.
+ * These are looked for wherever they may be (a number is followed by `,`, `]`, `}` or the end):
+ * inside a string they only send a row to the current path. Case-sensitive whatever the
+ * column's collation. One pattern, one pass over the text (possessive where a long run of
+ * backslashes or zeros would otherwise be tried again from each of its characters).
  */
-const BAD_ESCAPE = '(?-i)(?<!\\\\)(?:\\\\\\\\)*\\\\(?:[^"\\\\/bfnrtu]|u(?![0-9a-fA-F]{4}))';
-const BAD_NUMBER = '(?-i)(?:^|[\\[,:])[ \\t\\n\\r]*(?=[-0-9])(?!-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?[ \\t\\n\\r]*(?:[\\],}]|$))';
-/**
- * Numbers JSON.parse reads as a value JSON.stringify writes otherwise: beyond a double
- * (Infinity, written null) or a negative zero (written 0), whether written -0 or underflowing:
- * an exponent of 300 or more either way, hundreds of digits in a row.
- */
-const ODD_NUMBER =
-  '(?-i)[0-9.][eE][+-]?0*(?:[3-9][0-9]{2}|[1-9][0-9]{3,})|[0-9]{300}|(?:^|[\\[,:])[ \\t\\n\\r]*-0(?:\\.0*)?(?:[eE][+-]?[0-9]+)?[ \\t\\n\\r]*(?:[\\],}]|$)';
+const NOT_FOR_JS = [
+  '(?<!\\\\)(?:\\\\\\\\)*+\\\\(?:[^"\\\\/bfnrtu]|u(?![0-9a-fA-F]{4}))',
+  '[\\x00-\\x1f]',
+  '[0-9]\\.[ ]*(?:[,\\]}eE]|$)',
+  '[0-9.][eE](?![+-]?[0-9])',
+  '-[ ]*(?:[,\\]}]|$)',
+  '[0-9.][eE][+-]?0*+(?:[3-9][0-9]{2}|[1-9][0-9]{3})',
+  '[0-9]{300}',
+  '-0(?:\\.0*+)?+(?![.0-9])',
+];
+const NOT_FOR_JS_PATTERN = `(?-i)${NOT_FOR_JS.join('|')}`;
 /** A text JSON.parse may take (what it does not start with, it refuses). */
 const JSON_START = '(?-i)^[ \\t\\n\\r]*(?:[-0-9\\[{"]|true|false|null)';
 
-const jsonValidForJs = (c: string) =>
-  `(JSON_VALID(${c}) AND ${c} NOT REGEXP ${literal(BAD_ESCAPE)} AND ${c} NOT REGEXP ${literal(BAD_NUMBER)} AND ${c} NOT REGEXP ${literal(ODD_NUMBER)})`;
+const jsonValidForJs = (c: string) => `(JSON_VALID(${c}) AND ${c} NOT REGEXP ${literal(NOT_FOR_JS_PATTERN)})`;
 const jsonInvalidForJs = (c: string) => `(NOT JSON_VALID(${c}) AND ${c} NOT REGEXP ${literal(JSON_START)})`;
-/** A valid JSON text in a line: its line breaks are whitespace between tokens (a JSON string escapes them). */
-const rawJson = (c: string) => `REPLACE(REPLACE(${c}, CHAR(10 USING utf8mb4), ' '), CHAR(13 USING utf8mb4), ' ')`;
 
 /**
  * The double mysql2 reads from a FLOAT or DOUBLE's text: Number.parseFloat where the text is
@@ -216,6 +222,8 @@ const double = (c: string) => {
   const scale = `IF(LOCATE('.', ${text}) = 0, 0, LENGTH(${text}) - LOCATE('.', ${text}))`;
   return (
     `CASE WHEN ${c} = 0 THEN '0' ` +
+    // Whole numbers below 1e15 (a link table's order): written in at most 15 digits, exact.
+    `WHEN ${c} = FLOOR(${c}) AND ABS(${c}) < 1e15 THEN ${text} ` +
     `WHEN LENGTH(${text}) BETWEEN 16 AND 17 AND LOCATE('e', ${text}) = 0 ` +
     `THEN CAST(IF(${c} < 0, -1e0, 1e0) * (CAST(${digits} AS DOUBLE) / POW(10, ${scale})) AS CHAR) ELSE ${text} END`
   );
@@ -309,12 +317,12 @@ export const columnPlan = (column: string, field: MysqlField, type: string, opti
     const conditions = [jsonValidForJs(text)];
     if (json) conditions.push(`JSON_TYPE(${text}) <> 'STRING'`);
     if (options.bigJsonIntegers) conditions.push(`${text} NOT REGEXP '[0-9]{16}'`);
-    return { render: rawJson(text), certain: `(${conditions.join(' AND ')})` };
+    return { render: text, certain: `(${conditions.join(' AND ')})` };
   }
   if (json) {
     // toJson: the text parsed, or the string as it is where JSON.parse refuses it.
     return {
-      render: `IF(JSON_VALID(${text}), ${rawJson(text)}, JSON_QUOTE(${text}))`,
+      render: `IF(JSON_VALID(${text}), ${text}, JSON_QUOTE(${text}))`,
       certain: `(${jsonValidForJs(text)} OR ${jsonInvalidForJs(text)})`,
     };
   }
