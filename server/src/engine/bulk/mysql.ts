@@ -7,6 +7,7 @@ import { toCanonical } from '../values';
 import { plainLoad, type BulkDialect, type Inserter } from './index';
 import { databaseError, run, type MysqlConnection, type MysqlResult } from './mysql-driver';
 import { insertTuple, loadLine } from './mysql-encode';
+import { mysqlJsonLines } from './mysql-json-read';
 import { streamSelect } from './mysql-read';
 
 /** Rows per batch a backup reads (as the portable path). */
@@ -77,6 +78,7 @@ const slices = (buffer: Buffer) => {
  *    stored exactly as a knex INSERT binding them stores them.
  */
 export const mysql: BulkDialect = {
+  readLines: mysqlJsonLines,
   async *read({ knex, connection, table, types }) {
     const builder = knex(table.name).select(table.columns);
     if (table.filter) applyFilter(knex, builder, table.filter);
