@@ -7,7 +7,6 @@ import type { Knex } from 'knex';
 import type { RowFilter } from './manifest';
 import { hostTag, isPidAlive } from './owner';
 import { bulkFor } from './bulk';
-import { sqliteReader } from './bulk/sqlite-reader';
 import { applyFilter } from './sql';
 import { toCanonical, type Dialect } from './values';
 
@@ -266,9 +265,6 @@ const openSqliteSnapshot = async (knex: Knex, tempRoot: string): Promise<Snapsho
     }
     if (batch.length) yield batch;
   };
-  // The tables' lines are read and serialised by a worker thread on the same copy (the main
-  // thread hashes, compresses and writes meanwhile); in the main thread where none can start.
-  const reader = sqliteReader(tempFile, connection.constructor);
   return {
     ...readers(knex, run, 'sqlite'),
     /**
@@ -277,11 +273,6 @@ const openSqliteSnapshot = async (knex: Knex, tempRoot: string): Promise<Snapsho
      */
     batches: sqliteBatches,
     rows: (table, types) => canonical(sqliteBatches(table), types, 'sqlite'),
-    async lines(table, types) {
-      if (!reader) return null;
-      const { sql, bindings } = build(knex, table).select(table.columns).orderBy(orderColumns(table)).toSQL().toNative();
-      return reader.lines({ table: table.name, sql, bindings: [...bindings], types, idIndex: table.columns.indexOf('id') });
-    },
     async nextId(table) {
       const row = copy.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').get(table);
       return row ? Number(row.seq) + 1 : null;
@@ -290,7 +281,6 @@ const openSqliteSnapshot = async (knex: Knex, tempRoot: string): Promise<Snapsho
       if (closed) return;
       closed = true;
       try {
-        await reader?.close();
         copy.close();
       } finally {
         await removeCopy();
