@@ -205,11 +205,10 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
           yield rows;
         }
       }
-      // Where the lines come ready-made — written by the database itself (PostgreSQL, MariaDB:
-      // bulk/*-json-read.ts, ids the table's integer primary key read in order and lines as wide
-      // as the columns by construction) or by SQLite's reading thread (workers/sqlite-read.ts,
-      // which checks the ids as below) — they go to the compressor as they come: counted, not
-      // parsed. The files table takes the rows, whose values name the media files.
+      // Where the database writes the lines itself (PostgreSQL, MariaDB), they go to the
+      // compressor as they come: counted, not parsed. Its ids are the table's integer primary key
+      // read in order and its lines as wide as the columns by construction (bulk/*-json-read.ts);
+      // the files table takes the rows, whose values name the media files.
       const lines = isFiles ? null : await snapshot.lines({ name: table.name, columns, filter: table.filter }, types);
       async function* counted(chunks: AsyncIterable<Buffer>) {
         for await (const chunk of chunks) {
