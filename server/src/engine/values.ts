@@ -67,6 +67,32 @@ const toJson = (value: unknown): unknown => {
   }
 };
 
+/**
+ * The Strapi column types toCanonical converts (below); a value of any other type is kept as the
+ * driver gives it (a Buffer as base64). The bulk reads that build the lines in SQL render each
+ * type as toCanonical would.
+ */
+export const CONVERTED_TYPES: ReadonlySet<ColumnType> = new Set([
+  'boolean',
+  'datetime',
+  'timestamp',
+  'date',
+  'time',
+  'increments',
+  'integer',
+  'float',
+  'double',
+  'decimal',
+  'real',
+  'bigInteger',
+  'bigIncrements',
+  'json',
+  'jsonb',
+]);
+
+/** The types toCanonical reads as a JavaScript number (bigints may stay strings). */
+export const NUMBER_TYPES: ReadonlySet<ColumnType> = new Set(['increments', 'integer', 'float', 'double', 'decimal', 'real']);
+
 /** The portable form of a value read from `dialect` in a column of `type`. */
 export const toCanonical = (value: unknown, type: ColumnType, _dialect: Dialect): unknown => {
   if (isNil(value)) return null;

@@ -1,4 +1,4 @@
-import { fromCanonical, toCanonical, type Dialect } from '../values';
+import { CONVERTED_TYPES, NUMBER_TYPES, fromCanonical, toCanonical, type Dialect } from '../values';
 
 /**
  * The driver values below are what each driver hands back for the same row when it is set up
@@ -178,5 +178,18 @@ describe('values bound when a canonical value is written', () => {
         expect([dialect, name, toCanonical(fromCanonical(canonical, type, dialect), type, dialect)]).toEqual([dialect, name, canonical]);
       }
     }
+  });
+});
+
+describe('the types toCanonical converts (what the SQL-built lines must render alike)', () => {
+  it('converts exactly the types CONVERTED_TYPES names, and reads NUMBER_TYPES as numbers', () => {
+    const types = [...CONVERTED_TYPES, 'string', 'text', 'uuid', 'enum', 'specificType', 'richtext', 'biginteger'];
+    for (const type of types) {
+      // Values every converter changes one of: '12' (a number, a JSON text), 1 (a boolean, an
+      // instant), a datetime's text (a date) and a short time.
+      const converted = ['12', 1, '2024-01-02 03:04:05', '13:45'].some((value) => toCanonical(value, type, 'postgres') !== value);
+      expect([type, converted]).toEqual([type, CONVERTED_TYPES.has(type)]);
+    }
+    for (const type of NUMBER_TYPES) expect([type, toCanonical('12.5', type, 'mysql')]).toEqual([type, 12.5]);
   });
 });

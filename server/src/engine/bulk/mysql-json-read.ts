@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 import { applyFilter } from '../sql';
-import { toCanonical } from '../values';
+import { CONVERTED_TYPES, NUMBER_TYPES, toCanonical } from '../values';
 
 import type { BulkReadContext } from './index';
 import { databaseError, run, type MysqlConnection } from './mysql-driver';
@@ -89,26 +89,7 @@ const BINARY = 63;
 const INTEGERS = new Set<number>([T.TINY, T.SHORT, T.LONG, T.INT24, T.YEAR]);
 const TEXTS = new Set<number>([T.VARCHAR, T.VAR_STRING, T.STRING, T.ENUM, T.SET, T.TINY_BLOB, T.MEDIUM_BLOB, T.LONG_BLOB, T.BLOB]);
 
-/** Strapi column types toCanonical (values.ts) converts; any other keeps the driver's value. */
-const CONVERTED = new Set([
-  'boolean',
-  'datetime',
-  'timestamp',
-  'date',
-  'time',
-  'increments',
-  'integer',
-  'float',
-  'double',
-  'decimal',
-  'real',
-  'bigInteger',
-  'bigIncrements',
-  'json',
-  'jsonb',
-]);
-const NUMBER_TYPES = new Set(['increments', 'integer', 'float', 'double', 'decimal', 'real']);
-const kept = (type: string) => !CONVERTED.has(type);
+const kept = (type: string) => !CONVERTED_TYPES.has(type);
 const numeric = (type: string) => NUMBER_TYPES.has(type) || kept(type);
 
 /** What Strapi's typeCast (dialects/mysql) does with a value, through a stand-in for mysql2's field. */

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { to as copyTo } from 'pg-copy-streams';
 
 import { applyFilter } from '../sql';
+import { CONVERTED_TYPES, NUMBER_TYPES } from '../values';
 
 import type { BulkReadContext } from './index';
 import { drain, inline, nextChunk, prepareValueOf, quote } from './postgres-copy';
@@ -63,26 +64,7 @@ const OID = {
   jsonb: 3802,
 } as const;
 
-/** Strapi column types toCanonical (values.ts) converts; any other keeps the driver's value. */
-const CONVERTED = new Set([
-  'boolean',
-  'datetime',
-  'timestamp',
-  'date',
-  'time',
-  'increments',
-  'integer',
-  'float',
-  'double',
-  'decimal',
-  'real',
-  'bigInteger',
-  'bigIncrements',
-  'json',
-  'jsonb',
-]);
-const NUMBER_TYPES = new Set(['increments', 'integer', 'float', 'double', 'decimal', 'real']);
-const kept = (type: string) => !CONVERTED.has(type);
+const kept = (type: string) => !CONVERTED_TYPES.has(type);
 
 
 /** A string literal holding `text` (standard_conforming_strings: no backslash escapes). */
