@@ -6,7 +6,7 @@ import { CONVERTED_TYPES, NUMBER_TYPES, toCanonical } from '../values';
 import type { BulkReadContext } from './index';
 import { databaseError, run, type MysqlConnection } from './mysql-driver';
 import { nodeZoneIsUtc } from './postgres-json-read';
-import { streamSelect } from './mysql-read';
+import { streamQuery, streamSelect } from './mysql-read';
 
 /**
  * A backup's rows built by MariaDB itself: one streamed `SELECT CONCAT('[', …, ']') … ORDER BY id`
@@ -484,101 +484,33 @@ export const mysqlJsonLines = async ({ knex, connection, table, types }: BulkRea
 /**
  * The lines of the statement in chunks of about CHUNK bytes, each line as the server wrote it
  * (the typeCast hands back its bytes; Strapi's is for the current path). A marker row ends the
- * lines with its id (a string); the rest of the result is read and dropped, as it is when the
- * consumer stops early: the connection must be free for the statements that follow.
+ * lines with its id (a string), handed on once the rest of the result was read and dropped: the
+ * connection must be free for the current path that follows.
  */
-async function* streamLines(connection: MysqlConnection, sql: string, ahead = 2): AsyncGenerator<Buffer | string> {
-  const ready: Array<Buffer | string> = [];
+function streamLines(connection: MysqlConnection, sql: string): AsyncGenerator<Buffer | string> {
   let parts: Buffer[] = [];
   let size = 0;
-  let ended = false;
-  let failure: Error | null = null;
-  let paused = false;
-  let discard = false;
-  let wake: (() => void) | null = null;
-  const notify = () => {
-    const resume = wake;
-    wake = null;
-    resume?.();
-  };
-  const waitForNews = () => new Promise<void>((resolve) => (wake = resolve));
-  const flush = () => {
-    if (parts.length) ready.push(Buffer.concat(parts, size));
+  const flush = (emit: (item: Buffer) => void) => {
+    if (parts.length) emit(Buffer.concat(parts, size));
     parts = [];
     size = 0;
   };
-
   // A typeCast of its own: the line's bytes as they come, neither decoded nor parsed.
-  const options = { sql, rowsAsArray: true, typeCast: (field: { buffer(): Buffer | null }) => field.buffer() };
-  connection
-    .query(options)
-    .on('result', (row) => {
-      if (discard) return;
+  const options = { sql, typeCast: (field: { buffer(): Buffer | null }) => field.buffer() };
+  return streamQuery<Buffer | string>(connection, options, {
+    take(row, emit, stop) {
       const line = row[0] as Buffer | null;
       if (!line || line[0] === 0x21) {
         // '!': a row rendered the current way from here on.
-        flush();
-        ready.push(line ? line.toString('latin1', 1) : '');
-        discard = true;
-      } else {
-        parts.push(line, NEWLINE);
-        size += line.length + 1;
-        if (size < CHUNK) return;
-        flush();
-      }
-      if (ready.length >= ahead && !paused && !discard) {
-        paused = true;
-        connection.pause();
-      }
-      notify();
-    })
-    .on('error', (error) => {
-      failure = databaseError(error);
-      ended = true;
-      notify();
-    })
-    .on('end', () => {
-      if (!discard) flush();
-      ended = true;
-      notify();
-    });
-
-  try {
-    for (;;) {
-      if (ready.length) {
-        const next = ready.shift()!;
-        if (paused && ready.length < ahead) {
-          paused = false;
-          connection.resume();
-        }
-        if (typeof next === 'string') {
-          // The rest of the result is dropped before the current path runs on this connection.
-          if (paused) {
-            paused = false;
-            connection.resume();
-          }
-          while (!ended) await waitForNews();
-          if (failure) throw failure;
-        }
-        yield next;
-      } else if (failure) {
-        throw failure;
-      } else if (ended) {
+        flush(emit);
+        emit(line ? line.toString('latin1', 1) : '');
+        stop();
         return;
-      } else {
-        await waitForNews();
       }
-    }
-  } finally {
-    if (!ended) {
-      discard = true;
-      ready.length = 0;
-      parts = [];
-      if (paused) {
-        paused = false;
-        connection.resume();
-      }
-      while (!ended) await waitForNews();
-    }
-  }
+      parts.push(line, NEWLINE);
+      size += line.length + 1;
+      if (size >= CHUNK) flush(emit);
+    },
+    end: flush,
+  });
 }

@@ -1,23 +1,32 @@
-import type { MysqlConnection } from './mysql-driver';
+import type { MysqlConnection, MysqlQueryOptions } from './mysql-driver';
 import { databaseError } from './mysql-driver';
 
 /**
- * The rows of one SELECT, streamed from the server in batches of `size` arrays: the driver
- * reads the result as it arrives and the socket is paused while `ahead` batches wait for the
- * consumer (memory stays flat whatever the table's size). Values are what the connection's own
- * typeCast makes of them, exactly as a knex query on the same connection would return.
- *
- * Stopping early (the consumer throws or returns) reads the rest of the result and drops it:
- * the connection must be free again for the statements that follow (the snapshot's COMMIT).
+ * What a streamed query makes of its rows: `take` sees each row as it arrives and hands on
+ * whatever is ready with `emit`; `stop` ends the stream after what was emitted (the rest of the
+ * result is read and dropped). `end` emits what is left when the result ends.
  */
-export async function* streamSelect(
+export interface RowCollector<T> {
+  take(row: unknown[], emit: (item: T) => void, stop: () => void): void;
+  end(emit: (item: T) => void): void;
+}
+
+/**
+ * The items a collector makes of one query's rows, as the driver reads the result: the socket is
+ * paused while `ahead` items wait for the consumer (memory stays flat whatever the table's size).
+ *
+ * The connection is free again before the stream ends, however it ends (the consumer throws or
+ * returns, or the collector stops it): the rest of the result is read and dropped first, because
+ * the statements that follow (the snapshot's COMMIT, the rest of a table read another way) need
+ * the connection. After a stop, the items already emitted are handed on only once it is free.
+ */
+export async function* streamQuery<T>(
   connection: MysqlConnection,
-  sql: string,
-  values: readonly unknown[],
-  { size = 2000, ahead = 2 }: { size?: number; ahead?: number } = {}
-): AsyncGenerator<unknown[][]> {
-  const ready: unknown[][][] = [];
-  let batch: unknown[][] = [];
+  options: MysqlQueryOptions,
+  collector: RowCollector<T>,
+  ahead = 2
+): AsyncGenerator<T> {
+  const ready: T[] = [];
   let ended = false;
   let failure: Error | null = null;
   let paused = false;
@@ -29,16 +38,32 @@ export async function* streamSelect(
     resume?.();
   };
   const waitForNews = () => new Promise<void>((resolve) => (wake = resolve));
+  const emit = (item: T) => {
+    ready.push(item);
+  };
+  const stop = () => {
+    discard = true;
+  };
+  const unpause = () => {
+    if (!paused) return;
+    paused = false;
+    connection.resume();
+  };
+  /** Reads the rest of the result and drops it. */
+  const drain = async () => {
+    discard = true;
+    unpause();
+    while (!ended) await waitForNews();
+  };
 
   connection
-    .query({ sql, values, rowsAsArray: true })
+    .query({ rowsAsArray: true, ...options })
     .on('result', (row) => {
       if (discard) return;
-      batch.push(row);
-      if (batch.length < size) return;
-      ready.push(batch);
-      batch = [];
-      if (ready.length >= ahead && !paused) {
+      const before = ready.length;
+      collector.take(row, emit, stop);
+      if (ready.length === before && !discard) return;
+      if (ready.length >= ahead && !paused && !discard) {
         paused = true;
         connection.pause();
       }
@@ -50,8 +75,7 @@ export async function* streamSelect(
       notify();
     })
     .on('end', () => {
-      if (batch.length && !discard) ready.push(batch);
-      batch = [];
+      if (!discard) collector.end(emit);
       ended = true;
       notify();
     });
@@ -59,11 +83,12 @@ export async function* streamSelect(
   try {
     for (;;) {
       if (ready.length) {
-        const next = ready.shift()!;
-        if (paused && ready.length < ahead) {
-          paused = false;
-          connection.resume();
+        if (discard && !ended) {
+          await drain();
+          if (failure) throw failure;
         }
+        const next = ready.shift()!;
+        if (paused && ready.length < ahead) unpause();
         yield next;
       } else if (failure) {
         throw failure;
@@ -75,14 +100,39 @@ export async function* streamSelect(
     }
   } finally {
     if (!ended) {
-      discard = true;
       ready.length = 0;
-      batch = [];
-      if (paused) {
-        paused = false;
-        connection.resume();
-      }
-      while (!ended) await waitForNews();
+      await drain();
     }
   }
+}
+
+/**
+ * The rows of one SELECT, streamed from the server in batches of `size` arrays (see
+ * streamQuery). Values are what the connection's own typeCast makes of them, exactly as a knex
+ * query on the same connection would return.
+ */
+export function streamSelect(
+  connection: MysqlConnection,
+  sql: string,
+  values: readonly unknown[],
+  { size = 2000, ahead = 2 }: { size?: number; ahead?: number } = {}
+): AsyncGenerator<unknown[][]> {
+  let batch: unknown[][] = [];
+  return streamQuery<unknown[][]>(
+    connection,
+    { sql, values },
+    {
+      take(row, emit) {
+        batch.push(row);
+        if (batch.length < size) return;
+        emit(batch);
+        batch = [];
+      },
+      end(emit) {
+        if (batch.length) emit(batch);
+        batch = [];
+      },
+    },
+    ahead
+  );
 }

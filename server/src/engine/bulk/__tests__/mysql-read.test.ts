@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 
 import type { MysqlConnection } from '../mysql-driver';
-import { streamSelect } from '../mysql-read';
+import { streamQuery, streamSelect } from '../mysql-read';
 
 /**
  * A stand-in for a mysql2 connection streaming `total` rows: rows arrive while the socket is
@@ -96,5 +96,49 @@ describe('streamSelect', () => {
     expect(error).toBeInstanceOf(Error);
     expect(error).toMatchObject({ message: 'Lost connection', code: 'PROTOCOL_CONNECTION_LOST' });
     expect((error as { sql?: string }).sql).toBeUndefined();
+  });
+});
+
+describe('streamQuery', () => {
+  it('a collector that stops: what it emitted is handed on once the rest of the result was dropped', async () => {
+    const { connection, state } = fakeConnection(5000);
+    const seen: Array<{ item: string; sentWhenHanded: number; ended: boolean }> = [];
+    let rows = 0;
+    const stream = streamQuery<string>(
+      connection,
+      { sql: 'SELECT' },
+      {
+        take(row, emit, stop) {
+          rows += 1;
+          if (row[0] === 1500) {
+            emit('before');
+            emit(`stop at ${String(row[0])}`);
+            stop();
+          }
+        },
+        end: (emit) => emit('end'),
+      }
+    );
+    for await (const item of stream) seen.push({ item, sentWhenHanded: state.sent, ended: state.ended });
+    expect(seen.map((s) => s.item)).toEqual(['before', 'stop at 1500']);
+    // The collector saw no row after its stop, and the connection was free before either item.
+    expect(rows).toBe(1501);
+    expect(seen.every((s) => s.ended && s.sentWhenHanded === 5000)).toBe(true);
+    expect(state.paused).toBe(false);
+  });
+
+  it('emits what is left when the result ends', async () => {
+    const { connection } = fakeConnection(250);
+    let count = 0;
+    const items: number[] = [];
+    const collector = {
+      take: (_row: unknown[], emit: (n: number) => void) => {
+        count += 1;
+        if (count % 100 === 0) emit(count);
+      },
+      end: (emit: (n: number) => void) => emit(count),
+    };
+    for await (const item of streamQuery<number>(connection, { sql: 'SELECT' }, collector)) items.push(item);
+    expect(items).toEqual([100, 200, 250]);
   });
 });
