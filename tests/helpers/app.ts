@@ -22,6 +22,16 @@ export type DatabaseClient = 'sqlite' | 'postgres' | 'mysql';
 /** The database of this jest run: tests/run.js starts one jest run per client. */
 export const databaseClient = (process.env.TEST_DB || 'sqlite') as DatabaseClient;
 
+/**
+ * `describe` and `it` that run on the engines named and are skipped (counted as skipped) on the
+ * others. Tests of an engine's own code run on that engine. Tests whose subject does not depend
+ * on the database (HTTP validation, RBAC, archive parsing, the CLI's arguments and output,
+ * notifications) run on SQLite only, to keep CI's three database runs short: each such file says
+ * where the engine-dependent part of the same behaviour is tested on every engine.
+ */
+export const describeOn = (...clients: DatabaseClient[]) => (clients.includes(databaseClient) ? describe : describe.skip);
+export const itOn = (...clients: DatabaseClient[]) => (clients.includes(databaseClient) ? it : it.skip);
+
 export interface TestApp {
   strapi: Core.Strapi;
   client: DatabaseClient;

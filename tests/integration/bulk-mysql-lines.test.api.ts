@@ -8,14 +8,14 @@ import knexFactory, { type Knex } from 'knex';
 
 import type { RowFilter } from '../../server/src/engine/manifest';
 import { openSnapshot, type SnapshotTable } from '../../server/src/engine/snapshot';
-import { databaseClient } from '../helpers/app';
+import { describeOn } from '../helpers/app';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createDatabase } = require('../helpers/databases');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const MysqlDialect = require('@strapi/database/dist/dialects/mysql/index.js');
 
-const run = databaseClient === 'mysql' ? describe : describe.skip;
+const run = describeOn('mysql');
 
 const COLUMNS: Array<[string, string, string]> = [
   // name, SQL type, Strapi inspector type

@@ -3,7 +3,7 @@ import knexFactory, { type Knex } from 'knex';
 import { applyRestore, type TablePlan, type TargetSchema } from '../../server/src/engine/apply';
 import { openSnapshot } from '../../server/src/engine/snapshot';
 import { toCanonical } from '../../server/src/engine/values';
-import { databaseClient } from '../helpers/app';
+import { describeOn } from '../helpers/app';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createDatabase } = require('../helpers/databases');
@@ -17,7 +17,7 @@ const MysqlDialect = require('@strapi/database/dist/dialects/mysql/index.js');
  * server refusing LOAD DATA LOCAL gets) store values exactly as knex's INSERT stored them; a
  * duplicate key or a bad value fails the restore and leaves the database as it was.
  */
-const run = databaseClient === 'mysql' ? describe : describe.skip;
+const run = describeOn('mysql');
 
 interface Column {
   name: string;

@@ -14,7 +14,7 @@ import { openArchive } from '../../server/src/engine/archive';
 import type { RowFilter } from '../../server/src/engine/manifest';
 import { openSnapshot, type SnapshotTable } from '../../server/src/engine/snapshot';
 import { loginAsSuperAdmin } from '../helpers/agent';
-import { startApp } from '../helpers/app';
+import { describeOn, startApp } from '../helpers/app';
 import { dumpDatabase, hashUploads } from '../helpers/dump';
 import { runJob, waitForJob } from '../helpers/jobs';
 
@@ -25,7 +25,7 @@ const { createDatabase } = require('../helpers/databases') as {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { seed } = require('../app/scripts/seed/index');
 
-const onPostgres = process.env.TEST_DB === 'postgres' ? describe : describe.skip;
+const onPostgres = describeOn('postgres');
 
 const COLUMNS: Array<[string, string, string]> = [
   // name, SQL type, Strapi inspector type

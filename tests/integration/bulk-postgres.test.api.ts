@@ -9,13 +9,14 @@ import { bulkFor } from '../../server/src/engine/bulk';
 import type { RowFilter } from '../../server/src/engine/manifest';
 import { openSnapshot, type SnapshotTable } from '../../server/src/engine/snapshot';
 import { fromCanonical, toCanonical } from '../../server/src/engine/values';
+import { describeOn } from '../helpers/app';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createDatabase } = require('../helpers/databases') as {
   createDatabase: (client: string) => Promise<{ name: string; env: Record<string, string>; drop: () => Promise<void> }>;
 };
 
-const onPostgres = process.env.TEST_DB === 'postgres' ? describe : describe.skip;
+const onPostgres = describeOn('postgres');
 
 const COLUMNS: Array<[string, string, string]> = [
   // name, SQL type, Strapi inspector type

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import type { Backup } from '../../server/src/contracts/backups';
-import { databaseClient } from '../helpers/app';
+import { databaseClient, describeOn } from '../helpers/app';
 import { CLI, EXAMPLE_APP, runNode } from '../helpers/cli';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -18,8 +18,11 @@ const appDir = EXAMPLE_APP;
 /**
  * The disaster-recovery CLI as an operator runs it: the built dist/cli/index.js in a process of
  * its own, booting tests/app on a fresh database — nothing of Strapi runs in the test process.
+ * Its arguments, output and exit codes do not depend on the database: it runs on SQLite only. The
+ * CLI's backups, restores and recovery on every engine are in crash.test.api.ts,
+ * crash-restore.test.api.ts and import-crash.test.api.ts.
  */
-describe(`the pacta-backup CLI on ${databaseClient}`, () => {
+describeOn('sqlite')(`the pacta-backup CLI on ${databaseClient}`, () => {
   let database: Awaited<ReturnType<typeof createDatabase>>;
   let tmp: string;
   let storage: string;

@@ -2,9 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import type { Backup } from '../../server/src/contracts/backups';
+import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
 import { databaseClient, startApp, type TestApp } from '../helpers/app';
 import { CLI, runCli } from '../helpers/cli';
 import { dumpDatabase, hashUploads } from '../helpers/dump';
+import { runJob } from '../helpers/jobs';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { seed } = require('../app/scripts/seed/index');
@@ -21,6 +23,7 @@ type State = { rows: Awaited<ReturnType<typeof dumpDatabase>>; uploads: Record<s
  */
 describe(`kill -9 during a restore, on ${databaseClient}`, () => {
   let app: TestApp;
+  let admin: Agent;
   let backup: Backup;
   let changed: Backup;
   let atBackup: State;
@@ -42,6 +45,8 @@ describe(`kill -9 during a restore, on ${databaseClient}`, () => {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build it with npm run build`);
     app = await startApp();
     await seed(app.strapi, { documents: 12, media: 3, seed: 17 });
+    // Logged in before the backups, so that the resets (restores in this process) keep the login.
+    admin = await loginAsSuperAdmin(app.strapi);
     backup = await json<Backup>(['backup', '--name', 'Before the changes']);
     atBackup = await state();
 
@@ -67,9 +72,13 @@ describe(`kill -9 during a restore, on ${databaseClient}`, () => {
     if (savedUploads) fs.rmSync(savedUploads, { recursive: true, force: true });
   });
 
-  /** Back to the changed state: its rows from its backup, its uploads folder as it was. */
+  /**
+   * Back to the changed state: its rows from its backup (restored by the app in this process,
+   * which saves a CLI boot per test), its uploads folder as it was.
+   */
   const resetToChanged = async () => {
-    await json(['restore', changed.id, '--yes']);
+    const reset = await runJob(admin, `/pacta-backup/backups/${changed.id}/restore`, { confirm: true });
+    expect([reset.status, reset.error]).toEqual(['succeeded', null]);
     fs.rmSync(uploads(), { recursive: true, force: true });
     fs.cpSync(savedUploads, uploads(), { recursive: true });
     expect(await state()).toEqual(atChange);

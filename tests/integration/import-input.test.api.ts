@@ -11,7 +11,7 @@ import type { Job } from '../../server/src/contracts/backups';
 import type { ImportUpload, PreviewJobResult, ValidationCheck } from '../../server/src/contracts/imports';
 import adminRoutes from '../../server/src/routes/admin';
 import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
-import { databaseClient, startApp, type TestApp } from '../helpers/app';
+import { databaseClient, describeOn, itOn, startApp, type TestApp } from '../helpers/app';
 import { runCli } from '../helpers/cli';
 import { dumpDatabase, hashUploads } from '../helpers/dump';
 import { runJob, waitForJob } from '../helpers/jobs';
@@ -33,7 +33,9 @@ type Method = 'get' | 'post' | 'delete';
  * What an import cannot be fed: uploads past the cap (refused while they stream), uploads cut
  * off, and archives that are no archive of ours or that lie (zip-slip, symbolic link, zip bomb,
  * a flipped byte, a wrong passphrase, another format). Each is refused with a clear error, and
- * the database, the uploads folder and the staging folder are as before.
+ * the database, the uploads folder and the staging folder are as before. What is refused never
+ * reaches the database, so those parts run on SQLite only; the imports that apply (the CLI's into
+ * the app itself, the JSON export edited and imported back) run on every engine.
  */
 describe(`import input: uploads and untrusted archives, on ${databaseClient}`, () => {
   let app: TestApp;
@@ -175,7 +177,7 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
     await app?.stop();
   });
 
-  describe('uploads', () => {
+  describeOn('sqlite')('uploads', () => {
     it('streams an upload to its own staging folder (0700) and answers 201 with a random id', async () => {
       const data = fs.readFileSync(archivePath(plainId));
       const res = await upload(data, '../../etc/passwd\u0007 staging.pacta.zip');
@@ -277,7 +279,7 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
     });
   });
 
-  describe('a role without the import action', () => {
+  describeOn('sqlite')('a role without the import action', () => {
     it('gets 403 on every import route', async () => {
       const others = ['read', 'download', 'create', 'restore', 'delete', 'settings'].map((uid) => ({ action: `plugin::pacta-backup.${uid}` }));
       const agent = await createRestrictedAdmin(app.strapi, { name: 'No import', permissions: others });
@@ -305,7 +307,7 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
     });
   });
 
-  describe('previews of archives that must not be imported', () => {
+  describeOn('sqlite')('previews of archives that must not be imported', () => {
     let before: Awaited<ReturnType<typeof state>>;
     let entries: RawEntry[];
 
@@ -375,7 +377,7 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
     });
   });
 
-  describe('the export of a backup (GET /backups/:id/export)', () => {
+  describeOn('sqlite')('the export of a backup (GET /backups/:id/export)', () => {
     const download = (url: string) =>
       admin
         .get(url)
@@ -441,7 +443,7 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
 
     afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-    it('prints the failing check of a zip-slip archive and exits 1, nothing written', async () => {
+    itOn('sqlite')('prints the failing check of a zip-slip archive and exits 1, nothing written', async () => {
       const entries = (await readZip(archivePath(plainId))).map((e) => ({ name: e.name, data: e.data }));
       const file = path.join(tmp, 'slip.pacta.zip');
       fs.writeFileSync(file, zipBytes([...entries, { name: '../evil.js', data: Buffer.from('x') }]));
@@ -452,7 +454,7 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
       expect(await state()).toEqual(before);
     });
 
-    it('previews a file: checks, mode and the per-type table; nothing written', async () => {
+    itOn('sqlite')('previews a file: checks, mode and the per-type table; nothing written', async () => {
       const run = await cli('import', archivePath(plainId), '--preview');
       // Its own backup, unchanged since: nothing to decide.
       expect([run.code, run.stderr]).toEqual([0, expect.any(String)]);
@@ -464,7 +466,7 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
       expect(await state()).toEqual(before);
     });
 
-    it('refuses to import off a terminal without --yes, and a passphrase variable that is not set', async () => {
+    itOn('sqlite')('refuses to import off a terminal without --yes, and a passphrase variable that is not set', async () => {
       const noYes = await cli('import', archivePath(plainId));
       expect(noYes.code).toBe(2);
       expect(noYes.stderr).toMatch(/not a terminal to confirm it on: pass --yes/);
@@ -474,7 +476,7 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
       expect(await state()).toEqual(before);
     });
 
-    it('exports the latest backup as CSV to a file, and never overwrites one', async () => {
+    itOn('sqlite')('exports the latest backup as CSV to a file, and never overwrites one', async () => {
       const out = path.join(tmp, 'contracts.csv');
       const run = await cli('export', 'latest', '--format', 'csv', '--content-types', 'api::contract.contract', '--out', out, '--json');
       expect([run.code, run.stderr]).toEqual([0, expect.any(String)]);
@@ -603,14 +605,14 @@ describe(`import input: uploads and untrusted archives, on ${databaseClient}`, (
     });
   });
 
-  it('keeps the passphrase out of validation errors', async () => {
+  itOn('sqlite')('keeps the passphrase out of validation errors', async () => {
     const res = await admin.post('/pacta-backup/imports/preview', { source: { uploadId: 'nope' }, passphrase: 12345678901 });
     expect(res.status).toBe(400);
     expect(res.text).not.toContain('12345678901');
     expect(res.body.error.details.errors.map((e: { path: string[] }) => e.path.join('.')).sort()).toEqual(['passphrase', 'source.uploadId']);
   });
 
-  it('validates an apply body before anything else, naming each bad field', async () => {
+  itOn('sqlite')('validates an apply body before anything else, naming each bad field', async () => {
     const res = await admin.post(`/pacta-backup/imports/previews/${'f'.repeat(32)}/apply`, { policies: { 'api::contract.contract': 'maybe' } });
     expect(res.status).toBe(400);
     expect(res.body.error.details.errors.map((e: { path: string[] }) => e.path.join('.')).sort()).toEqual(['confirm', 'policies.api::contract.contract']);

@@ -1,6 +1,6 @@
 import type { Delivery } from '../../server/src/notifications/types';
 import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
-import { databaseClient, startApp, type TestApp } from '../helpers/app';
+import { databaseClient, describeOn, startApp, type TestApp } from '../helpers/app';
 import { runJob } from '../helpers/jobs';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { until } from '../helpers/wait';
@@ -19,9 +19,7 @@ const ONCALL = 'oncall@pacta.test';
  * notifications.test.api.ts, alerts across instances by notifications-alerts.test.api.ts): it
  * runs on SQLite only, to keep CI's three database runs short.
  */
-const onSqlite = databaseClient === 'sqlite' ? describe : describe.skip;
-
-onSqlite(`notification dispatch to e-mail and webhooks on ${databaseClient}`, () => {
+describeOn('sqlite')(`notification dispatch to e-mail and webhooks on ${databaseClient}`, () => {
   let app: TestApp;
   let admin: Agent;
   let smtp: TestSmtpServer;

@@ -6,7 +6,7 @@ import type { Backup, Job } from '../../server/src/contracts/backups';
 import { createEmailChannel } from '../../server/src/notifications/email';
 import type { Notice, NotificationEvent } from '../../server/src/notifications/types';
 import { loginAsSuperAdmin, superAdminCredentials, type Agent } from '../helpers/agent';
-import { databaseClient, startApp, type TestApp } from '../helpers/app';
+import { databaseClient, describeOn, startApp, type TestApp } from '../helpers/app';
 import { runJob } from '../helpers/jobs';
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../helpers/smtp';
 import { until } from '../helpers/wait';
@@ -28,9 +28,7 @@ const LUCIA = 'lucia@pacta.test';
  * notifications.test.api.ts, alerts across instances by notifications-alerts.test.api.ts): it
  * runs on SQLite only, to keep CI's three database runs short.
  */
-const onSqlite = databaseClient === 'sqlite' ? describe : describe.skip;
-
-onSqlite(`e-mail notifications on ${databaseClient}`, () => {
+describeOn('sqlite')(`e-mail notifications on ${databaseClient}`, () => {
   let app: TestApp;
   let admin: Agent;
   let smtp: TestSmtpServer;

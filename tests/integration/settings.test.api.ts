@@ -1,11 +1,12 @@
 import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
-import { databaseClient, startApp, type TestApp } from '../helpers/app';
+import { databaseClient, describeOn, startApp, type TestApp } from '../helpers/app';
 
 /**
  * Settings → Backups: what config/plugins.ts sets is fixed; the rest is edited through the
  * API, kept in Strapi's store, validated, and takes effect at once (the next run moves).
+ * Strapi's store is the same on every engine: SQLite only.
  */
-describe(`settings on ${databaseClient}`, () => {
+describeOn('sqlite')(`settings on ${databaseClient}`, () => {
   let app: TestApp;
   let admin: Agent;
 
