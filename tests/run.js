@@ -20,7 +20,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const { CLIENTS, assertReachable, dropLeftovers } = require('./helpers/databases');
+const { CLIENTS, assertReachable, dropLeftovers, makeTemplate, templateVariable } = require('./helpers/databases');
+
+const APPS = ['pacta', 'atlas'];
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -96,11 +98,16 @@ const main = async () => {
   const reports = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-test-reports-'));
   const results = [jest('unit', 'unit', {}, path.join(reports, 'unit.json'))];
   for (const client of args.databases) {
+    // Each test file's app starts from a copy of its app's first boot on this client.
+    console.log(`\n▶ Template databases on ${client} (${APPS.join(', ')})`);
+    const templates = [];
     try {
-      results.push(
-        jest(`integration on ${client}`, 'integration', { TEST_DB: client, PACTA_TEST_RUN: runId }, path.join(reports, `${client}.json`))
-      );
+      for (const app of APPS) templates.push({ app, ...(await makeTemplate(client, app)) });
+      const env = { TEST_DB: client, PACTA_TEST_RUN: runId };
+      for (const { app, template } of templates) env[templateVariable(app)] = template;
+      results.push(jest(`integration on ${client}`, 'integration', env, path.join(reports, `${client}.json`)));
     } finally {
+      for (const { drop } of templates) await drop();
       await dropLeftovers(client, runId);
     }
   }

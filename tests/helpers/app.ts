@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import type { Core } from '@strapi/strapi';
 
-import { createDatabase } from './databases';
+import { createDatabase, templateVariable } from './databases';
 import { appSecrets } from './secrets';
 
 type BootApp = (options: { logLevel?: string; compile?: boolean; listen?: boolean }) => Promise<Core.Strapi>;
@@ -47,8 +47,10 @@ export interface TestApp {
 
 /**
  * Boots an example app (tests/app by default, tests/app-atlas with `app: 'atlas'`; the plugin
- * installed from this package's dist/) on a fresh, empty database of the run's client, and
- * starts its HTTP server on a free port. One per test file: call in beforeAll, stop in afterAll.
+ * installed from this package's dist/) on a database of its own on the run's client, and starts
+ * its HTTP server on a free port. One per test file: call in beforeAll, stop in afterAll. The
+ * database is a copy of the app's first-boot template where tests/run.js made one, else empty
+ * (a single test file run by hand): the app starts the same either way.
  */
 export const startApp = async ({
   app = 'pacta',
@@ -65,7 +67,9 @@ export const startApp = async ({
 } = {}): Promise<TestApp> => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { bootApp } = require(bootScripts[app]) as { bootApp: BootApp };
-  const database = await createDatabase(client);
+  // A copy of the app's first-boot database where tests/run.js made a template for this client.
+  const template = client === databaseClient ? process.env[templateVariable(app)] : undefined;
+  const database = await createDatabase(client, { template });
   // Uploads and backups of this app go to folders of their own, removed with it.
   const publicDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-public-'));
   fs.mkdirSync(path.join(publicDir, 'uploads'));
