@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Core } from '@strapi/strapi';
 
 import { createDatabase, templateVariable } from './databases';
-import { appSecrets } from './secrets';
+import { useTestAppEnv } from './app-env';
 
 type BootApp = (options: { logLevel?: string; compile?: boolean; listen?: boolean }) => Promise<Core.Strapi>;
 
@@ -75,23 +75,8 @@ export const startApp = async ({
   fs.mkdirSync(path.join(publicDir, 'uploads'));
   const backupsDir = storageDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-backups-'));
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-logs-'));
-  // What an earlier test file of this process set does not carry over.
-  for (const key of Object.keys(process.env)) if (key.startsWith('PACTA_BACKUP_')) delete process.env[key];
-  Object.assign(process.env, appSecrets(), database.env, {
-    // The schedule stays off unless a test turns it on: a 02:00 backup must not land in a count.
-    PACTA_BACKUP_ENABLED: 'false',
-    PACTA_BACKUP_LOG_DIR: logDir,
-    PUBLIC_DIR: publicDir,
-    PACTA_BACKUP_STORAGE: backupsDir,
-    // Never read the demo's .env: a test sees only what it sets.
-    ENV_PATH: path.join(__dirname, 'no-such.env'),
-    NODE_ENV: 'test',
-    // No telemetry: nothing leaves the machine, and Strapi writes no metrics state meanwhile.
-    STRAPI_TELEMETRY_DISABLED: 'true',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    ...env,
-  });
+  useTestAppEnv({ publicDir, backupsDir, logDir });
+  Object.assign(process.env, database.env, { HOST: '127.0.0.1', PORT: '0', ...env });
 
   let strapi: Core.Strapi | undefined;
   try {
