@@ -3,6 +3,7 @@ import path from 'node:path';
 
 import en from '../../admin/src/translations/en.json';
 import es from '../../admin/src/translations/es.json';
+import { ALERT_TYPES } from '../../server/src/services/monitoring';
 
 const adminSrc = path.join(__dirname, '..', '..', 'admin', 'src');
 
@@ -33,7 +34,7 @@ describe('admin translations', () => {
       ...['starting', 'validate', 'snapshot', 'rows', 'media', 'verify', 'safety-backup', 'drill', 'done', 'failed'].map((p) => `phase.${p}`),
       ...['manual', 'scheduled', 'safety'].map((k) => `kind.${k}`),
       ...['none', 'fast', 'best'].map((c) => `compression.${c}`),
-      ...['failed-job', 'interrupted-job', 'backup-warnings', 'stale', 'low-space', 'failed-drill', 'storage-unavailable'].map((a) => `alert.${a}`),
+      ...ALERT_TYPES.map((a) => `alert.${a}`),
       ...['backup', 'verify', 'restore', 'drill'].map((j) => `job.${j}`),
       ...['manual', 'scheduled', 'cli'].map((tr) => `trigger.${tr}`),
       ...['queued', 'running', 'succeeded', 'warning', 'failed', 'interrupted', 'skipped'].map((st) => `status.${st}`),

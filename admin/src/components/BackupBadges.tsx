@@ -5,7 +5,7 @@ import type { Backup } from '../../../server/src/contracts/backups';
 import { isLocked } from '../utils/backups';
 import { getTranslation } from '../utils/translations';
 
-/** State (verified, damaged, completed with warnings), drill result, encrypted and keep, as badges. */
+/** State (verified, damaged, completed with warnings), drill result, off-site copy, encrypted and keep, as badges. */
 export const BackupBadges = ({ backup }: { backup: Backup }) => {
   const { formatMessage } = useIntl();
   const t = (id: string, defaultMessage: string) => formatMessage({ id: getTranslation(id), defaultMessage });
@@ -30,6 +30,11 @@ export const BackupBadges = ({ backup }: { backup: Backup }) => {
       {backup.drill ? (
         <Badge variant={backup.drill.status === 'passed' ? 'success' : 'danger'}>
           {backup.drill.status === 'passed' ? t('badge.drill.passed', 'Drill passed') : t('badge.drill.failed', 'Drill failed')}
+        </Badge>
+      ) : null}
+      {backup.offsite ? (
+        <Badge variant={backup.offsite.status === 'copied' ? 'success' : 'danger'} title={backup.offsite.error ?? backup.offsite.location}>
+          {backup.offsite.status === 'copied' ? t('badge.offsite.copied', 'Off-site') : t('badge.offsite.failed', 'Off-site copy failed')}
         </Badge>
       ) : null}
       {backup.encrypted ? <Badge variant="secondary">{t('badge.encrypted', 'Encrypted')}</Badge> : null}

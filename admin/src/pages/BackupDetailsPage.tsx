@@ -238,6 +238,16 @@ export const BackupDetailsPage = () => {
                   value={backup.verifiedAt ? formatDate(backup.verifiedAt, { dateStyle: 'medium', timeStyle: 'short' }) : t('never', 'Never')}
                 />
                 <Fact label={t('details.versions', 'Versions')} value={`Strapi ${backup.strapiVersion} · plugin ${backup.pluginVersion} · ${backup.database}`} />
+                {backup.offsite ? (
+                  <Fact
+                    label={t('details.offsite', 'Off-site copy')}
+                    value={`${formatDate(backup.offsite.at, { dateStyle: 'medium', timeStyle: 'short' })}: ${
+                      backup.offsite.status === 'copied'
+                        ? t('details.offsite.copied', 'copied to {location}', { location: backup.offsite.location })
+                        : t('details.offsite.failed', 'failed: {error}', { error: backup.offsite.error ?? '' })
+                    }`}
+                  />
+                ) : null}
                 {backup.drill ? (
                   <Fact label={t('details.drill', 'Last restore drill')} value={`${formatDate(backup.drill.at, { dateStyle: 'medium', timeStyle: 'short' })}: ${backup.drill.message}`} />
                 ) : null}

@@ -7,7 +7,9 @@ import type { CliBackupBody, CliImportPolicy, CliImportSource, CliPreviewOptions
 export const USAGE = `Usage: pacta-backup <command> [options]
 
 Commands:
-  list                 list the backups, newest first
+  list                 list the backups, newest first (--offsite: those in the off-site bucket)
+  fetch <id|latest>    bring a backup back from the off-site bucket into the local storage (its
+                       SHA-256 checked): then restore it as any other, e.g. into a new empty app
   backup               write a backup now
   verify <id|latest>   check every entry of a backup against its checksums
   restore <id|latest>  restore a backup (a safety backup of the current data is taken first)
@@ -21,6 +23,8 @@ Options:
   --json                      print one JSON document on stdout and nothing else
   --compile                   compile a TypeScript app first (default: only when a source
                               file is newer than its dist/ folder)
+  list:
+    --offsite                 list the archives in the off-site bucket (read from the bucket alone)
   backup:
     --name NAME               the backup's name
     --content-types UID,UID   only these content types (default: all)
@@ -86,7 +90,8 @@ interface Common {
 export type CliCommand =
   | { command: 'help' }
   | { command: 'version' }
-  | ({ command: 'list' } & Common)
+  | ({ command: 'list'; offsite: boolean } & Common)
+  | ({ command: 'fetch'; id: string } & Common)
   | ({ command: 'backup'; body: CliBackupBody } & Common)
   | ({ command: 'verify'; id: string } & Common)
   | ({ command: 'restore'; id: string; yes: boolean; body: CliRestoreBody } & Common)
@@ -110,6 +115,7 @@ const OPTIONS = {
   app: { type: 'string' },
   json: { type: 'boolean' },
   compile: { type: 'boolean' },
+  offsite: { type: 'boolean' },
   name: { type: 'string' },
   'content-types': { type: 'string' },
   'no-media': { type: 'boolean' },
@@ -135,15 +141,16 @@ const OPTIONS = {
 type OptionName = keyof typeof OPTIONS;
 
 const COMMON: OptionName[] = ['app', 'json', 'compile', 'help', 'version'];
-const ALLOWED: Record<'list' | 'backup' | 'verify' | 'restore' | 'import' | 'export', OptionName[]> = {
-  list: COMMON,
+const ALLOWED: Record<'list' | 'fetch' | 'backup' | 'verify' | 'restore' | 'import' | 'export', OptionName[]> = {
+  list: [...COMMON, 'offsite'],
+  fetch: COMMON,
   backup: [...COMMON, 'name', 'content-types', 'no-media', 'admin-users', 'config', 'compression', 'encrypt'],
   verify: COMMON,
   restore: [...COMMON, 'content-types', 'no-media', 'admin-users', 'config', 'yes'],
   import: [...COMMON, 'preview', 'policy', 'policy-for', 'match', 'passphrase-env', 'mirror', 'skip-incompatible', 'dangling', 'content-types', 'yes'],
   export: [...COMMON, 'format', 'content-types', 'out'],
 };
-const COMMANDS = 'list, backup, verify, restore, import or export';
+const COMMANDS = 'list, fetch, backup, verify, restore, import or export';
 
 const UID = /^[a-z0-9-]+::[a-z0-9-]+\.[a-z0-9-]+$/i;
 const ID = /^(latest|[0-9A-Za-z-]+)$/;
@@ -227,7 +234,7 @@ export const parseCli = (argv: string[], cwd = process.cwd()): CliCommand => {
   if (values.app !== undefined && !values.app.trim()) throw new UsageError('--app needs the folder of a Strapi app');
   const common: Common = { app: path.resolve(cwd, values.app ?? '.'), json: Boolean(values.json), compile: Boolean(values.compile) };
 
-  const takesId = name === 'verify' || name === 'restore' || name === 'export';
+  const takesId = name === 'verify' || name === 'restore' || name === 'export' || name === 'fetch';
   if (name === 'import') {
     if (rest.length !== 1) throw new UsageError('import needs one source: a file, a backup id or latest, e.g. pacta-backup import staging.pacta.zip --app DIR --preview');
   } else if (takesId) {
@@ -239,7 +246,9 @@ export const parseCli = (argv: string[], cwd = process.cwd()): CliCommand => {
 
   switch (name) {
     case 'list':
-      return { command: 'list', ...common };
+      return { command: 'list', offsite: Boolean(values.offsite), ...common };
+    case 'fetch':
+      return { command: 'fetch', id: rest[0], ...common };
     case 'verify':
       return { command: 'verify', id: rest[0], ...common };
     case 'backup': {

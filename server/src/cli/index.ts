@@ -29,7 +29,7 @@ import { createInterface } from 'node:readline/promises';
 
 import { parseCli, UsageError, USAGE, type CliCommand } from './args';
 import { bootStrapi } from './boot';
-import { backupsTable, describeBackup, describeChecks, describeImport, describePreview, describeRestore, describeVerify, formatBytes, progressLine } from './output';
+import { backupsTable, describeBackup, describeChecks, describeImport, describePreview, describeRestore, describeVerify, formatBytes, offsiteTable, progressLine } from './output';
 import type {
   BackupsService,
   CliApplyBody,
@@ -208,8 +208,23 @@ const execute = async (strapi: StrapiLike, cli: Command, progress: boolean, cwd:
 
   switch (cli.command) {
     case 'list': {
+      if (cli.offsite) {
+        const objects = (await backups.offsiteList()).map((o) => ({ id: o.name.replace(/\.pacta\.zip$/, ''), size: o.size, modifiedAt: o.modifiedAt.toISOString() }));
+        return { json: objects, text: offsiteTable(objects) };
+      }
       const all = await backups.list();
       return { json: all, text: backupsTable(all) };
+    }
+    case 'fetch': {
+      let id = cli.id;
+      if (id === 'latest') {
+        // Ids begin with their UTC time: the greatest is the newest.
+        const newest = (await backups.offsiteList())[0];
+        if (!newest) throw new CliError('The off-site bucket holds no backups');
+        id = newest.name.replace(/\.pacta\.zip$/, '');
+      }
+      const backup = await backups.fetchOffsite(id);
+      return { json: backup, text: `Fetched ${backup.id} (${backup.name}) into ${location()}: pacta-backup restore ${backup.id} restores it\n${describeBackup(backup)}` };
     }
     case 'backup': {
       const job = await follow(jobs, await backups.startBackup(cli.body, { trigger: 'cli' }), progress);

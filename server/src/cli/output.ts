@@ -28,8 +28,10 @@ export const table = (header: string[], rows: string[][]): string => {
 
 export const backupsTable = (backups: CliBackup[]): string => {
   if (!backups.length) return 'No backups yet.';
-  return table(
-    ['id', 'name', 'created', 'kind', 'size', 'encrypted', 'verified'],
+  // The off-site column once there is an off-site copy to speak of.
+  const offsite = backups.some((b) => b.offsite);
+  const rows = table(
+    ['id', 'name', 'created', 'kind', 'size', 'encrypted', 'verified', ...(offsite ? ['off-site'] : [])],
     backups.map((b) => [
       b.id,
       b.status === 'damaged' ? `DAMAGED: ${b.error ?? 'unreadable'}` : b.status === 'warning' ? `${b.name} (completed with warnings)` : b.name,
@@ -38,7 +40,18 @@ export const backupsTable = (backups: CliBackup[]): string => {
       formatBytes(b.size),
       b.encrypted ? 'yes' : 'no',
       b.verifiedAt ? formatDate(b.verifiedAt) : 'no',
+      ...(offsite ? [b.offsite ? b.offsite.status : '-'] : []),
     ])
+  );
+  return rows;
+};
+
+/** The archives of the off-site bucket. */
+export const offsiteTable = (objects: Array<{ id: string; size: number; modifiedAt: string }>): string => {
+  if (!objects.length) return 'The off-site bucket holds no backups.';
+  return table(
+    ['id', 'size', 'copied'],
+    objects.map((o) => [o.id, formatBytes(o.size), formatDate(o.modifiedAt)])
   );
 };
 

@@ -22,6 +22,8 @@ export interface CliBackup {
   verifiedAt: string | null;
   rows: number;
   media: { files: number; bytes: number };
+  /** Its off-site copy: copied, or failed (null: none). */
+  offsite?: { status: 'copied' | 'failed'; error?: string } | null;
   error?: string;
 }
 
@@ -64,6 +66,15 @@ export interface BackupsService {
   startVerify(id: string, options: { trigger: 'cli' }): Promise<CliJob>;
   startRestore(id: string, body: CliRestoreBody, options: { trigger: 'cli' }): Promise<CliJob>;
   storage(): { location: string };
+  offsiteList(): Promise<CliOffsiteObject[]>;
+  fetchOffsite(id: string): Promise<CliBackup>;
+}
+
+/** An archive in the off-site bucket. */
+export interface CliOffsiteObject {
+  name: string;
+  size: number;
+  modifiedAt: Date;
 }
 
 export interface JobsService {

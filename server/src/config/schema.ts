@@ -174,6 +174,30 @@ const importSchema = z
   })
   .strict();
 
+const offsiteSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** The S3 API's address for a server other than AWS (Ceph RGW, MinIO…), e.g. https://s3.example.com. */
+    endpoint: z.string().trim().url('must be a URL such as https://s3.example.com').optional(),
+    region: z.string().trim().min(1).default('us-east-1'),
+    bucket: z.string().trim().default(''),
+    /** Key prefix of the archives in the bucket, e.g. "pacta/production/"; empty: the bucket's top. */
+    prefix: z
+      .string()
+      .trim()
+      .regex(/^([0-9A-Za-z_-][0-9A-Za-z._-]*\/)*$/, 'must be empty or folder names each ending with "/", e.g. "pacta/production/"')
+      .default(''),
+    /** Addresses the bucket as a path (endpoint/bucket), as most S3-compatible servers expect. */
+    forcePathStyle: z.boolean().default(true),
+    accessKeyIdEnv: envName.default('PACTA_BACKUP_S3_ACCESS_KEY_ID'),
+    secretAccessKeyEnv: envName.default('PACTA_BACKUP_S3_SECRET_ACCESS_KEY'),
+  })
+  .strict()
+  .refine((offsite) => !offsite.enabled || /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(offsite.bucket), {
+    message: 'must name the bucket (3-63 lowercase letters, digits, dots or hyphens) when enabled',
+    path: ['bucket'],
+  });
+
 /**
  * The plugin's configuration, as written by the host app in `config/plugins.ts` under
  * `pacta-backup.config`. Every field has a default, so `{}` is a valid configuration.
@@ -198,6 +222,12 @@ export const configSchema = z
       })
       .strict()
       .default({ folder: 'backups' }),
+    /**
+     * A copy of each new backup (manual and scheduled; not the safety backups a restore takes) in
+     * an S3-compatible bucket, off this machine. The credentials come from the environment
+     * variables named here, never from a config file.
+     */
+    offsite: offsiteSchema.default(() => offsiteSchema.parse({})),
     /** Deflate level of backups: none (store), fast (level 1) or best (level 6, see archive.ts). */
     compression: z.enum(['none', 'fast', 'best']).default('best'),
     /**

@@ -30,6 +30,8 @@ export interface Backup {
   keep: boolean;
   /** The last restore drill of this backup. */
   drill: DrillState | null;
+  /** Its copy in the off-site bucket (null: none asked, e.g. a safety backup or off-site not enabled). */
+  offsite: OffsiteState | null;
   /** Rows per content type (main table). */
   counts: Record<string, number>;
   rows: number;
@@ -38,6 +40,18 @@ export interface Backup {
   strapiVersion: string;
   pluginVersion: string;
   error?: string;
+}
+
+export interface OffsiteState {
+  status: 'copied' | 'failed';
+  at: string;
+  /** `s3://bucket/prefix` (and the endpoint): never a credential. */
+  location: string;
+  /** Why the copy failed. */
+  error?: string;
+  /** SHA-256 of the copied archive, checked when it is fetched back. */
+  sha256?: string;
+  seconds?: number;
 }
 
 export interface DrillState {

@@ -28,7 +28,11 @@ export type EngineErrorCode =
   /** Import: a relation points at a document neither side has, and the user chose to stop. */
   | 'DANGLING_RELATION'
   /** Import: the source is not an archive nor a JSON export, or holds nothing to import. */
-  | 'BAD_SOURCE';
+  | 'BAD_SOURCE'
+  /** The off-site bucket refused or failed a request (credentials, network, a copy that does not match). */
+  | 'OFFSITE_FAILED'
+  /** The off-site bucket has no such archive. */
+  | 'NOT_FOUND';
 
 export class EngineError extends Error {
   readonly code: EngineErrorCode;

@@ -10,6 +10,7 @@ import type {
   CreateBackupBody,
   DrillState,
   JobTrigger,
+  OffsiteState,
   PurgeEntry,
   PurgeResult,
   RestoreBody,
@@ -19,6 +20,7 @@ import { openArchive, readManifest } from '../engine/archive';
 import { archiveName, runBackup } from '../engine/backup';
 import { EngineError } from '../engine/errors';
 import type { Manifest } from '../engine/manifest';
+import { createOffsiteTarget, offsiteLocation, type OffsiteObject } from '../engine/offsite';
 import { planRetention } from '../engine/retention';
 import { recoverFileSwaps } from '../engine/journal';
 import { runRestore, type CommitMarker } from '../engine/restore';
@@ -58,6 +60,17 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
   const passphrase = () => process.env[config().get().encryptionKeyEnv] || null;
   const dialect = () => strapi.db.dialect.client as Dialect;
   const publicDir = () => strapi.dirs.static.public;
+  /** The off-site bucket, when enabled (throws OFFSITE_FAILED when its credentials are missing). */
+  const offsite = () => {
+    const options = config().get().offsite;
+    return options.enabled ? createOffsiteTarget(options) : null;
+  };
+  const offsiteEnabled = () => config().get().offsite.enabled;
+  const sha256Of = async (file: string) => {
+    const hash = createHash('sha256');
+    for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  };
 
   /**
    * The manifest of a stored archive, read once per version of the file (size and mtime) and per
@@ -101,6 +114,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         verifiedAt: (meta.verifiedAt as string) ?? null,
         keep: meta.keep === true,
         drill: (meta.drill as DrillState) ?? null,
+        offsite: (meta.offsite as OffsiteState) ?? null,
         counts: Object.fromEntries(manifest.contentTypes.map((ct) => [ct.uid, ct.rows])),
         rows: manifest.totals.rows,
         media: { files: manifest.media.files, bytes: manifest.media.bytes },
@@ -129,6 +143,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         verifiedAt: null,
         keep: meta.keep === true,
         drill: (meta.drill as DrillState) ?? null,
+        offsite: (meta.offsite as OffsiteState) ?? null,
         counts: {},
         rows: 0,
         media: { files: 0, bytes: 0 },
@@ -224,10 +239,88 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
       return { ...backup, manifest: backup.status !== 'damaged' ? await manifestOf(file) : null };
     },
 
+    /** Deletes a backup, and its off-site copy when it has one (retention applies to both). */
     async remove(id: string) {
       const file = await findFile(id);
+      const meta = await storage().readMeta(file.name);
+      if ((meta?.offsite as OffsiteState | undefined)?.status === 'copied' && offsiteEnabled()) {
+        try {
+          await offsite()!.delete(file.name);
+        } catch (error) {
+          getService('logger', { strapi })
+            .get()
+            .warn(`could not delete the off-site copy of ${id}: ${(error as Error).message}`, { backupId: id });
+        }
+      }
       await storage().delete(file.name);
       manifests.delete(file.name);
+    },
+
+    /**
+     * Copies a stored backup to the off-site bucket and records how it went in the backup's
+     * metadata (shown in the list; a failure raises the offsite-failed alert). Never throws: the
+     * backup itself is complete and verified whatever happens to its copy.
+     */
+    async copyOffsite(id: string, context?: Pick<JobContext, 'log'>): Promise<OffsiteState | null> {
+      if (!offsiteEnabled()) return null;
+      const file = await findFile(id);
+      const location = offsiteLocation(config().get().offsite);
+      const started = Date.now();
+      let state: OffsiteState;
+      try {
+        const target = offsite()!;
+        const local = await storage().localPath(file.name);
+        const sha256 = await sha256Of(local);
+        await target.put(file.name, local, sha256);
+        state = { status: 'copied', at: new Date().toISOString(), location, sha256, seconds: Math.round((Date.now() - started) / 100) / 10 };
+        context?.log(`copied ${file.name} off-site to ${location} in ${state.seconds} s`);
+      } catch (error) {
+        state = { status: 'failed', at: new Date().toISOString(), location, error: (error as Error).message };
+        context?.log(`the off-site copy failed: ${state.error}`);
+        getService('logger', { strapi })
+          .get()
+          .error(`off-site copy of ${id} failed: ${state.error}`, { backupId: id });
+      }
+      await service.updateMeta(id, { offsite: state });
+      return state;
+    },
+
+    /** The archives in the off-site bucket, read from the bucket alone (disaster recovery). */
+    async offsiteList(): Promise<OffsiteObject[]> {
+      const target = offsite();
+      if (!target) throw new errors.ValidationError('Off-site storage is not enabled (offsite.enabled in config/plugins)');
+      const objects = (await target.list()).filter((object) => ARCHIVE.test(object.name));
+      return objects.sort((a, b) => b.name.localeCompare(a.name));
+    },
+
+    /**
+     * Brings a backup back from the off-site bucket into the local storage, its SHA-256 checked
+     * on the way; it is then listed, verified and restored like any other. A backup already here
+     * is left as it is.
+     */
+    async fetchOffsite(id: string): Promise<Backup> {
+      const target = offsite();
+      if (!target) throw new errors.ValidationError('Off-site storage is not enabled (offsite.enabled in config/plugins)');
+      if (!/^[0-9A-Za-z-]+$/.test(id)) throw new errors.NotFoundError(`No backup ${id}`);
+      const name = archiveName(id);
+      const here = await storage().stat(name);
+      if (here) throw new errors.ValidationError(`Backup ${id} is already in the local storage`);
+      const temp = await storage().tempPath(name);
+      try {
+        const { sha256 } = await target.fetch(name, temp);
+        // Opens as an archive before it is listed: a copy that is no backup never enters the catalogue.
+        await readManifest(temp, { passphrase: passphrase() }).catch((error: unknown) => {
+          if (error instanceof EngineError && (error.code === 'NO_KEY' || error.code === 'WRONG_KEY')) return null;
+          throw error;
+        });
+        await storage().commit(temp, name);
+        await storage().writeMeta(name, {
+          offsite: { status: 'copied', at: new Date().toISOString(), location: target.location, sha256 } satisfies OffsiteState,
+        });
+      } finally {
+        await fs.promises.rm(temp, { force: true });
+      }
+      return toBackup((await storage().stat(name))!);
     },
 
     /** Marks a backup keep (retention never deletes it) or lets retention decide again. */
@@ -377,6 +470,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         async (context) => {
           const written = await service.write(request, kind, context);
           context.job.backupId = written.id;
+          await service.copyOffsite(written.id, context);
           context.measure({
             bytes: written.size,
             rows: written.manifest.totals.rows,

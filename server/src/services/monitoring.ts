@@ -8,7 +8,7 @@ import { EngineError } from '../engine/errors';
 import { privateTempFolder } from '../engine/snapshot';
 import { getService } from '../utils';
 
-export const ALERT_TYPES = ['failed-job', 'interrupted-job', 'backup-warnings', 'stale', 'low-space', 'failed-drill', 'storage-unavailable'] as const;
+export const ALERT_TYPES = ['failed-job', 'interrupted-job', 'backup-warnings', 'stale', 'low-space', 'failed-drill', 'storage-unavailable', 'offsite-failed'] as const;
 
 export interface Alert {
   type: (typeof ALERT_TYPES)[number];
@@ -150,6 +150,18 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
           severity: 'warning',
           message: `Low free space for backups in ${storage.location}: ${storage.free} bytes free of ${storage.total} (alert below ${current.spaceAlertBelow})`,
           at: now.toISOString(),
+        });
+      }
+
+      // The newest backup's off-site copy failed: the backup itself is fine, but it is only here.
+      const copied = good.find((b) => b.offsite);
+      if (copied?.offsite?.status === 'failed') {
+        alerts.push({
+          type: 'offsite-failed',
+          severity: 'error',
+          message: `The off-site copy of backup ${copied.id} failed: ${copied.offsite.error ?? 'unknown error'}`,
+          at: copied.offsite.at,
+          backupId: copied.id,
         });
       }
 

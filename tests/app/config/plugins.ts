@@ -54,6 +54,14 @@ export default ({ env }) => {
         spaceAlertBelow: set('PACTA_BACKUP_SPACE_ALERT_BELOW', (n) => env(n)),
         media: { missing: set('PACTA_BACKUP_MEDIA_MISSING', (n) => env(n)) },
         log: { folder: path.resolve(appRoot, env('PACTA_BACKUP_LOG_DIR', 'logs/pacta-backup')) },
+        // E.g. the Ceph RADOS Gateway the off-site tests start (tests/s3/rgw.sh); the access keys
+        // in PACTA_BACKUP_S3_ACCESS_KEY_ID and PACTA_BACKUP_S3_SECRET_ACCESS_KEY.
+        offsite: {
+          enabled: set('PACTA_BACKUP_OFFSITE_ENABLED', (n) => env.bool(n)),
+          endpoint: set('PACTA_BACKUP_OFFSITE_ENDPOINT', (n) => env(n)),
+          bucket: set('PACTA_BACKUP_OFFSITE_BUCKET', (n) => env(n)),
+          prefix: set('PACTA_BACKUP_OFFSITE_PREFIX', (n) => env(n)),
+        },
       }),
     },
   };

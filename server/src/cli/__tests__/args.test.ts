@@ -36,10 +36,20 @@ const usageError = (line: string) => {
 
 describe('pacta-backup command line', () => {
   it('parses list, with the app folder resolved from the working folder', () => {
-    expect(parse('list --app ../app --json')).toEqual({ command: 'list', app: path.resolve(cwd, '../app'), json: true, compile: false });
-    expect(parse('list')).toEqual({ command: 'list', app: cwd, json: false, compile: false });
+    expect(parse('list --app ../app --json')).toEqual({ command: 'list', offsite: false, app: path.resolve(cwd, '../app'), json: true, compile: false });
+    expect(parse('list')).toEqual({ command: 'list', offsite: false, app: cwd, json: false, compile: false });
     expect(parse('list --compile')).toMatchObject({ compile: true });
     expect(parse('list --app=/abs/app')).toMatchObject({ app: '/abs/app' });
+  });
+
+  it('parses the off-site list and fetch, and refuses what they do not take', () => {
+    expect(parse('list --offsite --json')).toMatchObject({ command: 'list', offsite: true, json: true });
+    expect(parse('fetch 20260501-102030-a1b2c3')).toEqual({ command: 'fetch', id: '20260501-102030-a1b2c3', app: cwd, json: false, compile: false });
+    expect(parse('fetch latest --json')).toMatchObject({ command: 'fetch', id: 'latest' });
+    expect(() => parse('fetch')).toThrow('fetch needs one backup id');
+    expect(() => parse('fetch ../x')).toThrow('Not a backup id');
+    expect(() => parse('fetch latest --offsite')).toThrow('--offsite cannot be used with fetch');
+    expect(() => parse('backup --offsite')).toThrow('--offsite cannot be used with backup');
   });
 
   it('parses backup with every option into the body the API takes', () => {

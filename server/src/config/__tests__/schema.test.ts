@@ -15,6 +15,15 @@ describe('plugin configuration', () => {
       spaceAlertBelow: '10%',
       drill: { enabled: true, schedule: '0 4 * * 0' },
       media: { missing: 'warn' },
+      offsite: {
+        enabled: false,
+        region: 'us-east-1',
+        bucket: '',
+        prefix: '',
+        forcePathStyle: true,
+        accessKeyIdEnv: 'PACTA_BACKUP_S3_ACCESS_KEY_ID',
+        secretAccessKeyEnv: 'PACTA_BACKUP_S3_SECRET_ACCESS_KEY',
+      },
       log: { folder: 'logs/pacta-backup', level: 'info', maxDays: 14 },
       import: { maxUploadBytes: 5 * 1024 ** 3 },
       notifications: {
@@ -43,6 +52,17 @@ describe('plugin configuration', () => {
     expect(() => config.validator({ import: { maxUploadBytes: 1.5 } })).toThrow(/import\.maxUploadBytes: /);
     expect(() => config.validator({ import: { maxUploadBytes: '5GB' } })).toThrow(/import\.maxUploadBytes: /);
     expect(() => config.validator({ import: { maxUploadByte: 10 } })).toThrow(/import: Unrecognized key.*maxUploadByte/);
+  });
+
+  it('checks the off-site bucket settings: a bucket when enabled, a URL endpoint, folder-like prefixes, variable names', () => {
+    expect(() => config.validator({ offsite: { enabled: true, bucket: 'backups', endpoint: 'http://127.0.0.1:7480', prefix: 'pacta/prod/' } })).not.toThrow();
+    expect(() => config.validator({ offsite: { enabled: true } })).toThrow(/offsite\.bucket: must name the bucket/);
+    expect(() => config.validator({ offsite: { enabled: true, bucket: 'Bad_Bucket' } })).toThrow(/offsite\.bucket: must name the bucket/);
+    expect(() => config.validator({ offsite: { enabled: true, bucket: 'ok-bucket', endpoint: 'not a url' } })).toThrow(/offsite\.endpoint: must be a URL/);
+    expect(() => config.validator({ offsite: { prefix: 'no-slash' } })).toThrow(/offsite\.prefix: must be empty or folder names/);
+    expect(() => config.validator({ offsite: { prefix: '../up/' } })).toThrow(/offsite\.prefix: /);
+    expect(() => config.validator({ offsite: { secretAccessKeyEnv: 'my secret' } })).toThrow(/offsite\.secretAccessKeyEnv: must be an environment variable name/);
+    expect(() => config.validator({ offsite: { secretAccessKey: 'x' } })).toThrow(/offsite: Unrecognized key.*secretAccessKey/);
   });
 
   it('checks notification settings: e-mail addresses, webhook URLs, events and secret variable names', () => {

@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+
+import type { Backup } from '../../server/src/contracts/backups';
+import { databaseClient, describeOn } from '../helpers/app';
+import { CLI, EXAMPLE_APP, runNode } from '../helpers/cli';
+import { hashUploads } from '../helpers/dump';
+import { RGW_ACCESS_KEY, RGW_SECRET_KEY, startRgw, type Rgw } from '../helpers/rgw';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { createDatabase } = require('../helpers/databases') as {
+  createDatabase: (client: string) => Promise<{ name: string; env: Record<string, string>; drop: () => Promise<void> }>;
+};
+const { appSecrets } = require('../helpers/secrets') as { appSecrets: () => Record<string, string> };
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const BUCKET = 'pacta-offsite';
+const PREFIX = 'production/';
+
+const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+/**
+ * The off-site copy against a real S3 server (Ceph's RADOS Gateway, tests/s3/rgw.sh), through the
+ * CLI as an operator runs it: each backup is copied to the bucket with its SHA-256; a copy that
+ * fails leaves the backup complete and says why (without the secret); deleting a backup deletes
+ * its copy; and after a disaster a new app with an empty database and only the bucket's
+ * credentials lists the bucket, fetches a backup (checked) and restores it. The bucket and the
+ * copy do not depend on the database engine: SQLite only (restores on every engine are in
+ * backup-restore, crash-restore and cross-engine).
+ */
+describeOn('sqlite')(`off-site copies in an S3 bucket (Ceph RGW) on ${databaseClient}`, () => {
+  let rgw: Rgw;
+  let tmp: string;
+  const sites: Array<{ drop: () => Promise<void> }> = [];
+
+  /** An app's environment: its own database, public and storage folders, the bucket's settings. */
+  const site = async (name: string) => {
+    const database = await createDatabase(databaseClient);
+    sites.push(database);
+    const root = path.join(tmp, name);
+    fs.mkdirSync(path.join(root, 'public', 'uploads'), { recursive: true });
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(DATABASE_|PACTA_BACKUP_|PUBLIC_DIR$|ENV_PATH$)/.test(key)));
+    const env: NodeJS.ProcessEnv = {
+      ...inherited,
+      ...appSecrets(),
+      ...database.env,
+      PUBLIC_DIR: path.join(root, 'public'),
+      ENV_PATH: path.join(root, 'no-such.env'),
+      PACTA_BACKUP_STORAGE: path.join(root, 'backups'),
+      PACTA_BACKUP_LOG_DIR: path.join(root, 'logs'),
+      PACTA_BACKUP_OFFSITE_ENABLED: 'true',
+      PACTA_BACKUP_OFFSITE_ENDPOINT: rgw.endpoint,
+      PACTA_BACKUP_OFFSITE_BUCKET: BUCKET,
+      PACTA_BACKUP_OFFSITE_PREFIX: PREFIX,
+      PACTA_BACKUP_S3_ACCESS_KEY_ID: RGW_ACCESS_KEY,
+      PACTA_BACKUP_S3_SECRET_ACCESS_KEY: RGW_SECRET_KEY,
+      NODE_ENV: 'test',
+    };
+    const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) => runNode([CLI, ...args, '--app', EXAMPLE_APP], { env: { ...env, ...extra } });
+    const json = async <T = Record<string, unknown>>(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<T> => {
+      const run = await cli([...args, '--json'], extra);
+      if (run.code !== 0) throw new Error(`pacta-backup ${args.join(' ')} exited with ${run.code}:\n${run.stderr}`);
+      return JSON.parse(run.stdout) as T;
+    };
+    return { root, env, cli, json, storage: path.join(root, 'backups'), publicDir: path.join(root, 'public'), logs: path.join(root, 'logs') };
+  };
+
+  let production: Awaited<ReturnType<typeof site>>;
+  let copied: Backup;
+
+  beforeAll(async () => {
+    if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build it with npm run build`);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-offsite-'));
+    rgw = await startRgw();
+    await rgw.createBucket(BUCKET);
+    production = await site('production');
+    const seeded = await runNode([path.join(EXAMPLE_APP, 'scripts', 'seed.js'), '--documents', '10', '--media', '2', '--seed', '7'], { env: production.env });
+    if (seeded.code !== 0) throw new Error(`the seeder failed (${seeded.code}):\n${seeded.stderr}`);
+  });
+
+  afterAll(async () => {
+    for (const database of sites) await database.drop();
+    await rgw?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('copies a new backup to the bucket with the SHA-256 of its bytes', async () => {
+    copied = await production.json<Backup>(['backup', '--name', 'Copied off-site']);
+    const local = path.join(production.storage, `${copied.id}.pacta.zip`);
+    expect(copied.offsite).toMatchObject({ status: 'copied', sha256: sha256(local), location: expect.stringContaining(`s3://${BUCKET}/${PREFIX}`) });
+
+    const head = await rgw.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}${copied.id}.pacta.zip` }));
+    expect(head.ContentLength).toBe(fs.statSync(local).size);
+    expect(head.Metadata?.sha256).toBe(sha256(local));
+
+    const listed = await production.json<Backup[]>(['list']);
+    expect(listed.find((b) => b.id === copied.id)?.offsite?.status).toBe('copied');
+    const table = await production.cli(['list']);
+    expect(table.stdout).toMatch(/off-site/);
+  });
+
+  it('keeps a backup whose copy fails, says why and never writes the secret', async () => {
+    const wrongSecret = 'wrong-secret-0123456789-abcdefghij';
+    const failed = await production.json<Backup>(['backup', '--name', 'Copy refused'], { PACTA_BACKUP_S3_SECRET_ACCESS_KEY: wrongSecret });
+    expect(failed.status).toBe('ok');
+    expect(fs.existsSync(path.join(production.storage, `${failed.id}.pacta.zip`))).toBe(true);
+    expect(failed.offsite).toMatchObject({ status: 'failed', error: expect.stringMatching(/SignatureDoesNotMatch|403|Forbidden|AccessDenied/) });
+    expect(failed.offsite?.error).not.toContain(wrongSecret);
+
+    // Nothing of it in the bucket, and no secret in the plugin's logs.
+    await expect(rgw.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}${failed.id}.pacta.zip` }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
+    const logs = fs.readdirSync(production.logs).map((name) => fs.readFileSync(path.join(production.logs, name), 'utf8')).join('\n');
+    expect(logs).toContain(`off-site copy of ${failed.id} failed`);
+    expect(logs).not.toContain(wrongSecret);
+    expect(logs).not.toContain(RGW_SECRET_KEY);
+
+    // Without credentials at all: the same, with the variables to set named.
+    const missing = await production.json<Backup>(['backup', '--name', 'No credentials'], { PACTA_BACKUP_S3_ACCESS_KEY_ID: '' });
+    expect(missing.offsite).toMatchObject({ status: 'failed', error: expect.stringContaining('PACTA_BACKUP_S3_ACCESS_KEY_ID') });
+
+    // The newest backup is not off-site: the alert says so, naming it.
+    const alerts = await runNode(
+      [
+        '-e',
+        `const { bootApp } = require(${JSON.stringify(path.join(EXAMPLE_APP, 'scripts', 'boot.js'))});
+         (async () => {
+           const strapi = await bootApp({ compile: false, logLevel: 'error' });
+           const alerts = await strapi.plugin('pacta-backup').service('monitoring').alerts();
+           process.stdout.write(JSON.stringify(alerts));
+           await strapi.destroy();
+           process.exit(0);
+         })().catch((error) => { console.error(error); process.exit(1); });`,
+      ],
+      { env: production.env }
+    );
+    expect(alerts.code).toBe(0);
+    const raised = (JSON.parse(alerts.stdout) as Array<{ type: string; backupId?: string; message: string }>).filter((a) => a.type === 'offsite-failed');
+    expect(raised).toEqual([expect.objectContaining({ backupId: missing.id, message: expect.stringContaining('PACTA_BACKUP_S3_ACCESS_KEY_ID') })]);
+  });
+
+  it('after a disaster, restores a backup from the bucket alone into a new app with an empty database', async () => {
+    const fresh = await site('recovered');
+    const inBucket = await fresh.json<Array<{ id: string; size: number }>>(['list', '--offsite']);
+    expect(inBucket).toEqual([expect.objectContaining({ id: copied.id, size: copied.size })]);
+
+    const fetched = await fresh.json<Backup>(['fetch', 'latest']);
+    expect(fetched).toMatchObject({ id: copied.id, name: 'Copied off-site', status: 'ok', rows: copied.rows });
+    expect(sha256(path.join(fresh.storage, `${copied.id}.pacta.zip`))).toBe(sha256(path.join(production.storage, `${copied.id}.pacta.zip`)));
+
+    const restored = await fresh.json<{ contentTypes: Array<{ uid: string; rows: number }> }>(['restore', copied.id, '--yes']);
+    const rows = Object.fromEntries(restored.contentTypes.map((ct) => [ct.uid, ct.rows]));
+    expect(rows).toEqual(copied.counts);
+    expect(hashUploads(fresh.publicDir)).toEqual(hashUploads(production.publicDir));
+
+    // Fetched once: a second fetch of the same backup is refused, the local copy left as it is.
+    const again = await fresh.cli(['fetch', copied.id]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain('already in the local storage');
+  });
+
+  it('refuses a copy whose bytes do not match its SHA-256, and leaves nothing behind', async () => {
+    const fresh = await site('tampered');
+    const original = fs.readFileSync(path.join(production.storage, `${copied.id}.pacta.zip`));
+    const tampered = Buffer.from(original);
+    tampered[Math.floor(tampered.length / 2)] ^= 0xff;
+    const id = '20200101-000000-bad000';
+    await rgw.client.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}${id}.pacta.zip`, Body: tampered, Metadata: { sha256: createHash('sha256').update(original).digest('hex') } })
+    );
+    const run = await fresh.cli(['fetch', id]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('damaged');
+    const left = fs.existsSync(fresh.storage) ? fs.readdirSync(fresh.storage) : [];
+    expect(left.filter((name) => name.endsWith('.pacta.zip') || name.startsWith('.partial'))).toEqual([]);
+  });
+
+  it('deletes the copy with the backup', async () => {
+    const backups = await production.json<Backup[]>(['list']);
+    expect(backups.length).toBeGreaterThan(1);
+    const removed = await runNode(
+      [
+        '-e',
+        `const { bootApp } = require(${JSON.stringify(path.join(EXAMPLE_APP, 'scripts', 'boot.js'))});
+         (async () => {
+           const strapi = await bootApp({ compile: false, logLevel: 'error' });
+           await strapi.plugin('pacta-backup').service('backups').remove(${JSON.stringify(copied.id)});
+           await strapi.destroy();
+           process.exit(0);
+         })().catch((error) => { console.error(error); process.exit(1); });`,
+      ],
+      { env: production.env }
+    );
+    expect(removed).toMatchObject({ code: 0 });
+    expect(fs.existsSync(path.join(production.storage, `${copied.id}.pacta.zip`))).toBe(false);
+    await expect(rgw.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}${copied.id}.pacta.zip` }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    });
+  });
+});
