@@ -6,7 +6,8 @@ import path from 'node:path';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 
 import type { Backup } from '../../server/src/contracts/backups';
-import { databaseClient, describeOn } from '../helpers/app';
+import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
+import { databaseClient, describeOn, startApp, type TestApp } from '../helpers/app';
 import { CLI, EXAMPLE_APP, runNode } from '../helpers/cli';
 import { hashUploads } from '../helpers/dump';
 import { RGW_ACCESS_KEY, RGW_SECRET_KEY, startRgw, type Rgw } from '../helpers/rgw';
@@ -25,12 +26,13 @@ const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(fil
 
 /**
  * The off-site copy against a real S3 server (Ceph's RADOS Gateway, tests/s3/rgw.sh), through the
- * CLI as an operator runs it: each backup is copied to the bucket with its SHA-256; a copy that
- * fails leaves the backup complete and says why (without the secret); deleting a backup deletes
- * its copy; and after a disaster a new app with an empty database and only the bucket's
- * credentials lists the bucket, fetches a backup (checked) and restores it. The bucket and the
- * copy do not depend on the database engine: SQLite only (restores on every engine are in
- * backup-restore, crash-restore and cross-engine).
+ * CLI as an operator runs it and through the admin API: each backup is copied to the bucket with
+ * its SHA-256; a copy that fails leaves the backup complete, says why (without the secret) and
+ * raises the offsite-failed alert; after a disaster a new app with an empty database and only the
+ * bucket's credentials lists the bucket, fetches a backup (checked) and restores it; a copy whose
+ * bytes do not match is refused; deleting a backup deletes its copy; a backup is copied on demand.
+ * The bucket and the copy do not depend on the database engine: SQLite only (restores on every
+ * engine are in backup-restore, crash-restore and cross-engine).
  */
 describeOn('sqlite')(`off-site copies in an S3 bucket (Ceph RGW) on ${databaseClient}`, () => {
   let rgw: Rgw;
@@ -52,12 +54,7 @@ describeOn('sqlite')(`off-site copies in an S3 bucket (Ceph RGW) on ${databaseCl
       ENV_PATH: path.join(root, 'no-such.env'),
       PACTA_BACKUP_STORAGE: path.join(root, 'backups'),
       PACTA_BACKUP_LOG_DIR: path.join(root, 'logs'),
-      PACTA_BACKUP_OFFSITE_ENABLED: 'true',
-      PACTA_BACKUP_OFFSITE_ENDPOINT: rgw.endpoint,
-      PACTA_BACKUP_OFFSITE_BUCKET: BUCKET,
-      PACTA_BACKUP_OFFSITE_PREFIX: PREFIX,
-      PACTA_BACKUP_S3_ACCESS_KEY_ID: RGW_ACCESS_KEY,
-      PACTA_BACKUP_S3_SECRET_ACCESS_KEY: RGW_SECRET_KEY,
+      ...offsiteEnv(),
       NODE_ENV: 'test',
     };
     const cli = (args: string[], extra: NodeJS.ProcessEnv = {}) => runNode([CLI, ...args, '--app', EXAMPLE_APP], { env: { ...env, ...extra } });
@@ -71,6 +68,32 @@ describeOn('sqlite')(`off-site copies in an S3 bucket (Ceph RGW) on ${databaseCl
 
   let production: Awaited<ReturnType<typeof site>>;
   let copied: Backup;
+  let notCopied: Backup;
+
+  /** The bucket's settings, as an app's environment. */
+  const offsiteEnv = () => ({
+    PACTA_BACKUP_OFFSITE_ENABLED: 'true',
+    PACTA_BACKUP_OFFSITE_ENDPOINT: rgw.endpoint,
+    PACTA_BACKUP_OFFSITE_BUCKET: BUCKET,
+    PACTA_BACKUP_OFFSITE_PREFIX: PREFIX,
+    PACTA_BACKUP_S3_ACCESS_KEY_ID: RGW_ACCESS_KEY,
+    PACTA_BACKUP_S3_SECRET_ACCESS_KEY: RGW_SECRET_KEY,
+  });
+
+  /**
+   * The admin API of production's storage folder, as the admin panel sees it: the app booted in
+   * the test process (on a database of its own: the list and the alerts read the storage), a
+   * super admin logged in. Started when first needed.
+   */
+  let panel: { app: TestApp; admin: Agent } | undefined;
+  const adminApi = async () => {
+    if (!panel) {
+      const app = await startApp({ storageDir: production.storage, env: offsiteEnv() });
+      panel = { app, admin: await loginAsSuperAdmin(app.strapi) };
+    }
+    return panel.admin;
+  };
+  const alertsOf = async () => (await (await adminApi()).get('/pacta-backup/alerts')).body.data as Array<{ type: string; backupId?: string; message: string }>;
 
   beforeAll(async () => {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build it with npm run build`);
@@ -83,6 +106,7 @@ describeOn('sqlite')(`off-site copies in an S3 bucket (Ceph RGW) on ${databaseCl
   });
 
   afterAll(async () => {
+    await panel?.app.stop();
     for (const database of sites) await database.drop();
     await rgw?.stop();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
@@ -125,22 +149,8 @@ describeOn('sqlite')(`off-site copies in an S3 bucket (Ceph RGW) on ${databaseCl
     expect(missing.offsite).toMatchObject({ status: 'failed', error: expect.stringContaining('PACTA_BACKUP_S3_ACCESS_KEY_ID') });
 
     // The newest backup is not off-site: the alert says so, naming it.
-    const alerts = await runNode(
-      [
-        '-e',
-        `const { bootApp } = require(${JSON.stringify(path.join(EXAMPLE_APP, 'scripts', 'boot.js'))});
-         (async () => {
-           const strapi = await bootApp({ compile: false, logLevel: 'error' });
-           const alerts = await strapi.plugin('pacta-backup').service('monitoring').alerts();
-           process.stdout.write(JSON.stringify(alerts));
-           await strapi.destroy();
-           process.exit(0);
-         })().catch((error) => { console.error(error); process.exit(1); });`,
-      ],
-      { env: production.env }
-    );
-    expect(alerts.code).toBe(0);
-    const raised = (JSON.parse(alerts.stdout) as Array<{ type: string; backupId?: string; message: string }>).filter((a) => a.type === 'offsite-failed');
+    notCopied = missing;
+    const raised = (await alertsOf()).filter((a) => a.type === 'offsite-failed');
     expect(raised).toEqual([expect.objectContaining({ backupId: missing.id, message: expect.stringContaining('PACTA_BACKUP_S3_ACCESS_KEY_ID') })]);
   });
 
@@ -180,26 +190,31 @@ describeOn('sqlite')(`off-site copies in an S3 bucket (Ceph RGW) on ${databaseCl
     expect(left.filter((name) => name.endsWith('.pacta.zip') || name.startsWith('.partial'))).toEqual([]);
   });
 
-  it('deletes the copy with the backup', async () => {
+  it('deletes the copy with the backup (through the admin API)', async () => {
     const backups = await production.json<Backup[]>(['list']);
     expect(backups.length).toBeGreaterThan(1);
-    const removed = await runNode(
-      [
-        '-e',
-        `const { bootApp } = require(${JSON.stringify(path.join(EXAMPLE_APP, 'scripts', 'boot.js'))});
-         (async () => {
-           const strapi = await bootApp({ compile: false, logLevel: 'error' });
-           await strapi.plugin('pacta-backup').service('backups').remove(${JSON.stringify(copied.id)});
-           await strapi.destroy();
-           process.exit(0);
-         })().catch((error) => { console.error(error); process.exit(1); });`,
-      ],
-      { env: production.env }
-    );
-    expect(removed).toMatchObject({ code: 0 });
+    const admin = await adminApi();
+    const listed = (await admin.get('/pacta-backup/backups')).body.data as Backup[];
+    expect(listed.find((b) => b.id === copied.id)?.offsite).toMatchObject({ status: 'copied', sha256: expect.any(String) });
+    const removed = await admin.delete(`/pacta-backup/backups/${copied.id}`);
+    expect(removed.status).toBe(200);
     expect(fs.existsSync(path.join(production.storage, `${copied.id}.pacta.zip`))).toBe(false);
     await expect(rgw.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}${copied.id}.pacta.zip` }))).rejects.toMatchObject({
       $metadata: { httpStatusCode: 404 },
     });
+  });
+
+  it('copies a backup on demand (made before, or whose copy failed), which clears the alert', async () => {
+    const refused = await production.cli(['copy', notCopied.id], { PACTA_BACKUP_S3_SECRET_ACCESS_KEY: 'still-wrong-secret-000000000000' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`The off-site copy of ${notCopied.id} failed`);
+
+    const state = await production.json<{ status: string; sha256: string }>(['copy', notCopied.id]);
+    const local = path.join(production.storage, `${notCopied.id}.pacta.zip`);
+    expect(state).toMatchObject({ status: 'copied', sha256: sha256(local) });
+    const head = await rgw.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}${notCopied.id}.pacta.zip` }));
+    expect(head.Metadata?.sha256).toBe(sha256(local));
+    expect((await production.json<Backup[]>(['list'])).find((b) => b.id === notCopied.id)?.offsite?.status).toBe('copied');
+    expect((await alertsOf()).filter((a) => a.type === 'offsite-failed')).toEqual([]);
   });
 });

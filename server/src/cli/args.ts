@@ -10,6 +10,8 @@ Commands:
   list                 list the backups, newest first (--offsite: those in the off-site bucket)
   fetch <id|latest>    bring a backup back from the off-site bucket into the local storage (its
                        SHA-256 checked): then restore it as any other, e.g. into a new empty app
+  copy <id|latest>     copy a backup to the off-site bucket now (one made before off-site copies
+                       were enabled, or whose copy failed)
   backup               write a backup now
   verify <id|latest>   check every entry of a backup against its checksums
   restore <id|latest>  restore a backup (a safety backup of the current data is taken first)
@@ -92,6 +94,7 @@ export type CliCommand =
   | { command: 'version' }
   | ({ command: 'list'; offsite: boolean } & Common)
   | ({ command: 'fetch'; id: string } & Common)
+  | ({ command: 'copy'; id: string } & Common)
   | ({ command: 'backup'; body: CliBackupBody } & Common)
   | ({ command: 'verify'; id: string } & Common)
   | ({ command: 'restore'; id: string; yes: boolean; body: CliRestoreBody } & Common)
@@ -141,16 +144,17 @@ const OPTIONS = {
 type OptionName = keyof typeof OPTIONS;
 
 const COMMON: OptionName[] = ['app', 'json', 'compile', 'help', 'version'];
-const ALLOWED: Record<'list' | 'fetch' | 'backup' | 'verify' | 'restore' | 'import' | 'export', OptionName[]> = {
+const ALLOWED: Record<'list' | 'fetch' | 'copy' | 'backup' | 'verify' | 'restore' | 'import' | 'export', OptionName[]> = {
   list: [...COMMON, 'offsite'],
   fetch: COMMON,
+  copy: COMMON,
   backup: [...COMMON, 'name', 'content-types', 'no-media', 'admin-users', 'config', 'compression', 'encrypt'],
   verify: COMMON,
   restore: [...COMMON, 'content-types', 'no-media', 'admin-users', 'config', 'yes'],
   import: [...COMMON, 'preview', 'policy', 'policy-for', 'match', 'passphrase-env', 'mirror', 'skip-incompatible', 'dangling', 'content-types', 'yes'],
   export: [...COMMON, 'format', 'content-types', 'out'],
 };
-const COMMANDS = 'list, fetch, backup, verify, restore, import or export';
+const COMMANDS = 'list, fetch, copy, backup, verify, restore, import or export';
 
 const UID = /^[a-z0-9-]+::[a-z0-9-]+\.[a-z0-9-]+$/i;
 const ID = /^(latest|[0-9A-Za-z-]+)$/;
@@ -234,7 +238,7 @@ export const parseCli = (argv: string[], cwd = process.cwd()): CliCommand => {
   if (values.app !== undefined && !values.app.trim()) throw new UsageError('--app needs the folder of a Strapi app');
   const common: Common = { app: path.resolve(cwd, values.app ?? '.'), json: Boolean(values.json), compile: Boolean(values.compile) };
 
-  const takesId = name === 'verify' || name === 'restore' || name === 'export' || name === 'fetch';
+  const takesId = name === 'verify' || name === 'restore' || name === 'export' || name === 'fetch' || name === 'copy';
   if (name === 'import') {
     if (rest.length !== 1) throw new UsageError('import needs one source: a file, a backup id or latest, e.g. pacta-backup import staging.pacta.zip --app DIR --preview');
   } else if (takesId) {
@@ -249,6 +253,8 @@ export const parseCli = (argv: string[], cwd = process.cwd()): CliCommand => {
       return { command: 'list', offsite: Boolean(values.offsite), ...common };
     case 'fetch':
       return { command: 'fetch', id: rest[0], ...common };
+    case 'copy':
+      return { command: 'copy', id: rest[0], ...common };
     case 'verify':
       return { command: 'verify', id: rest[0], ...common };
     case 'backup': {

@@ -215,6 +215,13 @@ const execute = async (strapi: StrapiLike, cli: Command, progress: boolean, cwd:
       const all = await backups.list();
       return { json: all, text: backupsTable(all) };
     }
+    case 'copy': {
+      const backup = await find(cli.id);
+      const state = await backups.copyOffsite(backup.id);
+      if (!state) throw new CliError('Off-site copies are not enabled (offsite.enabled in config/plugins)');
+      if (state.status === 'failed') throw new CliError(`The off-site copy of ${backup.id} failed: ${state.error ?? 'unknown error'}`);
+      return { json: state, text: `Copied ${backup.id} to ${state.location} in ${state.seconds} s (SHA-256 ${state.sha256})` };
+    }
     case 'fetch': {
       let id = cli.id;
       if (id === 'latest') {

@@ -23,7 +23,7 @@ export interface CliBackup {
   rows: number;
   media: { files: number; bytes: number };
   /** Its off-site copy: copied, or failed (null: none). */
-  offsite?: { status: 'copied' | 'failed'; error?: string } | null;
+  offsite?: CliOffsiteState | null;
   error?: string;
 }
 
@@ -68,6 +68,16 @@ export interface BackupsService {
   storage(): { location: string };
   offsiteList(): Promise<CliOffsiteObject[]>;
   fetchOffsite(id: string): Promise<CliBackup>;
+  copyOffsite(id: string): Promise<CliOffsiteState | null>;
+}
+
+export interface CliOffsiteState {
+  status: 'copied' | 'failed';
+  at: string;
+  location: string;
+  error?: string;
+  sha256?: string;
+  seconds?: number;
 }
 
 /** An archive in the off-site bucket. */

@@ -20,7 +20,7 @@ import { openArchive, readManifest } from '../engine/archive';
 import { archiveName, runBackup } from '../engine/backup';
 import { EngineError } from '../engine/errors';
 import type { Manifest } from '../engine/manifest';
-import { createOffsiteTarget, offsiteLocation, type OffsiteObject } from '../engine/offsite';
+import { createOffsiteTarget, offsiteLocation, type OffsiteObject, type OffsiteTarget } from '../engine/offsite';
 import { planRetention } from '../engine/retention';
 import { recoverFileSwaps } from '../engine/journal';
 import { runRestore, type CommitMarker } from '../engine/restore';
@@ -66,6 +66,16 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
     return options.enabled ? createOffsiteTarget(options) : null;
   };
   const offsiteEnabled = () => config().get().offsite.enabled;
+  /** Runs a task with the off-site bucket, its connections closed after it. */
+  const withOffsite = async <T>(task: (target: OffsiteTarget) => Promise<T>): Promise<T> => {
+    const target = offsite();
+    if (!target) throw new errors.ValidationError('Off-site copies are not enabled (offsite.enabled in config/plugins)');
+    try {
+      return await task(target);
+    } finally {
+      target.close();
+    }
+  };
   const sha256Of = async (file: string) => {
     const hash = createHash('sha256');
     for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
@@ -195,6 +205,34 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
     },
   };
 
+  /**
+   * Brings a backup back from the off-site bucket into the local storage, its SHA-256 checked
+   * on the way; it is then listed, verified and restored like any other. A backup already here
+   * is left as it is.
+   */
+  const fetchInto = async (target: OffsiteTarget, id: string): Promise<Backup> => {
+    if (!/^[0-9A-Za-z-]+$/.test(id)) throw new errors.NotFoundError(`No backup ${id}`);
+    const name = archiveName(id);
+    const here = await storage().stat(name);
+    if (here) throw new errors.ValidationError(`Backup ${id} is already in the local storage`);
+    const temp = await storage().tempPath(name);
+    try {
+      const { sha256 } = await target.fetch(name, temp);
+      // Opens as an archive before it is listed: a copy that is no backup never enters the catalogue.
+      await readManifest(temp, { passphrase: passphrase() }).catch((error: unknown) => {
+        if (error instanceof EngineError && (error.code === 'NO_KEY' || error.code === 'WRONG_KEY')) return null;
+        throw error;
+      });
+      await storage().commit(temp, name);
+      await storage().writeMeta(name, {
+        offsite: { status: 'copied', at: new Date().toISOString(), location: target.location, sha256 } satisfies OffsiteState,
+      });
+    } finally {
+      await fs.promises.rm(temp, { force: true });
+    }
+    return toBackup((await storage().stat(name))!);
+  };
+
   const service = {
     storage,
     /** The commit marker of restore and import file journals (rows in the plugin's lock table). */
@@ -245,7 +283,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
       const meta = await storage().readMeta(file.name);
       if ((meta?.offsite as OffsiteState | undefined)?.status === 'copied' && offsiteEnabled()) {
         try {
-          await offsite()!.delete(file.name);
+          await withOffsite((target) => target.delete(file.name));
         } catch (error) {
           getService('logger', { strapi })
             .get()
@@ -261,17 +299,19 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
      * metadata (shown in the list; a failure raises the offsite-failed alert). Never throws: the
      * backup itself is complete and verified whatever happens to its copy.
      */
-    async copyOffsite(id: string, context?: Pick<JobContext, 'log'>): Promise<OffsiteState | null> {
+    async copyOffsite(id: string, context?: Pick<JobContext, 'log' | 'progress'>): Promise<OffsiteState | null> {
       if (!offsiteEnabled()) return null;
       const file = await findFile(id);
       const location = offsiteLocation(config().get().offsite);
       const started = Date.now();
       let state: OffsiteState;
       try {
-        const target = offsite()!;
         const local = await storage().localPath(file.name);
         const sha256 = await sha256Of(local);
-        await target.put(file.name, local, sha256);
+        context?.progress({ phase: 'offsite', done: 0, total: file.size, bytes: 0 });
+        await withOffsite((target) =>
+          target.put(file.name, local, sha256, (sent, total) => context?.progress({ phase: 'offsite', done: sent, total, bytes: sent }))
+        );
         state = { status: 'copied', at: new Date().toISOString(), location, sha256, seconds: Math.round((Date.now() - started) / 100) / 10 };
         context?.log(`copied ${file.name} off-site to ${location} in ${state.seconds} s`);
       } catch (error) {
@@ -287,40 +327,13 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
 
     /** The archives in the off-site bucket, read from the bucket alone (disaster recovery). */
     async offsiteList(): Promise<OffsiteObject[]> {
-      const target = offsite();
-      if (!target) throw new errors.ValidationError('Off-site storage is not enabled (offsite.enabled in config/plugins)');
-      const objects = (await target.list()).filter((object) => ARCHIVE.test(object.name));
+      const objects = (await withOffsite((target) => target.list())).filter((object) => ARCHIVE.test(object.name));
       return objects.sort((a, b) => b.name.localeCompare(a.name));
     },
 
-    /**
-     * Brings a backup back from the off-site bucket into the local storage, its SHA-256 checked
-     * on the way; it is then listed, verified and restored like any other. A backup already here
-     * is left as it is.
-     */
+    /** Brings a backup back from the off-site bucket (see fetchInto). */
     async fetchOffsite(id: string): Promise<Backup> {
-      const target = offsite();
-      if (!target) throw new errors.ValidationError('Off-site storage is not enabled (offsite.enabled in config/plugins)');
-      if (!/^[0-9A-Za-z-]+$/.test(id)) throw new errors.NotFoundError(`No backup ${id}`);
-      const name = archiveName(id);
-      const here = await storage().stat(name);
-      if (here) throw new errors.ValidationError(`Backup ${id} is already in the local storage`);
-      const temp = await storage().tempPath(name);
-      try {
-        const { sha256 } = await target.fetch(name, temp);
-        // Opens as an archive before it is listed: a copy that is no backup never enters the catalogue.
-        await readManifest(temp, { passphrase: passphrase() }).catch((error: unknown) => {
-          if (error instanceof EngineError && (error.code === 'NO_KEY' || error.code === 'WRONG_KEY')) return null;
-          throw error;
-        });
-        await storage().commit(temp, name);
-        await storage().writeMeta(name, {
-          offsite: { status: 'copied', at: new Date().toISOString(), location: target.location, sha256 } satisfies OffsiteState,
-        });
-      } finally {
-        await fs.promises.rm(temp, { force: true });
-      }
-      return toBackup((await storage().stat(name))!);
+      return withOffsite((target) => fetchInto(target, id));
     },
 
     /** Marks a backup keep (retention never deletes it) or lets retention decide again. */

@@ -50,6 +50,8 @@ describe('pacta-backup command line', () => {
     expect(() => parse('fetch ../x')).toThrow('Not a backup id');
     expect(() => parse('fetch latest --offsite')).toThrow('--offsite cannot be used with fetch');
     expect(() => parse('backup --offsite')).toThrow('--offsite cannot be used with backup');
+    expect(parse('copy latest')).toEqual({ command: 'copy', id: 'latest', app: cwd, json: false, compile: false });
+    expect(() => parse('copy')).toThrow('copy needs one backup id');
   });
 
   it('parses backup with every option into the body the API takes', () => {

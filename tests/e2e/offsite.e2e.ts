@@ -1,0 +1,98 @@
+import type { AddressInfo } from 'node:net';
+
+import type { Browser, Page } from 'playwright-core';
+
+import type { Backup } from '../../server/src/contracts/backups';
+import { loginAsSuperAdmin, superAdminCredentials, type Agent } from '../helpers/agent';
+import { startApp, type TestApp } from '../helpers/app';
+import { launchBrowser, loginInBrowser, screenshot } from '../helpers/browser';
+import { runJob } from '../helpers/jobs';
+import { RGW_ACCESS_KEY, RGW_SECRET_KEY, startRgw, type Rgw } from '../helpers/rgw';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { seed } = require('../app/scripts/seed/index');
+
+const BUCKET = 'pacta-panel';
+
+/**
+ * What an admin sees of the off-site copies: in the list, a badge per backup (copied, or the copy
+ * failed, with the reason on hover); on a backup's page, when and where it was copied or why it
+ * was not; on the monitoring page, the alert. Against a real bucket (Ceph RGW on loopback).
+ */
+describe('off-site copies in the admin panel', () => {
+  let rgw: Rgw;
+  let app: TestApp;
+  let admin: Agent;
+  let browser: Browser;
+  let page: Page;
+  let baseUrl: string;
+  let copied: Backup;
+  let failed: Backup;
+
+  beforeAll(async () => {
+    rgw = await startRgw();
+    await rgw.createBucket(BUCKET);
+    app = await startApp({
+      env: {
+        PACTA_BACKUP_OFFSITE_ENABLED: 'true',
+        PACTA_BACKUP_OFFSITE_ENDPOINT: rgw.endpoint,
+        PACTA_BACKUP_OFFSITE_BUCKET: BUCKET,
+        PACTA_BACKUP_S3_ACCESS_KEY_ID: RGW_ACCESS_KEY,
+        PACTA_BACKUP_S3_SECRET_ACCESS_KEY: RGW_SECRET_KEY,
+      },
+    });
+    await seed(app.strapi, { documents: 4, media: 1, seed: 31 });
+    admin = await loginAsSuperAdmin(app.strapi);
+    copied = (await runJob(admin, '/pacta-backup/backups', { name: 'Copied to the bucket' })).result!.backup as Backup;
+    // The app reads the credentials at each copy: a wrong secret from now on.
+    process.env.PACTA_BACKUP_S3_SECRET_ACCESS_KEY = 'a-wrong-secret-for-the-test-000000';
+    failed = (await runJob(admin, '/pacta-backup/backups', { name: 'Not copied' })).result!.backup as Backup;
+    process.env.PACTA_BACKUP_S3_SECRET_ACCESS_KEY = RGW_SECRET_KEY;
+
+    const { port } = app.strapi.server.httpServer.address() as AddressInfo;
+    baseUrl = `http://127.0.0.1:${port}`;
+    browser = await launchBrowser();
+    page = await (await browser.newContext({ viewport: { width: 1400, height: 1000 } })).newPage();
+    await loginInBrowser(page, baseUrl, superAdminCredentials);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await rgw?.stop();
+  });
+
+  it('marks each backup in the list: copied off-site, or the copy failed', async () => {
+    expect(copied.offsite?.status).toBe('copied');
+    expect(failed.offsite?.status).toBe('failed');
+    await page.goto(`${baseUrl}/admin/plugins/pacta-backup`);
+    const copiedRow = page.getByRole('row', { name: /Copied to the bucket/ });
+    await copiedRow.waitFor();
+    await expect(copiedRow.getByText('Off-site', { exact: true }).isVisible()).resolves.toBe(true);
+    const failedRow = page.getByRole('row', { name: /Not copied/ });
+    await expect(failedRow.getByText('Off-site copy failed', { exact: true }).isVisible()).resolves.toBe(true);
+    // The reason on hover.
+    await expect(failedRow.locator('[title*="SignatureDoesNotMatch"]').count()).resolves.toBe(1);
+    await screenshot(page, 'offsite-list');
+  });
+
+  it("says on a backup's page where it was copied, or why not", async () => {
+    await page.getByRole('link', { name: 'Copied to the bucket' }).click();
+    await page.getByRole('heading', { name: 'Copied to the bucket' }).waitFor();
+    await page.getByText(`copied to s3://${BUCKET}/`).waitFor();
+    await screenshot(page, 'offsite-details-copied');
+
+    await page.goto(`${baseUrl}/admin/plugins/pacta-backup/${failed.id}`);
+    await page.getByRole('heading', { name: 'Not copied' }).waitFor();
+    await page.getByText(/failed: .*SignatureDoesNotMatch/).waitFor();
+    await screenshot(page, 'offsite-details-failed');
+  });
+
+  it('raises the alert on the monitoring page', async () => {
+    const alerts = (await admin.get('/pacta-backup/alerts')).body.data as Array<{ type: string; backupId?: string }>;
+    expect(alerts).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'offsite-failed', backupId: failed.id })]));
+    await page.goto(`${baseUrl}/admin/plugins/pacta-backup/monitoring`);
+    await page.getByText('Off-site copy failed').first().waitFor();
+    await screenshot(page, 'offsite-alert');
+  });
+});
