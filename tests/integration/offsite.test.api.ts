@@ -217,4 +217,14 @@ describeOn('sqlite')(`off-site copies in an S3 bucket (Ceph RGW) on ${databaseCl
     expect((await production.json<Backup[]>(['list'])).find((b) => b.id === notCopied.id)?.offsite?.status).toBe('copied');
     expect((await alertsOf()).filter((a) => a.type === 'offsite-failed')).toEqual([]);
   });
+
+  it('raises the alert for a newest backup with no copy at all (made before copies were enabled, or a crash stopped its copy)', async () => {
+    const local = await production.json<Backup>(['backup', '--name', 'Before off-site'], { PACTA_BACKUP_OFFSITE_ENABLED: 'false' });
+    expect(local.offsite).toBeNull();
+    const raised = (await alertsOf()).filter((a) => a.type === 'offsite-failed');
+    expect(raised).toEqual([expect.objectContaining({ backupId: local.id, message: expect.stringContaining(`pacta-backup copy ${local.id}`) })]);
+
+    expect(await production.json<{ status: string }>(['copy', 'latest'])).toMatchObject({ status: 'copied' });
+    expect((await alertsOf()).filter((a) => a.type === 'offsite-failed')).toEqual([]);
+  });
 });

@@ -153,16 +153,24 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
         });
       }
 
-      // The newest backup's off-site copy failed: the backup itself is fine, but it is only here.
-      const copied = good.find((b) => b.offsite);
-      if (copied?.offsite?.status === 'failed') {
-        alerts.push({
-          type: 'offsite-failed',
-          severity: 'error',
-          message: `The off-site copy of backup ${copied.id} failed: ${copied.offsite.error ?? 'unknown error'}`,
-          at: copied.offsite.at,
-          backupId: copied.id,
-        });
+      // Off-site copies on: the newest backup is only here when its copy failed, or never happened
+      // (made before copies were enabled, or a crash stopped its copy). Not while a backup job
+      // runs: the copy of the backup it has just written may be under way.
+      const newest = good[0];
+      if (current.offsite.enabled && newest && newest.offsite?.status !== 'copied') {
+        const copying = !newest.offsite && jobs().running()?.type === 'backup';
+        if (!copying) {
+          alerts.push({
+            type: 'offsite-failed',
+            severity: 'error',
+            message:
+              newest.offsite?.status === 'failed'
+                ? `The off-site copy of backup ${newest.id} failed: ${newest.offsite.error ?? 'unknown error'}`
+                : `Backup ${newest.id} has no off-site copy (made before off-site copies were enabled, or its copy was interrupted): pacta-backup copy ${newest.id} copies it`,
+            at: newest.offsite?.at ?? newest.createdAt,
+            backupId: newest.id,
+          });
+        }
       }
 
       const drill = lastOf('drill');
