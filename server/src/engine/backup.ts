@@ -116,7 +116,8 @@ const isIntegerId = (id: unknown) => (typeof id === 'number' && Number.isSafeInt
 const idAfter = (id: unknown, before: unknown): boolean =>
   typeof id === 'number' && typeof before === 'number' ? id > before : BigInt(id as string | number) > BigInt(before as string | number);
 
-const sha256OfFile = async (file: string) => {
+/** The SHA-256 of a file's bytes, read as a stream. */
+export const sha256OfFile = async (file: string) => {
   const hash = createHash('sha256');
   await pipeline(fs.createReadStream(file), hash);
   return hash.digest('hex');

@@ -17,7 +17,7 @@ import type {
   StorageInfo,
 } from '../contracts/backups';
 import { openArchive, readManifest } from '../engine/archive';
-import { archiveName, runBackup } from '../engine/backup';
+import { archiveName, runBackup, sha256OfFile } from '../engine/backup';
 import { EngineError } from '../engine/errors';
 import type { Manifest } from '../engine/manifest';
 import { createOffsiteTarget, offsiteLocation, type OffsiteObject, type OffsiteTarget } from '../engine/offsite';
@@ -75,11 +75,6 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
     } finally {
       target.close();
     }
-  };
-  const sha256Of = async (file: string) => {
-    const hash = createHash('sha256');
-    for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-    return hash.digest('hex');
   };
 
   /**
@@ -307,7 +302,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
       let state: OffsiteState;
       try {
         const local = await storage().localPath(file.name);
-        const sha256 = await sha256Of(local);
+        const sha256 = await sha256OfFile(local);
         context?.progress({ phase: 'offsite', done: 0, total: file.size, bytes: 0 });
         await withOffsite((target) =>
           target.put(file.name, local, sha256, (sent, total) => context?.progress({ phase: 'offsite', done: sent, total, bytes: sent }))

@@ -1,8 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 import type { Core } from '@strapi/strapi';
 import { errors } from '@strapi/utils';
@@ -22,6 +21,7 @@ import type {
   ValidationCheck,
 } from '../contracts/imports';
 import { openArchive, type OpenedArchive } from '../engine/archive';
+import { sha256OfFile as hashFile } from '../engine/backup';
 import { EngineError, type EngineErrorCode } from '../engine/errors';
 import { assertUnchanged, runImportApply, type ArchiveFile } from '../engine/import/apply';
 import { compareVersions } from '../engine/import/compare';
@@ -152,9 +152,7 @@ const createImportsService = ({ strapi }: { strapi: Core.Strapi }) => {
     if (!stat?.isFile()) return null;
     const known = hashes.get(relative);
     if (known && known.size === stat.size && known.mtimeMs === stat.mtimeMs) return known.sha256;
-    const hash = createHash('sha256');
-    await pipeline(fs.createReadStream(file), hash);
-    const sha256 = hash.digest('hex');
+    const sha256 = await hashFile(file);
     hashes.set(relative, { size: stat.size, mtimeMs: stat.mtimeMs, sha256 });
     return sha256;
   };
