@@ -33,8 +33,15 @@ export const BackupBadges = ({ backup }: { backup: Backup }) => {
         </Badge>
       ) : null}
       {backup.offsite ? (
-        <Badge variant={backup.offsite.status === 'copied' ? 'success' : 'danger'} title={backup.offsite.error ?? backup.offsite.location}>
-          {backup.offsite.status === 'copied' ? t('badge.offsite.copied', 'Off-site') : t('badge.offsite.failed', 'Off-site copy failed')}
+        <Badge
+          variant={backup.offsite.status === 'copied' ? 'success' : backup.offsite.status === 'pending' ? 'warning' : 'danger'}
+          title={backup.offsite.error ?? backup.offsite.location}
+        >
+          {backup.offsite.status === 'copied'
+            ? t('badge.offsite.copied', 'Off-site')
+            : backup.offsite.status === 'pending'
+              ? t('badge.offsite.pending', 'Off-site copy pending')
+              : t('badge.offsite.failed', 'Off-site copy failed')}
         </Badge>
       ) : null}
       {backup.encrypted ? <Badge variant="secondary">{t('badge.encrypted', 'Encrypted')}</Badge> : null}

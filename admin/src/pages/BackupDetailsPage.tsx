@@ -244,7 +244,11 @@ export const BackupDetailsPage = () => {
                     value={`${formatDate(backup.offsite.at, { dateStyle: 'medium', timeStyle: 'short' })}: ${
                       backup.offsite.status === 'copied'
                         ? t('details.offsite.copied', 'copied to {location}', { location: backup.offsite.location })
-                        : t('details.offsite.failed', 'failed: {error}', { error: backup.offsite.error ?? '' })
+                        : backup.offsite.status === 'pending'
+                          ? t('details.offsite.pending', 'copy to {location} under way or interrupted; the next backup copies it again', {
+                              location: backup.offsite.location,
+                            })
+                          : t('details.offsite.failed', 'failed: {error}', { error: backup.offsite.error ?? '' })
                     }`}
                   />
                 ) : null}

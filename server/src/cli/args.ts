@@ -7,10 +7,10 @@ import type { CliBackupBody, CliImportPolicy, CliImportSource, CliPreviewOptions
 export const USAGE = `Usage: pacta-backup <command> [options]
 
 Commands:
-  list                 list the backups, newest first (--offsite: those in the off-site bucket)
-  fetch <id|latest>    bring a backup back from the off-site bucket into the local storage (its
+  list                 list the backups, newest first (--offsite: those in the off-site copy)
+  fetch <id|latest>    bring a backup back from the off-site copy into the local storage (its
                        SHA-256 checked): then restore it as any other, e.g. into a new empty app
-  copy <id|latest>     copy a backup to the off-site bucket now (one made before off-site copies
+  copy <id|latest>     copy a backup off-site now (one made before off-site copies
                        were enabled, or whose copy failed)
   backup               write a backup now
   verify <id|latest>   check every entry of a backup against its checksums
@@ -26,7 +26,7 @@ Options:
   --compile                   compile a TypeScript app first (default: only when a source
                               file is newer than its dist/ folder)
   list:
-    --offsite                 list the archives in the off-site bucket (read from the bucket alone)
+    --offsite                 list the archives off-site (read from the bucket or folder alone)
   backup:
     --name NAME               the backup's name
     --content-types UID,UID   only these content types (default: all)

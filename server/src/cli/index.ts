@@ -227,7 +227,7 @@ const execute = async (strapi: StrapiLike, cli: Command, progress: boolean, cwd:
       if (id === 'latest') {
         // Ids begin with their UTC time: the greatest is the newest.
         const newest = (await backups.offsiteList())[0];
-        if (!newest) throw new CliError('The off-site bucket holds no backups');
+        if (!newest) throw new CliError('The off-site storage holds no backups');
         id = newest.name.replace(/\.pacta\.zip$/, '');
       }
       const backup = await backups.fetchOffsite(id);

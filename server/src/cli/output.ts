@@ -46,9 +46,9 @@ export const backupsTable = (backups: CliBackup[]): string => {
   return rows;
 };
 
-/** The archives of the off-site bucket. */
+/** The archives off-site (a bucket or a folder). */
 export const offsiteTable = (objects: Array<{ id: string; size: number; modifiedAt: string }>): string => {
-  if (!objects.length) return 'The off-site bucket holds no backups.';
+  if (!objects.length) return 'The off-site storage holds no backups.';
   return table(
     ['id', 'size', 'copied'],
     objects.map((o) => [o.id, formatBytes(o.size), formatDate(o.modifiedAt)])

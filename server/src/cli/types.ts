@@ -72,7 +72,7 @@ export interface BackupsService {
 }
 
 export interface CliOffsiteState {
-  status: 'copied' | 'failed';
+  status: 'copied' | 'failed' | 'pending';
   at: string;
   location: string;
   error?: string;
@@ -80,7 +80,7 @@ export interface CliOffsiteState {
   seconds?: number;
 }
 
-/** An archive in the off-site bucket. */
+/** An archive in the off-site bucket or folder. */
 export interface CliOffsiteObject {
   name: string;
   size: number;

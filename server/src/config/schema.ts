@@ -177,6 +177,10 @@ const importSchema = z
 const offsiteSchema = z
   .object({
     enabled: z.boolean().default(false),
+    /** Where the copies go: an S3-compatible bucket, or a folder on another disk or a mounted share. */
+    backend: z.enum(['s3', 'local']).default('s3'),
+    /** The local backend's folder (relative paths from the app root). It must exist: it is never created. */
+    folder: z.string().trim().min(1, 'must be a non-empty path').optional(),
     /** The S3 API's address for a server other than AWS (Ceph RGW, MinIO…), e.g. https://s3.example.com. */
     endpoint: z.string().trim().url('must be a URL such as https://s3.example.com').optional(),
     region: z.string().trim().min(1).default('us-east-1'),
@@ -191,11 +195,17 @@ const offsiteSchema = z
     forcePathStyle: z.boolean().default(true),
     accessKeyIdEnv: envName.default('PACTA_BACKUP_S3_ACCESS_KEY_ID'),
     secretAccessKeyEnv: envName.default('PACTA_BACKUP_S3_SECRET_ACCESS_KEY'),
+    /** A copy or download that moves no byte for this long is abandoned (a hung server or share). */
+    idleTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
   })
   .strict()
-  .refine((offsite) => !offsite.enabled || /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(offsite.bucket), {
+  .refine((offsite) => !offsite.enabled || offsite.backend !== 's3' || /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(offsite.bucket), {
     message: 'must name the bucket (3-63 lowercase letters, digits, dots or hyphens) when enabled',
     path: ['bucket'],
+  })
+  .refine((offsite) => !offsite.enabled || offsite.backend !== 'local' || Boolean(offsite.folder), {
+    message: 'must name the folder of the copies when the backend is local',
+    path: ['folder'],
   });
 
 /**
@@ -224,7 +234,7 @@ export const configSchema = z
       .default({ folder: 'backups' }),
     /**
      * A copy of each new backup (manual and scheduled; not the safety backups a restore takes) in
-     * an S3-compatible bucket, off this machine. The credentials come from the environment
+     * an S3-compatible bucket or another folder (a second disk, a mounted share), off this disk. The credentials come from the environment
      * variables named here, never from a config file.
      */
     offsite: offsiteSchema.default(() => offsiteSchema.parse({})),

@@ -30,7 +30,7 @@ export interface Backup {
   keep: boolean;
   /** The last restore drill of this backup. */
   drill: DrillState | null;
-  /** Its copy in the off-site bucket (null: none asked, e.g. a safety backup or off-site not enabled). */
+  /** Its off-site copy (null: none asked, e.g. a safety backup or off-site not enabled). */
   offsite: OffsiteState | null;
   /** Rows per content type (main table). */
   counts: Record<string, number>;
@@ -43,9 +43,10 @@ export interface Backup {
 }
 
 export interface OffsiteState {
-  status: 'copied' | 'failed';
+  /** pending: the copy started and has not finished (a crash stopped it when no backup job runs). */
+  status: 'copied' | 'failed' | 'pending';
   at: string;
-  /** `s3://bucket/prefix` (and the endpoint): never a credential. */
+  /** `s3://bucket/prefix` (and the endpoint), or the folder: never a credential. */
   location: string;
   /** Why the copy failed. */
   error?: string;

@@ -29,9 +29,9 @@ export type EngineErrorCode =
   | 'DANGLING_RELATION'
   /** Import: the source is not an archive nor a JSON export, or holds nothing to import. */
   | 'BAD_SOURCE'
-  /** The off-site bucket refused or failed a request (credentials, network, a copy that does not match). */
+  /** The off-site backend (bucket or folder) refused or failed a request (credentials, network, a copy that does not match). */
   | 'OFFSITE_FAILED'
-  /** The off-site bucket has no such archive. */
+  /** The off-site backend has no such archive. */
   | 'NOT_FOUND';
 
 export class EngineError extends Error {

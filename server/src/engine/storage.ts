@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -42,7 +43,11 @@ export interface Storage {
   writeMeta(name: string, meta: Record<string, unknown>): Promise<void>;
 }
 
-/** Temporary files: `.partial@<host tag>.<pid>.<name>` (`.partial-<name>` before the writer was named). */
+/**
+ * Temporary files: `.partial@<host tag>.<pid>.<nonce>.<name>` (`.partial-<name>` before the writer
+ * was named); the nonce keeps two writers of one name in one process apart (the off-site folder
+ * backend takes writers in parallel).
+ */
 const TEMP_PREFIX = '.partial';
 const META_SUFFIX = '.meta.json';
 const OWNED_TEMP = /^\.partial@([0-9a-f]{8})\.(\d+)\./;
@@ -51,7 +56,7 @@ const LIVE_STALE_MS = 24 * 3600 * 1000;
 
 /** The temporary files this process is writing (a file with this pid not among them is an earlier process's). */
 const ownTemp = new Set<string>();
-const tempName = (name: string) => `${TEMP_PREFIX}@${hostTag()}.${process.pid}.${name}`;
+const tempName = (name: string) => `${TEMP_PREFIX}@${hostTag()}.${process.pid}.${randomBytes(4).toString('hex')}.${name}`;
 
 const assertPlainName = (name: string) => {
   if (!/^[0-9A-Za-z][0-9A-Za-z._-]*$/.test(name) || name.includes('..')) {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 
 import type { Core } from '@strapi/strapi';
 import { errors } from '@strapi/utils';
@@ -20,7 +21,7 @@ import { openArchive, readManifest } from '../engine/archive';
 import { archiveName, runBackup, sha256OfFile } from '../engine/backup';
 import { EngineError } from '../engine/errors';
 import type { Manifest } from '../engine/manifest';
-import { createOffsiteTarget, offsiteLocation, type OffsiteObject, type OffsiteTarget } from '../engine/offsite';
+import { backendLocation, createBackend, type Backend, type BackendObject, type BackendOptions } from '../engine/backends';
 import { planRetention } from '../engine/retention';
 import { recoverFileSwaps } from '../engine/journal';
 import { runRestore, type CommitMarker } from '../engine/restore';
@@ -34,6 +35,8 @@ import { INSTANCE_ID } from './locks';
 
 const ARCHIVE = /^(.+)\.pacta\.zip$/;
 const LIST_CONCURRENCY = 4;
+/** Earlier backups whose off-site copy failed, copied again after a new backup's copy succeeds (see retryOffsite). */
+const OFFSITE_RETRIES = 5;
 
 const newId = (now = new Date()) =>
   `${now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
@@ -60,16 +63,19 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
   const passphrase = () => process.env[config().get().encryptionKeyEnv] || null;
   const dialect = () => strapi.db.dialect.client as Dialect;
   const publicDir = () => strapi.dirs.static.public;
-  /** The off-site bucket, when enabled (throws OFFSITE_FAILED when its credentials are missing). */
-  const offsite = () => {
+  /** The off-site backend's options, its folder resolved from the app root. */
+  const offsiteOptions = (): BackendOptions => {
     const options = config().get().offsite;
-    return options.enabled ? createOffsiteTarget(options) : null;
+    return { ...options, folder: options.folder ? path.resolve(strapi.dirs.app.root, options.folder) : undefined };
   };
   const offsiteEnabled = () => config().get().offsite.enabled;
-  /** Runs a task with the off-site bucket, its connections closed after it. */
-  const withOffsite = async <T>(task: (target: OffsiteTarget) => Promise<T>): Promise<T> => {
-    const target = offsite();
-    if (!target) throw new errors.ValidationError('Off-site copies are not enabled (offsite.enabled in config/plugins)');
+  /**
+   * Runs a task with the off-site backend (a bucket or a folder), its connections closed after
+   * it; throws OFFSITE_FAILED when an S3 backend's credentials are missing.
+   */
+  const withOffsite = async <T>(task: (target: Backend) => Promise<T>): Promise<T> => {
+    if (!offsiteEnabled()) throw new errors.ValidationError('Off-site copies are not enabled (offsite.enabled in config/plugins)');
+    const target = createBackend(offsiteOptions());
     try {
       return await task(target);
     } finally {
@@ -201,11 +207,11 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
   };
 
   /**
-   * Brings a backup back from the off-site bucket into the local storage, its SHA-256 checked
+   * Brings a backup back from the off-site copy into the local storage, its SHA-256 checked
    * on the way; it is then listed, verified and restored like any other. A backup already here
    * is left as it is.
    */
-  const fetchInto = async (target: OffsiteTarget, id: string): Promise<Backup> => {
+  const fetchInto = async (target: Backend, id: string): Promise<Backup> => {
     if (!/^[0-9A-Za-z-]+$/.test(id)) throw new errors.NotFoundError(`No backup ${id}`);
     const name = archiveName(id);
     const here = await storage().stat(name);
@@ -290,15 +296,17 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     /**
-     * Copies a stored backup to the off-site bucket and records how it went in the backup's
+     * Copies a stored backup to the off-site backend (a bucket or a folder) and records how it went in the backup's
      * metadata (shown in the list; a failure raises the offsite-failed alert). Never throws: the
      * backup itself is complete and verified whatever happens to its copy.
      */
     async copyOffsite(id: string, context?: Pick<JobContext, 'log' | 'progress'>): Promise<OffsiteState | null> {
       if (!offsiteEnabled()) return null;
       const file = await findFile(id);
-      const location = offsiteLocation(config().get().offsite);
+      const location = backendLocation(offsiteOptions());
       const started = Date.now();
+      // Recorded first: a copy a crash stops stays `pending`, and the next backup copies it again.
+      await service.updateMeta(id, { offsite: { status: 'pending', at: new Date().toISOString(), location } satisfies OffsiteState });
       let state: OffsiteState;
       try {
         const local = await storage().localPath(file.name);
@@ -320,13 +328,38 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
       return state;
     },
 
-    /** The archives in the off-site bucket, read from the bucket alone (disaster recovery). */
-    async offsiteList(): Promise<OffsiteObject[]> {
+    /**
+     * Copies again the backups whose copy failed or was interrupted (a crash left it `pending`),
+     * newest first and at most OFFSITE_RETRIES per call, so an outage of the bucket or the share
+     * heals with the next backup instead of leaving a hole in the off-site history. Backups never
+     * copied (made before copies were enabled) are left to `pacta-backup copy`. Stops at the
+     * first failure: the target is still unwell.
+     */
+    async retryOffsite(context?: Pick<JobContext, 'log' | 'progress'>): Promise<{ copied: string[]; failed: string[] }> {
+      const result = { copied: [] as string[], failed: [] as string[] };
+      if (!offsiteEnabled()) return result;
+      const waiting = (await service.list()).filter(
+        (backup) => backup.status !== 'damaged' && (backup.offsite?.status === 'failed' || backup.offsite?.status === 'pending')
+      );
+      for (const backup of waiting.slice(0, OFFSITE_RETRIES)) {
+        const state = await service.copyOffsite(backup.id, context);
+        if (state?.status !== 'copied') {
+          result.failed.push(backup.id);
+          break;
+        }
+        result.copied.push(backup.id);
+      }
+      if (result.copied.length) context?.log(`copied off-site ${result.copied.length} earlier backup(s) whose copy had failed or was interrupted: ${result.copied.join(', ')}`);
+      return result;
+    },
+
+    /** The archives in the off-site backend, read from it alone (disaster recovery). */
+    async offsiteList(): Promise<BackendObject[]> {
       const objects = (await withOffsite((target) => target.list())).filter((object) => ARCHIVE.test(object.name));
       return objects.sort((a, b) => b.name.localeCompare(a.name));
     },
 
-    /** Brings a backup back from the off-site bucket (see fetchInto). */
+    /** Brings a backup back from off-site (see fetchInto). */
     async fetchOffsite(id: string): Promise<Backup> {
       return withOffsite((target) => fetchInto(target, id));
     },
@@ -478,7 +511,8 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         async (context) => {
           const written = await service.write(request, kind, context);
           context.job.backupId = written.id;
-          await service.copyOffsite(written.id, context);
+          const copy = await service.copyOffsite(written.id, context);
+          if (copy?.status === 'copied') await service.retryOffsite(context);
           context.measure({
             bytes: written.size,
             rows: written.manifest.totals.rows,

@@ -158,7 +158,7 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
       // runs: the copy of the backup it has just written may be under way.
       const newest = good[0];
       if (current.offsite.enabled && newest && newest.offsite?.status !== 'copied') {
-        const copying = !newest.offsite && jobs().running()?.type === 'backup';
+        const copying = (!newest.offsite || newest.offsite.status === 'pending') && jobs().running()?.type === 'backup';
         if (!copying) {
           alerts.push({
             type: 'offsite-failed',
@@ -166,7 +166,9 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
             message:
               newest.offsite?.status === 'failed'
                 ? `The off-site copy of backup ${newest.id} failed: ${newest.offsite.error ?? 'unknown error'}`
-                : `Backup ${newest.id} has no off-site copy (made before off-site copies were enabled, or its copy was interrupted): pacta-backup copy ${newest.id} copies it`,
+                : newest.offsite?.status === 'pending'
+                  ? `The off-site copy of backup ${newest.id} was interrupted: the next backup copies it again, or pacta-backup copy ${newest.id} now`
+                  : `Backup ${newest.id} has no off-site copy (made before off-site copies were enabled): pacta-backup copy ${newest.id} copies it`,
             at: newest.offsite?.at ?? newest.createdAt,
             backupId: newest.id,
           });

@@ -55,9 +55,13 @@ export default ({ env }) => {
         media: { missing: set('PACTA_BACKUP_MEDIA_MISSING', (n) => env(n)) },
         log: { folder: path.resolve(appRoot, env('PACTA_BACKUP_LOG_DIR', 'logs/pacta-backup')) },
         // E.g. the Ceph RADOS Gateway the off-site tests start (tests/s3/rgw.sh); the access keys
-        // in PACTA_BACKUP_S3_ACCESS_KEY_ID and PACTA_BACKUP_S3_SECRET_ACCESS_KEY.
+        // in PACTA_BACKUP_S3_ACCESS_KEY_ID and PACTA_BACKUP_S3_SECRET_ACCESS_KEY. Or a folder:
+        // PACTA_BACKUP_OFFSITE_BACKEND=local PACTA_BACKUP_OFFSITE_FOLDER=/mnt/nas/pacta.
         offsite: {
           enabled: set('PACTA_BACKUP_OFFSITE_ENABLED', (n) => env.bool(n)),
+          backend: set('PACTA_BACKUP_OFFSITE_BACKEND', (n) => env(n)),
+          folder: set('PACTA_BACKUP_OFFSITE_FOLDER', (n) => env(n)),
+          idleTimeoutSeconds: set('PACTA_BACKUP_OFFSITE_IDLE_TIMEOUT', (n) => env.int(n)),
           endpoint: set('PACTA_BACKUP_OFFSITE_ENDPOINT', (n) => env(n)),
           bucket: set('PACTA_BACKUP_OFFSITE_BUCKET', (n) => env(n)),
           prefix: set('PACTA_BACKUP_OFFSITE_PREFIX', (n) => env(n)),

@@ -17,12 +17,14 @@ describe('plugin configuration', () => {
       media: { missing: 'warn' },
       offsite: {
         enabled: false,
+        backend: 's3',
         region: 'us-east-1',
         bucket: '',
         prefix: '',
         forcePathStyle: true,
         accessKeyIdEnv: 'PACTA_BACKUP_S3_ACCESS_KEY_ID',
         secretAccessKeyEnv: 'PACTA_BACKUP_S3_SECRET_ACCESS_KEY',
+        idleTimeoutSeconds: 120,
       },
       log: { folder: 'logs/pacta-backup', level: 'info', maxDays: 14 },
       import: { maxUploadBytes: 5 * 1024 ** 3 },
@@ -63,6 +65,11 @@ describe('plugin configuration', () => {
     expect(() => config.validator({ offsite: { prefix: '../up/' } })).toThrow(/offsite\.prefix: /);
     expect(() => config.validator({ offsite: { secretAccessKeyEnv: 'my secret' } })).toThrow(/offsite\.secretAccessKeyEnv: must be an environment variable name/);
     expect(() => config.validator({ offsite: { secretAccessKey: 'x' } })).toThrow(/offsite: Unrecognized key.*secretAccessKey/);
+    // A folder as the backend: no bucket needed, the folder is.
+    expect(() => config.validator({ offsite: { enabled: true, backend: 'local', folder: '/mnt/nas/pacta' } })).not.toThrow();
+    expect(() => config.validator({ offsite: { enabled: true, backend: 'local' } })).toThrow(/offsite\.folder: must name the folder/);
+    expect(() => config.validator({ offsite: { enabled: true, backend: 'ftp', bucket: 'ok-bucket' } })).toThrow(/offsite\.backend: /);
+    expect(() => config.validator({ offsite: { idleTimeoutSeconds: 0 } })).toThrow(/offsite\.idleTimeoutSeconds: /);
   });
 
   it('checks notification settings: e-mail addresses, webhook URLs, events and secret variable names', () => {

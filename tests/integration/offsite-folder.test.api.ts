@@ -1,0 +1,190 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import type { Backup } from '../../server/src/contracts/backups';
+import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
+import { databaseClient, describeOn, startApp, type TestApp } from '../helpers/app';
+import { CLI, EXAMPLE_APP, ROOT, runCli } from '../helpers/cli';
+import { hashUploads } from '../helpers/dump';
+import { runJob } from '../helpers/jobs';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { seed } = require('../app/scripts/seed/index');
+
+const FAULTS = 'PACTA_BACKUP_TEST_OFFSITE_FAULTS';
+const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+/**
+ * Off-site copies to a folder (a second disk, an NFS or SMB share), with the app booted in this
+ * process and the CLI beside it: each backup copied with its SHA-256; a copy that fails (an
+ * injected fault: faulty.ts) or that a kill -9 stops leaves the backup complete, says so, raises
+ * the alert, and the next backup copies it again; a share that is not mounted fails loudly and
+ * creates nothing; after a disaster the folder alone gives back a backup that restores. The
+ * copy does not depend on the database engine: SQLite only.
+ */
+describeOn('sqlite')(`off-site copies to a folder on ${databaseClient}`, () => {
+  let tmp: string;
+  let nas: string;
+  let app: TestApp;
+  let admin: Agent;
+  const copies: Record<string, Backup> = {};
+
+  const backups = async () => (await admin.get('/pacta-backup/backups')).body.data as Backup[];
+  const backupOf = async (id: string) => (await backups()).find((b) => b.id === id)!;
+  const offsiteAlerts = async () =>
+    ((await admin.get('/pacta-backup/alerts')).body.data as Array<{ type: string; backupId?: string; message: string }>).filter((a) => a.type === 'offsite-failed');
+  const backup = async (name: string) => {
+    const job = await runJob(admin, '/pacta-backup/backups', { name });
+    expect(job.status).toBe('succeeded');
+    return job;
+  };
+  const inFolder = () => fs.readdirSync(nas).sort();
+  const local = (id: string) => path.join(app.backupsDir, `${id}.pacta.zip`);
+
+  beforeAll(async () => {
+    if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build it with npm run build`);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-offsite-folder-'));
+    nas = path.join(tmp, 'nas');
+    fs.mkdirSync(nas);
+    app = await startApp({
+      env: {
+        PACTA_BACKUP_OFFSITE_ENABLED: 'true',
+        PACTA_BACKUP_OFFSITE_BACKEND: 'local',
+        PACTA_BACKUP_OFFSITE_FOLDER: nas,
+        PACTA_BACKUP_OFFSITE_IDLE_TIMEOUT: '600',
+      },
+    });
+    await seed(app.strapi, { documents: 8, media: 2, seed: 5 });
+    admin = await loginAsSuperAdmin(app.strapi);
+  });
+
+  afterEach(() => {
+    delete process.env[FAULTS];
+  });
+
+  afterAll(async () => {
+    delete process.env[FAULTS];
+    await app?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('copies each new backup into the folder with the SHA-256 of its bytes', async () => {
+    const job = await backup('To the share');
+    const id = job.backupId!;
+    copies.first = await backupOf(id);
+    expect(copies.first.offsite).toMatchObject({ status: 'copied', location: nas, sha256: sha256(local(id)) });
+    expect(inFolder()).toEqual([`${id}.pacta.zip`, `${id}.pacta.zip.meta.json`]);
+    expect(sha256(path.join(nas, `${id}.pacta.zip`))).toBe(sha256(local(id)));
+    expect(JSON.parse(fs.readFileSync(path.join(nas, `${id}.pacta.zip.meta.json`), 'utf8'))).toEqual({ sha256: sha256(local(id)) });
+    expect(job.log.join('\n')).toContain(`copied ${id}.pacta.zip off-site to ${nas}`);
+    expect(await offsiteAlerts()).toEqual([]);
+  });
+
+  it('keeps a backup whose copy fails, raises the alert, and the next backup copies both', async () => {
+    process.env[FAULTS] = 'write:1:fail';
+    const failedJob = await backup('Share refused');
+    const failed = await backupOf(failedJob.backupId!);
+    expect(failed.status).toBe('ok');
+    expect(failed.offsite).toMatchObject({ status: 'failed', error: expect.stringContaining('injected fault: write #1 failed') });
+    expect(inFolder().filter((name) => name.startsWith(failed.id) || name.startsWith('.partial'))).toEqual([]);
+    expect(await offsiteAlerts()).toEqual([expect.objectContaining({ backupId: failed.id, message: expect.stringContaining('injected fault') })]);
+
+    delete process.env[FAULTS];
+    const healedJob = await backup('Share back');
+    expect(healedJob.log.join('\n')).toContain(`copied off-site 1 earlier backup(s) whose copy had failed or was interrupted: ${failed.id}`);
+    for (const id of [failed.id, healedJob.backupId!]) {
+      expect((await backupOf(id)).offsite).toMatchObject({ status: 'copied', sha256: sha256(local(id)) });
+      expect(sha256(path.join(nas, `${id}.pacta.zip`))).toBe(sha256(local(id)));
+    }
+    expect(await offsiteAlerts()).toEqual([]);
+  });
+
+  it('after kill -9 in the middle of a copy: the backup is complete, its copy pending, then copied by the next backup', async () => {
+    // The CLI beside the app (same database and storage), its copy stalled at the first bytes.
+    const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [CLI, 'backup', '--name', 'Killed while copying', '--json', '--app', EXAMPLE_APP], {
+      cwd: ROOT,
+      env: { ...process.env, [FAULTS]: 'write:1:stall' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdin.end();
+    await new Promise<void>((resolve, reject) => {
+      let stderr = '';
+      const timer = setTimeout(() => reject(new Error(`the CLI did not reach its copy:\n${stderr}`)), 150_000);
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        if (stderr.includes(`PACTA_BACKUP_TEST_PAUSED offsite-write ${child.pid}`)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`the CLI exited (${code}) before its copy:\n${stderr}`)));
+    });
+    const pid = child.pid!;
+    await new Promise<void>((resolve) => {
+      child.removeAllListeners('exit');
+      child.on('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+
+    const interrupted = (await backups()).find((b) => b.name === 'Killed while copying')!;
+    expect(interrupted.status).toBe('ok');
+    expect(interrupted.offsite).toMatchObject({ status: 'pending', location: nas });
+    expect(inFolder().filter((name) => name.startsWith(interrupted.id))).toEqual([]);
+    // What the dead copy left in the share: its temporary file, never listed.
+    expect(inFolder().filter((name) => name.startsWith('.partial@'))).toEqual([expect.stringContaining(`.${pid}.`)]);
+    expect((await runCli(['list', '--offsite', '--json'])).stdout).not.toContain(interrupted.id);
+    // No job runs now: the alert says the copy was interrupted.
+    const alerts = await offsiteAlerts();
+    expect(alerts).toEqual([expect.objectContaining({ backupId: interrupted.id, message: expect.stringContaining('was interrupted') })]);
+
+    const next = await backup('After the crash');
+    expect((await backupOf(interrupted.id)).offsite).toMatchObject({ status: 'copied', sha256: sha256(local(interrupted.id)) });
+    expect(sha256(path.join(nas, `${interrupted.id}.pacta.zip`))).toBe(sha256(local(interrupted.id)));
+    expect((await backupOf(next.backupId!)).offsite?.status).toBe('copied');
+    // The dead writer's temporary file went with the next write into the share.
+    expect(inFolder().filter((name) => name.startsWith('.partial'))).toEqual([]);
+    expect(await offsiteAlerts()).toEqual([]);
+  });
+
+  it('a share that is not mounted: the copy fails loudly and nothing is written under its mount point', async () => {
+    const moved = `${nas}-unmounted`;
+    fs.renameSync(nas, moved);
+    try {
+      const job = await backup('Share gone');
+      const gone = await backupOf(job.backupId!);
+      expect(gone.offsite).toMatchObject({ status: 'failed', error: expect.stringContaining('does not exist (is its disk or share mounted?)') });
+      expect(fs.existsSync(nas)).toBe(false);
+    } finally {
+      fs.renameSync(moved, nas);
+    }
+    // Mounted again: `copy` copies it now, without waiting for the next backup.
+    const gone = (await backups()).find((b) => b.name === 'Share gone')!;
+    const copied = await runCli(['copy', gone.id, '--json']);
+    expect(copied.code).toBe(0);
+    expect(JSON.parse(copied.stdout)).toMatchObject({ status: 'copied', location: nas });
+  });
+
+  it('after a disaster, the folder alone gives back a backup that restores', async () => {
+    const { id } = copies.first;
+    const before = hashUploads(app.publicDir);
+    // The machine is lost: its backups and its uploads with it.
+    fs.rmSync(local(id));
+    fs.rmSync(path.join(app.publicDir, 'uploads'), { recursive: true, force: true });
+    fs.mkdirSync(path.join(app.publicDir, 'uploads'));
+
+    const listed = JSON.parse((await runCli(['list', '--offsite', '--json'])).stdout) as Array<{ id: string }>;
+    expect(listed.map((o) => o.id)).toContain(id);
+    const fetched = await runCli(['fetch', id, '--json']);
+    expect(fetched.code).toBe(0);
+    expect(sha256(local(id))).toBe(sha256(path.join(nas, `${id}.pacta.zip`)));
+
+    const restore = await runJob(admin, `/pacta-backup/backups/${id}/restore`, { confirm: true });
+    expect(restore.status).toBe('succeeded');
+    expect(hashUploads(app.publicDir)).toEqual(before);
+    const counts = (await app.strapi.db.query('api::contract.contract').count({})) as number;
+    expect(counts).toBe(copies.first.counts['api::contract.contract']);
+  });
+});
