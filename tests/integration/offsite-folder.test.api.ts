@@ -19,7 +19,8 @@ const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(fil
 
 /**
  * Off-site copies to a folder (a second disk, an NFS or SMB share), with the app booted in this
- * process and the CLI beside it: each backup copied with its SHA-256; a copy that fails (an
+ * process and the CLI beside it: Settings tests the folder and switches copies on (where they go
+ * stays config/plugins.ts only); each backup copied with its SHA-256; a copy that fails (an
  * injected fault: faulty.ts) or that a kill -9 stops leaves the backup complete, says so, raises
  * the alert, and the next backup copies it again; a share that is not mounted fails loudly and
  * creates nothing; after a disaster the folder alone gives back a backup that restores. The
@@ -50,11 +51,10 @@ describeOn('sqlite')(`off-site copies to a folder on ${databaseClient}`, () => {
     nas = path.join(tmp, 'nas');
     fs.mkdirSync(nas);
     app = await startApp({
+      // Where copies go comes from config/plugins.ts; an admin switches them on in Settings (below).
       env: {
-        PACTA_BACKUP_OFFSITE_ENABLED: 'true',
         PACTA_BACKUP_OFFSITE_BACKEND: 'local',
         PACTA_BACKUP_OFFSITE_FOLDER: nas,
-        PACTA_BACKUP_OFFSITE_IDLE_TIMEOUT: '600',
       },
     });
     await seed(app.strapi, { documents: 8, media: 2, seed: 5 });
@@ -69,6 +69,29 @@ describeOn('sqlite')(`off-site copies to a folder on ${databaseClient}`, () => {
     delete process.env[FAULTS];
     await app?.stop();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('Settings shows where copies go, tests it, and switches copies on; where they go is not editable there', async () => {
+    const settings = (await admin.get('/pacta-backup/settings')).body.data;
+    expect(settings.offsite).toEqual({ backend: 'local', location: nas });
+    expect(settings.values['offsite.enabled']).toBe(false);
+    expect(settings.fixed).not.toContain('offsite.enabled');
+
+    const probe = await admin.post('/pacta-backup/offsite/test', {});
+    expect(probe.status).toBe(200);
+    expect(probe.body.data).toMatchObject({ ok: true, location: nas, seconds: expect.any(Number) });
+    expect(inFolder()).toEqual([]);
+
+    // The location, the backend and the key variables are config/plugins.ts only.
+    for (const body of [{ offsite: { folder: path.join(tmp, 'elsewhere') } }, { offsite: { backend: 's3' } }, { offsite: { accessKeyIdEnv: 'DATABASE_PASSWORD' } }]) {
+      const refused = await admin.put('/pacta-backup/settings', body);
+      expect(refused.status).toBe(400);
+    }
+    expect((await admin.put('/pacta-backup/settings', { offsite: { idleTimeoutSeconds: 0 } })).status).toBe(400);
+
+    const saved = await admin.put('/pacta-backup/settings', { offsite: { enabled: true, idleTimeoutSeconds: 600 } });
+    expect(saved.status).toBe(200);
+    expect(saved.body.data.values).toMatchObject({ 'offsite.enabled': true, 'offsite.idleTimeoutSeconds': 600 });
   });
 
   it('copies each new backup into the folder with the SHA-256 of its bytes', async () => {
@@ -156,6 +179,9 @@ describeOn('sqlite')(`off-site copies to a folder on ${databaseClient}`, () => {
       const job = await backup('Share gone');
       const gone = await backupOf(job.backupId!);
       expect(gone.offsite).toMatchObject({ status: 'failed', error: expect.stringContaining('does not exist (is its disk or share mounted?)') });
+      // Settings' test says the same.
+      const probe = await admin.post('/pacta-backup/offsite/test', {});
+      expect(probe.body.data).toMatchObject({ ok: false, location: nas, error: expect.stringContaining('is its disk or share mounted?') });
       expect(fs.existsSync(nas)).toBe(false);
     } finally {
       fs.renameSync(moved, nas);

@@ -8,6 +8,7 @@ import { CronPreview } from '../components/CronPreview';
 import { Section } from '../components/Section';
 import type { SettingsForm, Values } from '../components/settings/form';
 import { NotificationsSection } from '../components/settings/NotificationsSection';
+import { OffsiteTest } from '../components/settings/OffsiteTest';
 import { useT } from '../hooks/useT';
 import { PERMISSIONS } from '../permissions';
 import { PLUGIN_ID } from '../pluginId';
@@ -17,6 +18,8 @@ interface SettingsResponse {
   values: Values;
   fixed: string[];
   schedule: { timezone: string; backup: { nextRun: string | null }; drill: { nextRun: string | null } };
+  /** Where copies go, from config/plugins.ts only (null: no bucket nor folder named there). */
+  offsite: { backend: 'local' | 's3'; location: string | null };
 }
 
 /** { 'retention.daily': 7 } → { retention: { daily: 7 } } (the shape PUT /settings takes). */
@@ -31,7 +34,7 @@ const nest = (flat: Values) => {
   return out;
 };
 
-/** Settings → Backups: the schedule, retention, compression, scope, drill and notifications; config-file values read-only. */
+/** Settings → Backups: the schedule, retention, compression, scope, drill, off-site copies and notifications; config-file values read-only. */
 const SettingsPage = () => {
   const { formatDate } = useIntl();
   const t = useT();
@@ -202,6 +205,32 @@ const SettingsPage = () => {
               {toggle('drill.enabled', t('settings.drill.enabled', 'Restore the latest backup into a scratch database and check it'))}
               {cron('drill.schedule', t('settings.cron', 'Schedule (cron)'), t('settings.drill.cron.hint', 'e.g. 0 4 * * 0 for Sundays at 04:00'))}
             </Grid.Root>
+          </Section>
+          <Section title={t('settings.offsite', 'Off-site copies')}>
+            <Flex direction="column" alignItems="stretch" gap={1}>
+              <Typography variant="sigma" textColor="neutral600">
+                {data.offsite.backend === 'local' ? t('settings.offsite.folder', 'Folder') : t('settings.offsite.bucket', 'S3 bucket')}
+              </Typography>
+              <Typography data-testid="offsite-location">
+                {data.offsite.location ?? t('settings.offsite.none', 'None: name a bucket (offsite.bucket) or a folder (offsite.folder) in config/plugins.ts')}
+              </Typography>
+              <Typography variant="pi" textColor="neutral600">
+                {t('settings.offsite.where', 'Where copies go, and their keys, are set in config/plugins.ts and environment variables only.')}
+              </Typography>
+            </Flex>
+            {data.offsite.location ? (
+              <>
+                <Grid.Root gap={5}>
+                  {toggle(
+                    'offsite.enabled',
+                    t('settings.offsite.enabled', 'Copy each new backup off-site'),
+                    t('settings.offsite.enabled.hint', 'After it is written and verified; a failed copy raises an alert and is copied again by the next backup.')
+                  )}
+                  {number('offsite.idleTimeoutSeconds', t('settings.offsite.idle', 'Give up after (seconds without progress)'), t('settings.offsite.idle.hint', '1 to 3600'))}
+                </Grid.Root>
+                <OffsiteTest canTest={allowedActions.canSettings} />
+              </>
+            ) : null}
           </Section>
           <NotificationsSection form={form} timezone={timezone} canSend={allowedActions.canSettings} />
         </Flex>

@@ -299,6 +299,10 @@ export const SETTINGS_FIELDS = [
   'notifications.email.language',
   'notifications.webhooks.enabled',
   'notifications.webhooks.targets',
+  // Where copies go (backend, folder, endpoint, bucket, keys) is config/plugins.ts only: an admin
+  // who could change it could send every backup (the whole database) anywhere.
+  'offsite.enabled',
+  'offsite.idleTimeoutSeconds',
 ] as const;
 
 const partial = <T extends z.ZodRawShape>(shape: z.ZodObject<T>) => shape.partial().strict();
@@ -344,6 +348,7 @@ export const settingsSchema = z
         webhooks: partial(z.object({ enabled: z.boolean(), targets: z.array(webhookTargetSchema).max(20) })),
       })
     ),
+    offsite: partial(z.object({ enabled: z.boolean(), idleTimeoutSeconds: z.number().int().min(1).max(3600) })),
   })
   .partial()
   .strict();

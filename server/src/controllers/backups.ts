@@ -58,6 +58,10 @@ const createBackupsController = ({ strapi }: { strapi: Core.Strapi }) => {
     async storage(ctx) {
       ctx.body = { data: await backups().storageInfo() };
     },
+    /** Writes, reads back and deletes a probe object at the off-site location (Settings' test). */
+    async testOffsite(ctx) {
+      ctx.body = { data: await backups().testOffsite() };
+    },
     async contentTypes(ctx) {
       ctx.body = { data: await getService('scope', { strapi }).listContentTypes() };
     },

@@ -27,7 +27,9 @@ const createMonitoringController = ({ strapi }: { strapi: Core.Strapi }) =>
       ctx.body = { data: previewSchedule(expression, timezone ?? getService('config', { strapi }).get().timezone) };
     },
     async settings(ctx) {
-      ctx.body = { data: { ...getService('config', { strapi }).settings(), schedule: getService('scheduler', { strapi }).info() } };
+      ctx.body = {
+        data: { ...getService('config', { strapi }).settings(), schedule: getService('scheduler', { strapi }).info(), offsite: getService('backups', { strapi }).offsiteTarget() },
+      };
     },
     async updateSettings(ctx) {
       // Every scheduled backup would fail on a content type this app does not have.
@@ -35,7 +37,7 @@ const createMonitoringController = ({ strapi }: { strapi: Core.Strapi }) =>
       const settings = await getService('config', { strapi }).update(ctx.request.body);
       // The new schedule takes effect at once.
       getService('scheduler', { strapi }).start();
-      ctx.body = { data: { ...settings, schedule: getService('scheduler', { strapi }).info() } };
+      ctx.body = { data: { ...settings, schedule: getService('scheduler', { strapi }).info(), offsite: getService('backups', { strapi }).offsiteTarget() } };
     },
   }) satisfies Core.Controller;
 

@@ -36,6 +36,7 @@ export default {
     { method: 'GET' as const, path: '/settings', handler: 'monitoring.settings', config: guard('read') },
     { method: 'PUT' as const, path: '/settings', handler: 'monitoring.updateSettings', config: guard('settings') },
     { method: 'POST' as const, path: '/notifications/test', handler: 'notifications.test', config: guard('settings') },
+    { method: 'POST' as const, path: '/offsite/test', handler: 'backups.testOffsite', config: guard('settings') },
     { method: 'GET' as const, path: '/notifications/events', handler: 'notifications.events', config: guard('read') },
     { method: 'GET' as const, path: '/storage', handler: 'backups.storage', config: guard('read') },
     { method: 'GET' as const, path: '/content-types', handler: 'backups.contentTypes', config: guard('read') },

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 import type { Core } from '@strapi/strapi';
@@ -69,18 +70,21 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
     return { ...options, folder: options.folder ? path.resolve(strapi.dirs.app.root, options.folder) : undefined };
   };
   const offsiteEnabled = () => config().get().offsite.enabled;
+  const withTarget = async <T>(options: BackendOptions, task: (target: Backend) => Promise<T>): Promise<T> => {
+    const target = createBackend(options);
+    try {
+      return await task(target);
+    } finally {
+      target.close();
+    }
+  };
   /**
    * Runs a task with the off-site backend (a bucket or a folder), its connections closed after
    * it; throws OFFSITE_FAILED when an S3 backend's credentials are missing.
    */
   const withOffsite = async <T>(task: (target: Backend) => Promise<T>): Promise<T> => {
     if (!offsiteEnabled()) throw new errors.ValidationError('Off-site copies are not enabled (offsite.enabled in config/plugins)');
-    const target = createBackend(offsiteOptions());
-    try {
-      return await task(target);
-    } finally {
-      target.close();
-    }
+    return withTarget(offsiteOptions(), task);
   };
 
   /**
@@ -351,6 +355,49 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
       }
       if (result.copied.length) context?.log(`copied off-site ${result.copied.length} earlier backup(s) whose copy had failed or was interrupted: ${result.copied.join(', ')}`);
       return result;
+    },
+
+    /**
+     * Where off-site copies go, as Settings shows it (read-only there): the backend, and its
+     * location when config/plugins.ts names one (a bucket, or a folder); never a credential.
+     */
+    offsiteTarget(): { backend: 'local' | 's3'; location: string | null } {
+      const options = offsiteOptions();
+      const named = options.backend === 'local' ? Boolean(options.folder) : Boolean(options.bucket);
+      return { backend: options.backend, location: named ? backendLocation(options) : null };
+    },
+
+    /**
+     * Tests the off-site location before an admin relies on it (enabled or not): writes a probe
+     * object, reads it back through the same checks as a backup's copy, and deletes it. Answers
+     * how it went, never throws for the target's failure.
+     */
+    async testOffsite(): Promise<{ ok: boolean; location: string; seconds: number; error?: string }> {
+      const { location } = service.offsiteTarget();
+      if (!location) {
+        throw new errors.ValidationError('No off-site location in config/plugins.ts: set offsite.bucket (S3) or offsite.folder (backend local)');
+      }
+      const started = Date.now();
+      const scratch = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'pacta-probe-'));
+      const name = `probe-${randomBytes(6).toString('hex')}.pacta-probe`;
+      try {
+        const probe = path.join(scratch, 'probe');
+        await fs.promises.writeFile(probe, randomBytes(64 * 1024), { mode: 0o600 });
+        const sha256 = await sha256OfFile(probe);
+        await withTarget(offsiteOptions(), async (target) => {
+          await target.put(name, probe, sha256);
+          try {
+            await target.fetch(name, path.join(scratch, 'back'));
+          } finally {
+            await target.delete(name);
+          }
+        });
+        return { ok: true, location, seconds: Math.round((Date.now() - started) / 100) / 10 };
+      } catch (error) {
+        return { ok: false, location, seconds: Math.round((Date.now() - started) / 100) / 10, error: (error as Error).message };
+      } finally {
+        await fs.promises.rm(scratch, { recursive: true, force: true });
+      }
     },
 
     /** The archives in the off-site backend, read from it alone (disaster recovery). */
