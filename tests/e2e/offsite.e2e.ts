@@ -17,7 +17,8 @@ const BUCKET = 'pacta-panel';
 /**
  * What an admin sees of the off-site copies: in the list, a badge per backup (copied, or the copy
  * failed, with the reason on hover); on a backup's page, when and where it was copied or why it
- * was not; on the monitoring page, the alert. Against a real bucket (Ceph RGW on loopback).
+ * was not; on the monitoring page, the alert; in Settings, the bucket and a connection test.
+ * Against a real bucket (Ceph RGW on loopback).
  */
 describe('off-site copies in the admin panel', () => {
   let rgw: Rgw;
@@ -94,5 +95,28 @@ describe('off-site copies in the admin panel', () => {
     await page.goto(`${baseUrl}/admin/plugins/pacta-backup/monitoring`);
     await page.getByText('Off-site copy failed').first().waitFor();
     await screenshot(page, 'offsite-alert');
+  });
+
+  it('Settings shows the bucket and tests the connection: it works, or says why not', async () => {
+    await page.goto(`${baseUrl}/admin/settings/pacta-backup`);
+    await page.getByRole('heading', { name: 'Off-site copies' }).waitFor();
+    await expect(page.getByTestId('offsite-location').textContent()).resolves.toContain(`s3://${BUCKET}/`);
+    // Switched on by config/plugins.ts here: shown, not editable.
+    await expect(page.getByRole('checkbox', { name: 'Copy each new backup off-site' }).isDisabled()).resolves.toBe(true);
+
+    await page.getByRole('button', { name: 'Test the connection' }).click();
+    const result = page.getByRole('status', { name: 'Connection test' });
+    await result.getByText('Works').waitFor();
+    await expect(result.textContent()).resolves.toContain('Written, read back and deleted at s3://');
+    await screenshot(page, 'offsite-settings-test');
+
+    process.env.PACTA_BACKUP_S3_SECRET_ACCESS_KEY = 'a-wrong-secret-for-the-test-000000';
+    try {
+      await page.getByRole('button', { name: 'Test the connection' }).click();
+      await result.getByText('Failed').waitFor();
+      await expect(result.textContent()).resolves.toMatch(/SignatureDoesNotMatch.*check the access key/);
+    } finally {
+      process.env.PACTA_BACKUP_S3_SECRET_ACCESS_KEY = RGW_SECRET_KEY;
+    }
   });
 });

@@ -226,7 +226,11 @@ const SettingsPage = () => {
                     t('settings.offsite.enabled', 'Copy each new backup off-site'),
                     t('settings.offsite.enabled.hint', 'After it is written and verified; a failed copy raises an alert and is copied again by the next backup.')
                   )}
-                  {number('offsite.idleTimeoutSeconds', t('settings.offsite.idle', 'Give up after (seconds without progress)'), t('settings.offsite.idle.hint', '1 to 3600'))}
+                  {number(
+                    'offsite.idleTimeoutSeconds',
+                    t('settings.offsite.idle', 'Idle timeout (seconds)'),
+                    t('settings.offsite.idle.hint', 'A copy that moves no byte for this long is abandoned (1 to 3600)')
+                  )}
                 </Grid.Root>
                 <OffsiteTest canTest={allowedActions.canSettings} />
               </>
