@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 
 import type { Browser, Page } from 'playwright-core';
 
@@ -17,7 +19,8 @@ const BUCKET = 'pacta-panel';
 /**
  * What an admin sees of the off-site copies: in the list, a badge per backup (copied, or the copy
  * failed, with the reason on hover); on a backup's page, when and where it was copied or why it
- * was not; on the monitoring page, the alert; in Settings, the bucket and a connection test.
+ * was not; on the monitoring page, the alert; in Settings, the bucket and a connection test; the
+ * backups only in the bucket, and Bring back.
  * Against a real bucket (Ceph RGW on loopback).
  */
 describe('off-site copies in the admin panel', () => {
@@ -118,5 +121,31 @@ describe('off-site copies in the admin panel', () => {
     } finally {
       process.env.PACTA_BACKUP_S3_SECRET_ACCESS_KEY = RGW_SECRET_KEY;
     }
+  });
+
+  it('lists the backups that are only off-site and brings one back into the list', async () => {
+    // This server lost the archive; the bucket still has it.
+    fs.rmSync(path.join(app.backupsDir, `${copied.id}.pacta.zip`));
+    await page.goto(`${baseUrl}/admin/plugins/pacta-backup`);
+    await page.getByRole('heading', { name: 'Only off-site' }).waitFor();
+    await expect(page.getByRole('row', { name: /Copied to the bucket/ }).count()).resolves.toBe(0);
+    const row = page.getByRole('row', { name: copied.id });
+    await screenshot(page, 'offsite-only');
+
+    const posts: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().includes('/offsite/')) posts.push(request.url());
+    });
+    await row.getByRole('button', { name: 'Bring back' }).click();
+    await page.getByText(`Backup ${copied.id} is back in the list`).first().waitFor();
+    await screenshot(page, 'offsite-toast');
+    // One request, one job (Strapi's toaster may draw the notice twice while the list reloads under it).
+    expect(posts).toEqual([expect.stringContaining(`/pacta-backup/offsite/${copied.id}/fetch`)]);
+    await page.getByRole('row', { name: /Copied to the bucket/ }).waitFor();
+    // Every copy is here again: the section is gone.
+    await page.getByRole('heading', { name: 'Only off-site' }).waitFor({ state: 'detached' });
+    const jobs = (await admin.get('/pacta-backup/jobs?type=fetch')).body.data as Array<{ status: string; backupId: string }>;
+    expect(jobs).toEqual([expect.objectContaining({ status: 'succeeded', backupId: copied.id })]);
+    await screenshot(page, 'offsite-brought-back');
   });
 });

@@ -31,16 +31,33 @@ export const startRgw = async (): Promise<Rgw> => {
       throw new Error(`${tool} is missing: apt-get install -y --no-install-recommends ceph-mon ceph-osd radosgw ceph-common (as .ci/run does)`);
     }
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-rgw-'));
-  const port = String(7480 + (process.pid % 400));
-  const env = { ...process.env, PACTA_RGW_PORT: port, PACTA_RGW_MON_PORT: String(Number(port) + 1000) };
+  /**
+   * One cluster on loopback; a second try on other ports when the first does not come up (a
+   * port still held by an earlier run's daemon, seen once in many runs).
+   */
+  const attempt = async (port: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-rgw-'));
+    const env = { ...process.env, PACTA_RGW_PORT: port, PACTA_RGW_MON_PORT: String(Number(port) + 1000) };
+    try {
+      await run('bash', [SCRIPT, 'start', dir], { env, timeout: 120_000 });
+      return { dir, env };
+    } catch (error) {
+      const logs = fs.existsSync(path.join(dir, 'log')) ? fs.readdirSync(path.join(dir, 'log')) : [];
+      await run('bash', [SCRIPT, 'stop', dir], { env }).catch(() => undefined);
+      const output = `${(error as { stderr?: string }).stderr ?? ''}`.trim().split('\n').slice(-5).join(' | ');
+      throw new Error(`Ceph RGW did not start on port ${port} (${(error as Error).message.split('\n')[0]}${output ? `: ${output}` : ''}); logs were ${logs.join(', ')}`);
+    }
+  };
+  let port = String(7480 + (process.pid % 400));
+  let started: { dir: string; env: NodeJS.ProcessEnv };
   try {
-    await run('bash', [SCRIPT, 'start', dir], { env, timeout: 120_000 });
+    started = await attempt(port);
   } catch (error) {
-    const logs = fs.existsSync(path.join(dir, 'log')) ? fs.readdirSync(path.join(dir, 'log')) : [];
-    await run('bash', [SCRIPT, 'stop', dir], { env }).catch(() => undefined);
-    throw new Error(`Ceph RGW did not start (${(error as Error).message.split('\n')[0]}); logs were ${logs.join(', ')}`);
+    process.stderr.write(`${(error as Error).message}; trying other ports\n`);
+    port = String(7480 + ((process.pid + 199) % 400));
+    started = await attempt(port);
   }
+  const { dir, env } = started;
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new S3Client({
     endpoint,

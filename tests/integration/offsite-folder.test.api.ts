@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import type { Backup } from '../../server/src/contracts/backups';
+import type { Backup, OffsiteCatalogue } from '../../server/src/contracts/backups';
 import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
 import { databaseClient, describeOn, startApp, type TestApp } from '../helpers/app';
 import { CLI, EXAMPLE_APP, ROOT, runCli } from '../helpers/cli';
@@ -193,7 +193,7 @@ describeOn('sqlite')(`off-site copies to a folder on ${databaseClient}`, () => {
     expect(JSON.parse(copied.stdout)).toMatchObject({ status: 'copied', location: nas });
   });
 
-  it('after a disaster, the folder alone gives back a backup that restores', async () => {
+  it('after a disaster, the folder alone gives back a backup that restores (the admin panel\'s Bring back)', async () => {
     const { id } = copies.first;
     const before = hashUploads(app.publicDir);
     // The machine is lost: its backups and its uploads with it.
@@ -203,9 +203,22 @@ describeOn('sqlite')(`off-site copies to a folder on ${databaseClient}`, () => {
 
     const listed = JSON.parse((await runCli(['list', '--offsite', '--json'])).stdout) as Array<{ id: string }>;
     expect(listed.map((o) => o.id)).toContain(id);
-    const fetched = await runCli(['fetch', id, '--json']);
-    expect(fetched.code).toBe(0);
+    // The admin panel's catalogue of the folder: this one is there only.
+    const catalogue = (await admin.get('/pacta-backup/offsite')).body.data as OffsiteCatalogue;
+    expect(catalogue).toMatchObject({ enabled: true, backend: 'local', location: nas });
+    expect(catalogue.backups.filter((b) => !b.local).map((b) => b.id)).toEqual([id]);
+    expect(catalogue.bytes).toBe(catalogue.backups.reduce((n, b) => n + b.size, 0));
+
+    // Refused at the door: one that is here already, one that is no backup id.
+    const here = catalogue.backups.find((b) => b.local)!;
+    expect((await admin.post(`/pacta-backup/offsite/${here.id}/fetch`, {})).status).toBe(400);
+    expect((await admin.post('/pacta-backup/offsite/..%2F..%2Fetc/fetch', {})).status).toBe(404);
+
+    const fetched = await runJob(admin, `/pacta-backup/offsite/${id}/fetch`);
+    expect(fetched).toMatchObject({ type: 'fetch', status: 'succeeded', backupId: id });
+    expect(fetched.log.join('\n')).toContain('its SHA-256 checked');
     expect(sha256(local(id))).toBe(sha256(path.join(nas, `${id}.pacta.zip`)));
+    expect((await backupOf(id)).offsite).toMatchObject({ status: 'copied', location: nas });
 
     const restore = await runJob(admin, `/pacta-backup/backups/${id}/restore`, { confirm: true });
     expect(restore.status).toBe('succeeded');

@@ -33,6 +33,9 @@ const ROUTES: Array<{ route: string; url: string; action: string; body?: object;
   { route: 'POST /notifications/test', url: '/pacta-backup/notifications/test', action: 'settings', body: { channel: 'sms' }, allowed: 400 },
   // No off-site location in the test app's config: a clear 400 once the permission lets it through.
   { route: 'POST /offsite/test', url: '/pacta-backup/offsite/test', action: 'settings', allowed: 400 },
+  { route: 'GET /offsite', url: '/pacta-backup/offsite', action: 'read', allowed: 200 },
+  // Off-site copies are off in the test app: 400 once the permission lets it through.
+  { route: 'POST /offsite/:id/fetch', url: `/pacta-backup/offsite/${MISSING}/fetch`, action: 'create', allowed: 400 },
   { route: 'GET /notifications/events', url: '/pacta-backup/notifications/events', action: 'read', allowed: 200 },
   { route: 'GET /jobs', url: '/pacta-backup/jobs', action: 'read', allowed: 200 },
   { route: 'GET /jobs/:id', url: '/pacta-backup/jobs/00000000-0000-4000-8000-000000000000', action: 'read', allowed: 404 },

@@ -10,6 +10,7 @@ import type { Backup, PurgeResult } from '../../../server/src/contracts/backups'
 import type { GetHealth, Health } from '../../../server/src/contracts/health';
 import { BackupBadges } from '../components/BackupBadges';
 import { CreateBackupModal } from '../components/CreateBackupModal';
+import { OffsiteOnly } from '../components/OffsiteOnly';
 import { PurgeBadge } from '../components/PurgeBadge';
 import { StorageBar } from '../components/StorageBar';
 import { useBackups } from '../hooks/useBackups';
@@ -189,6 +190,7 @@ export const BackupsPage = () => {
               </Tbody>
             </Table>
           ) : null}
+          <OffsiteOnly canFetch={allowedActions.canCreate} onFetched={reload} refresh={backups} />
           {health ? (
             <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
               <Flex direction="column" alignItems="stretch" gap={4}>

@@ -55,14 +55,31 @@ export interface OffsiteState {
   seconds?: number;
 }
 
+/**
+ * GET /offsite: what the off-site backend holds, read from it alone (a backup copied by another
+ * instance on the same bucket, or left there after this disk was lost); `local`: also here.
+ */
+export interface OffsiteCatalogue {
+  enabled: boolean;
+  backend?: 'local' | 's3';
+  location?: string | null;
+  backups: Array<{ id: string; size: number; modifiedAt: string; local: boolean }>;
+  bytes: number;
+  /** Why the backend could not be listed. */
+  error?: string;
+}
+
 export interface DrillState {
   status: 'passed' | 'failed';
   at: string;
   message: string;
 }
 
-/** import-preview: validate an archive and compare it with this app; import: apply a preview. */
-export type JobType = 'backup' | 'verify' | 'restore' | 'drill' | 'import-preview' | 'import';
+/**
+ * import-preview: validate an archive and compare it with this app; import: apply a preview;
+ * fetch: bring a backup back from the off-site backend into the local storage.
+ */
+export type JobType = 'backup' | 'verify' | 'restore' | 'drill' | 'import-preview' | 'import' | 'fetch';
 /**
  * skipped: a scheduled occurrence that another instance ran; warning: completed with warnings
  * (a backup that could not read every media file); interrupted: the process running it stopped

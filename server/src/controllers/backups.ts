@@ -58,6 +58,12 @@ const createBackupsController = ({ strapi }: { strapi: Core.Strapi }) => {
     async storage(ctx) {
       ctx.body = { data: await backups().storageInfo() };
     },
+    async offsite(ctx) {
+      ctx.body = { data: await backups().offsiteCatalogue() };
+    },
+    async fetchOffsite(ctx) {
+      await startJob(ctx, () => backups().startFetch(ctx.params.id));
+    },
     /** Writes, reads back and deletes a probe object at the off-site location (Settings' test). */
     async testOffsite(ctx) {
       ctx.body = { data: await backups().testOffsite() };

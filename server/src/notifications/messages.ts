@@ -98,7 +98,7 @@ export const MESSAGES: Record<NotificationLanguage, Catalogue> = {
       open: 'Open it in the admin panel',
       footer: 'Sent by PACTA Backup on {app} ({instance}).',
     },
-    jobTypes: { backup: 'Backup', verify: 'Verify', restore: 'Restore', drill: 'Restore drill', 'import-preview': 'Import preview', import: 'Import' },
+    jobTypes: { backup: 'Backup', verify: 'Verify', restore: 'Restore', drill: 'Restore drill', 'import-preview': 'Import preview', import: 'Import', fetch: 'Fetch from off-site' },
     statuses: {
       queued: 'Queued',
       running: 'Running',
@@ -175,6 +175,7 @@ export const MESSAGES: Record<NotificationLanguage, Catalogue> = {
       drill: 'Simulacro de restauración',
       'import-preview': 'Vista previa de importación',
       import: 'Importación',
+      fetch: 'Recuperación de la copia externa',
     },
     statuses: {
       queued: 'En cola',

@@ -37,6 +37,9 @@ export default {
     { method: 'PUT' as const, path: '/settings', handler: 'monitoring.updateSettings', config: guard('settings') },
     { method: 'POST' as const, path: '/notifications/test', handler: 'notifications.test', config: guard('settings') },
     { method: 'POST' as const, path: '/offsite/test', handler: 'backups.testOffsite', config: guard('settings') },
+    { method: 'GET' as const, path: '/offsite', handler: 'backups.offsite', config: guard('read') },
+    // Bringing a backup back writes one into the storage and takes the job lock, as creating one does.
+    { method: 'POST' as const, path: '/offsite/:id/fetch', handler: 'backups.fetchOffsite', config: guard('create') },
     { method: 'GET' as const, path: '/notifications/events', handler: 'notifications.events', config: guard('read') },
     { method: 'GET' as const, path: '/storage', handler: 'backups.storage', config: guard('read') },
     { method: 'GET' as const, path: '/content-types', handler: 'backups.contentTypes', config: guard('read') },

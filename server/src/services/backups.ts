@@ -12,6 +12,7 @@ import type {
   CreateBackupBody,
   DrillState,
   JobTrigger,
+  OffsiteCatalogue,
   OffsiteState,
   PurgeEntry,
   PurgeResult,
@@ -215,14 +216,14 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
    * on the way; it is then listed, verified and restored like any other. A backup already here
    * is left as it is.
    */
-  const fetchInto = async (target: Backend, id: string): Promise<Backup> => {
+  const fetchInto = async (target: Backend, id: string, onProgress?: (received: number, total: number) => void): Promise<Backup> => {
     if (!/^[0-9A-Za-z-]+$/.test(id)) throw new errors.NotFoundError(`No backup ${id}`);
     const name = archiveName(id);
     const here = await storage().stat(name);
     if (here) throw new errors.ValidationError(`Backup ${id} is already in the local storage`);
     const temp = await storage().tempPath(name);
     try {
-      const { sha256 } = await target.fetch(name, temp);
+      const { sha256 } = await target.fetch(name, temp, onProgress);
       // Opens as an archive before it is listed: a copy that is no backup never enters the catalogue.
       await readManifest(temp, { passphrase: passphrase() }).catch((error: unknown) => {
         if (error instanceof EngineError && (error.code === 'NO_KEY' || error.code === 'WRONG_KEY')) return null;
@@ -398,6 +399,54 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
       } finally {
         await fs.promises.rm(scratch, { recursive: true, force: true });
       }
+    },
+
+    /**
+     * The off-site catalogue for the admin panel: the backups the backend holds, each marked
+     * when it is also here. A backend that cannot be listed answers its error, not a failure.
+     */
+    async offsiteCatalogue(): Promise<OffsiteCatalogue> {
+      if (!offsiteEnabled()) return { enabled: false, backups: [], bytes: 0 };
+      const { backend, location } = service.offsiteTarget();
+      try {
+        const objects = await service.offsiteList();
+        const here = new Set((await storage().list()).map((file) => file.name));
+        const backups = objects.map((object) => ({
+          id: ARCHIVE.exec(object.name)![1],
+          size: object.size,
+          modifiedAt: object.modifiedAt.toISOString(),
+          local: here.has(object.name),
+        }));
+        return { enabled: true, backend, location, backups, bytes: backups.reduce((n, b) => n + b.size, 0) };
+      } catch (error) {
+        return { enabled: true, backend, location, backups: [], bytes: 0, error: (error as Error).message };
+      }
+    },
+
+    /**
+     * Brings a backup back from off-site as a job (`fetch`, with its bytes as progress): an
+     * archive of gigabytes takes minutes, longer than a request should wait. Refused at the door
+     * when copies are off, the id is no backup id, or the backup is here already.
+     */
+    async startFetch(id: string, { trigger = 'manual' }: { trigger?: JobTrigger } = {}) {
+      if (!offsiteEnabled()) throw new errors.ValidationError('Off-site copies are not enabled (offsite.enabled)');
+      if (!/^[0-9A-Za-z-]+$/.test(id)) throw new errors.NotFoundError(`No backup ${id}`);
+      if (await storage().stat(archiveName(id))) throw new errors.ValidationError(`Backup ${id} is already in the local storage`);
+      return getService('jobs', { strapi }).start(
+        'fetch',
+        async (context) => {
+          context.progress({ phase: 'fetch', done: 0, total: 0, bytes: 0 });
+          const started = Date.now();
+          const backup = await withOffsite((target) =>
+            fetchInto(target, id, (received, total) => context.progress({ phase: 'fetch', done: received, total, bytes: received }))
+          );
+          context.job.backupId = backup.id;
+          context.log(`fetched ${archiveName(id)} from ${backup.offsite?.location} in ${Math.round((Date.now() - started) / 100) / 10} s, its SHA-256 checked`);
+          context.measure({ bytes: backup.size, rows: backup.rows });
+          return { backup } as Record<string, unknown>;
+        },
+        { trigger }
+      );
     },
 
     /** The archives in the off-site backend, read from it alone (disaster recovery). */

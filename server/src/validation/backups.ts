@@ -36,7 +36,7 @@ export const metricsQuerySchema = z.object({ format: z.enum(['json', 'prometheus
 
 export const jobsQuerySchema = z
   .object({
-    type: z.enum(['backup', 'verify', 'restore', 'drill', 'import-preview', 'import']).optional(),
+    type: z.enum(['backup', 'verify', 'restore', 'drill', 'import-preview', 'import', 'fetch']).optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
   })
   .strict();

@@ -82,7 +82,7 @@ export const checkedBackend = (driver: BackendDriver, { idleTimeoutMs }: Checked
         }
       }),
 
-    fetch: (name, file) =>
+    fetch: (name, file, onProgress) =>
       guard(async () => {
         const dog = watchdog(idleTimeoutMs, `Download of ${name} from ${location}`);
         try {
@@ -97,6 +97,7 @@ export const checkedBackend = (driver: BackendDriver, { idleTimeoutMs }: Checked
                 dog.touch();
                 hash.update(chunk);
                 size += chunk.length;
+                onProgress?.(size, object.size);
                 done(null, chunk);
               },
             }),

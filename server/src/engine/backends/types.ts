@@ -51,8 +51,11 @@ export interface Backend {
    * deleted and refused. `onProgress` gets the bytes sent and the file's size.
    */
   put(name: string, file: string, sha256: string, onProgress?: (sent: number, total: number) => void): Promise<void>;
-  /** Downloads `name` into `file`, checking size and SHA-256; a bad or missing copy leaves no file. */
-  fetch(name: string, file: string): Promise<{ size: number; sha256: string }>;
+  /**
+   * Downloads `name` into `file`, checking size and SHA-256; a bad or missing copy leaves no
+   * file. `onProgress` gets the bytes received and the object's size.
+   */
+  fetch(name: string, file: string, onProgress?: (received: number, total: number) => void): Promise<{ size: number; sha256: string }>;
   list(): Promise<BackendObject[]>;
   stat(name: string): Promise<BackendObject | null>;
   delete(name: string): Promise<void>;
