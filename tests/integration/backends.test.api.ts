@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import archiver from 'archiver';
 
 import {
   checkedBackend,
@@ -14,6 +15,7 @@ import {
   type BackendDriver,
   type Fault,
 } from '../../server/src/engine/backends';
+import { collectGarbage, fetchChunked, putChunked } from '../../server/src/engine/backends/chunked';
 import { EngineError } from '../../server/src/engine/errors';
 import { databaseClient, describeOn } from '../helpers/app';
 import { RGW_ACCESS_KEY, RGW_SECRET_KEY, startRgw, type Rgw } from '../helpers/rgw';
@@ -23,6 +25,22 @@ const BUCKET = 'pacta-conformance';
 const IDLE_MS = 4000;
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** A zip of these entries (deflated: the same content gives the same entry bytes). */
+const zipOf = async (file: string, entries: Record<string, Buffer>) => {
+  const zip = archiver('zip', { zlib: { level: 6 } });
+  const done = new Promise<void>((resolve, reject) => {
+    const out = fs.createWriteStream(file);
+    out.on('close', () => resolve());
+    out.on('error', reject);
+    zip.on('error', reject);
+    zip.pipe(out);
+  });
+  for (const [name, bytes] of Object.entries(entries)) zip.append(bytes, { name, date: new Date('2026-01-01T00:00:00Z') });
+  await zip.finalize();
+  await done;
+  return file;
+};
 
 interface Subject {
   driver: () => BackendDriver;
@@ -268,6 +286,74 @@ describeOn('sqlite')(`storage backends conformance (${databaseClient} run)`, () 
 
         await faulty.fetch('r.pacta.zip', target('r'));
         expect(digest(target('r'))).toBe(digest(files.large));
+      });
+    });
+
+    describe('deduplicated copies (index and objects)', () => {
+      const media = randomBytes(300 * 1024);
+      const table = (rows: number) => Buffer.from(Array.from({ length: rows }, (_, i) => JSON.stringify({ id: i, title: `Contrato ${i}`, body: 'x'.repeat(200) })).join('\n'));
+      const archives = async () => ({
+        first: await zipOf(path.join(tmp, `first-${kind}.zip`), { 'manifest.json': Buffer.from('{"id":"a"}'), 'media/logo.png': media, 'data/contracts.ndjson': table(3000) }),
+        // The next day: the same media file, one more contract.
+        second: await zipOf(path.join(tmp, `second-${kind}.zip`), { 'manifest.json': Buffer.from('{"id":"b"}'), 'media/logo.png': media, 'data/contracts.ndjson': table(3001) }),
+      });
+      const objectNames = async () => (await open().list()).map((o) => o.name).filter((n) => n.startsWith('obj-')).sort();
+
+      it('sends only the entries the backend lacks, and assembles the same archive byte for byte', async () => {
+        const { first, second } = await archives();
+        const one = await putChunked(open(), { file: first, id: '20260101-020000-aaaaaa', sha256: digest(first) });
+        expect(one.reused.objects).toBe(0);
+        expect(one.sent.objects).toBe(2);
+        const two = await putChunked(open(), { file: second, id: '20260102-020000-bbbbbb', sha256: digest(second) });
+        // The media file was there already: only the changed table went.
+        expect(two.reused).toEqual({ objects: 1, bytes: expect.any(Number) });
+        expect(two.sent.objects).toBe(1);
+        expect(two.sent.bytes).toBeLessThan(fs.statSync(second).size / 2);
+        expect(await objectNames()).toHaveLength(3);
+
+        for (const [id, file] of [['20260101-020000-aaaaaa', first], ['20260102-020000-bbbbbb', second]] as const) {
+          const out = target(`assembled-${id}`);
+          expect(await fetchChunked(open(), id, out)).toEqual({ size: fs.statSync(file).size, sha256: digest(file) });
+          expect(digest(out)).toBe(digest(file));
+        }
+      });
+
+      it('a copy a fault stops leaves no index; the next copy sends what is missing; a damaged object is refused', async () => {
+        const { first } = await archives();
+        const id = '20260103-020000-cccccc';
+        // The second object's write fails: the first object is there, no index.
+        await expect(putChunked(open([{ op: 'write', nth: 2, kind: 'fail' }]), { file: first, id, sha256: digest(first) })).rejects.toMatchObject({ code: 'OFFSITE_FAILED' });
+        expect((await open().list()).map((o) => o.name).filter((n) => n.endsWith('.pacta.index'))).toEqual([]);
+        await expect(fetchChunked(open(), id, target('nothing'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        const again = await putChunked(open(), { file: first, id, sha256: digest(first) });
+        expect(again.reused.objects).toBe(1);
+        expect(again.sent.objects).toBe(1);
+
+        // An object damaged in the backend: the assembly stops with the reason and leaves no file.
+        const faulty = open([{ op: 'read', nth: 2, kind: 'corrupt' }]);
+        await expect(fetchChunked(faulty, id, target('damaged'))).rejects.toMatchObject({ code: 'CHECKSUM' });
+        expect(fs.existsSync(target('damaged'))).toBe(false);
+      });
+
+      it('collects the objects no index names, once older than the margin, and never from a partial view', async () => {
+        const { first, second } = await archives();
+        await putChunked(open(), { file: first, id: '20260101-020000-aaaaaa', sha256: digest(first) });
+        await putChunked(open(), { file: second, id: '20260102-020000-bbbbbb', sha256: digest(second) });
+        // Retention deletes the first backup: its index goes (phase one).
+        await open().delete('20260101-020000-aaaaaa.pacta.index');
+        // Younger than the margin: kept (a copy elsewhere may be about to name them).
+        expect((await collectGarbage(open(), { marginMs: 3600_000 })).deleted).toEqual([]);
+        // An index that cannot be read stops the collection before it deletes anything.
+        await expect(collectGarbage(open([{ op: 'read', nth: 1, kind: 'fail' }]), { marginMs: 0 })).rejects.toMatchObject({ code: 'OFFSITE_FAILED' });
+        expect(await objectNames()).toHaveLength(3);
+        const dry = await collectGarbage(open(), { marginMs: 0, dryRun: true });
+        expect(dry.deleted).toHaveLength(1);
+        expect(await objectNames()).toHaveLength(3);
+        const collected = await collectGarbage(open(), { marginMs: 0 });
+        expect(collected).toMatchObject({ indexes: 1, kept: 2, deleted: [expect.objectContaining({ name: expect.stringMatching(/^obj-/) })] });
+        // The second backup still assembles whole.
+        await fetchChunked(open(), '20260102-020000-bbbbbb', target('after-gc'));
+        expect(digest(target('after-gc'))).toBe(digest(second));
       });
     });
 

@@ -226,6 +226,11 @@ const SettingsPage = () => {
                     t('settings.offsite.enabled', 'Copy each new backup off-site'),
                     t('settings.offsite.enabled.hint', 'After it is written and verified; a failed copy raises an alert and is copied again by the next backup.')
                   )}
+                  {toggle(
+                    'offsite.deduplicate',
+                    t('settings.offsite.deduplicate', 'Send only what changed (deduplicate)'),
+                    t('settings.offsite.deduplicate.hint', 'Each media file and table is stored once; a copy sends what the last ones did not have. Encrypted backups do not gain.')
+                  )}
                   {number(
                     'offsite.idleTimeoutSeconds',
                     t('settings.offsite.idle', 'Idle timeout (seconds)'),

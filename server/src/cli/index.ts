@@ -209,7 +209,7 @@ const execute = async (strapi: StrapiLike, cli: Command, progress: boolean, cwd:
   switch (cli.command) {
     case 'list': {
       if (cli.offsite) {
-        const objects = (await backups.offsiteList()).map((o) => ({ id: o.name.replace(/\.pacta\.zip$/, ''), size: o.size, modifiedAt: o.modifiedAt.toISOString() }));
+        const objects = (await backups.offsiteList()).map((o) => ({ id: o.id, size: o.size, modifiedAt: o.modifiedAt.toISOString(), deduplicated: o.deduplicated }));
         return { json: objects, text: offsiteTable(objects) };
       }
       const all = await backups.list();
@@ -228,7 +228,7 @@ const execute = async (strapi: StrapiLike, cli: Command, progress: boolean, cwd:
         // Ids begin with their UTC time: the greatest is the newest.
         const newest = (await backups.offsiteList())[0];
         if (!newest) throw new CliError('The off-site storage holds no backups');
-        id = newest.name.replace(/\.pacta\.zip$/, '');
+        id = newest.id;
       }
       const backup = await backups.fetchOffsite(id);
       return { json: backup, text: `Fetched ${backup.id} (${backup.name}) into ${location()}: pacta-backup restore ${backup.id} restores it\n${describeBackup(backup)}` };

@@ -47,11 +47,11 @@ export const backupsTable = (backups: CliBackup[]): string => {
 };
 
 /** The archives off-site (a bucket or a folder). */
-export const offsiteTable = (objects: Array<{ id: string; size: number; modifiedAt: string }>): string => {
+export const offsiteTable = (objects: Array<{ id: string; size: number; modifiedAt: string; deduplicated: boolean }>): string => {
   if (!objects.length) return 'The off-site storage holds no backups.';
   return table(
-    ['id', 'size', 'copied'],
-    objects.map((o) => [o.id, formatBytes(o.size), formatDate(o.modifiedAt)])
+    ['id', 'size', 'copied', 'form'],
+    objects.map((o) => [o.id, formatBytes(o.size), formatDate(o.modifiedAt), o.deduplicated ? 'deduplicated' : 'archive'])
   );
 };
 

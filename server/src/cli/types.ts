@@ -82,7 +82,9 @@ export interface CliOffsiteState {
 
 /** An archive in the off-site bucket or folder. */
 export interface CliOffsiteObject {
-  name: string;
+  id: string;
+  /** Stored as its zip's entries and an index (offsite.deduplicate), or as one archive. */
+  deduplicated: boolean;
   size: number;
   modifiedAt: Date;
 }

@@ -197,6 +197,12 @@ const offsiteSchema = z
     secretAccessKeyEnv: envName.default('PACTA_BACKUP_S3_SECRET_ACCESS_KEY'),
     /** A copy or download that moves no byte for this long is abandoned (a hung server or share). */
     idleTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
+    /**
+     * Copies as the zip's entries, each stored once by its SHA-256, and an index: an entry the
+     * backend already has (the same media file or table as in an earlier backup) is not sent
+     * again. Plain archives only gain (an encrypted archive's entries never repeat).
+     */
+    deduplicate: z.boolean().default(false),
   })
   .strict()
   .refine((offsite) => !offsite.enabled || offsite.backend !== 's3' || /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(offsite.bucket), {
@@ -303,6 +309,7 @@ export const SETTINGS_FIELDS = [
   // who could change it could send every backup (the whole database) anywhere.
   'offsite.enabled',
   'offsite.idleTimeoutSeconds',
+  'offsite.deduplicate',
 ] as const;
 
 const partial = <T extends z.ZodRawShape>(shape: z.ZodObject<T>) => shape.partial().strict();
@@ -348,7 +355,7 @@ export const settingsSchema = z
         webhooks: partial(z.object({ enabled: z.boolean(), targets: z.array(webhookTargetSchema).max(20) })),
       })
     ),
-    offsite: partial(z.object({ enabled: z.boolean(), idleTimeoutSeconds: z.number().int().min(1).max(3600) })),
+    offsite: partial(z.object({ enabled: z.boolean(), idleTimeoutSeconds: z.number().int().min(1).max(3600), deduplicate: z.boolean() })),
   })
   .partial()
   .strict();

@@ -53,6 +53,8 @@ export interface OffsiteState {
   /** SHA-256 of the copied archive, checked when it is fetched back. */
   sha256?: string;
   seconds?: number;
+  /** A deduplicated copy: the bytes sent, and those the backend had already (earlier backups' same entries). */
+  deduplicated?: { sentBytes: number; reusedBytes: number };
 }
 
 /**

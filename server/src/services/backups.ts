@@ -23,7 +23,8 @@ import { openArchive, readManifest } from '../engine/archive';
 import { archiveName, runBackup, sha256OfFile } from '../engine/backup';
 import { EngineError } from '../engine/errors';
 import type { Manifest } from '../engine/manifest';
-import { backendLocation, createBackend, type Backend, type BackendObject, type BackendOptions } from '../engine/backends';
+import { backendLocation, createBackend, type Backend, type BackendOptions } from '../engine/backends';
+import { collectGarbage, fetchChunked, INDEX_SUFFIX, indexName, putChunked, readIndex } from '../engine/backends/chunked';
 import { planRetention } from '../engine/retention';
 import { recoverFileSwaps } from '../engine/journal';
 import { runRestore, type CommitMarker } from '../engine/restore';
@@ -36,6 +37,8 @@ import type { JobContext } from './jobs';
 import { INSTANCE_ID } from './locks';
 
 const ARCHIVE = /^(.+)\.pacta\.zip$/;
+/** Objects no off-site index names are collected once this old (a copy elsewhere may be writing younger ones). */
+const OFFSITE_GC_MARGIN_MS = 3600 * 1000;
 const LIST_CONCURRENCY = 4;
 /** Earlier backups whose off-site copy failed, copied again after a new backup's copy succeeds (see retryOffsite). */
 const OFFSITE_RETRIES = 5;
@@ -57,6 +60,14 @@ export interface BackupRequest {
  * Backups as the admin API and the CLI see them: the catalogue (read from the stored archives,
  * which are the truth), and the backup, verify and restore jobs that drive the engine.
  */
+/** A backup off-site, in either form: one archive object, or (deduplicated) an index and objects. */
+export interface OffsiteCopy {
+  id: string;
+  size: number;
+  modifiedAt: Date;
+  deduplicated: boolean;
+}
+
 const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
   const manifests = new Map<string, { key: string; manifest: Manifest } | { key: string; error: Error }>();
 
@@ -223,7 +234,10 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
     if (here) throw new errors.ValidationError(`Backup ${id} is already in the local storage`);
     const temp = await storage().tempPath(name);
     try {
-      const { sha256 } = await target.fetch(name, temp, onProgress);
+      // The archive as one object, or (deduplicated copies) assembled from its index and objects.
+      const whole = await target.stat(name);
+      if (!whole && !(await target.stat(indexName(id)))) throw new EngineError('NOT_FOUND', `Off-site storage ${target.location} has no backup ${id}`);
+      const { sha256 } = whole ? await target.fetch(name, temp, onProgress) : await fetchChunked(target, id, temp, onProgress);
       // Opens as an archive before it is listed: a copy that is no backup never enters the catalogue.
       await readManifest(temp, { passphrase: passphrase() }).catch((error: unknown) => {
         if (error instanceof EngineError && (error.code === 'NO_KEY' || error.code === 'WRONG_KEY')) return null;
@@ -289,7 +303,11 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
       const meta = await storage().readMeta(file.name);
       if ((meta?.offsite as OffsiteState | undefined)?.status === 'copied' && offsiteEnabled()) {
         try {
-          await withOffsite((target) => target.delete(file.name));
+          await withOffsite(async (target) => {
+            await target.delete(file.name);
+            // A deduplicated copy: its index goes; its objects, when no other index names them, at the next collection.
+            await target.delete(indexName(ARCHIVE.exec(file.name)![1]));
+          });
         } catch (error) {
           getService('logger', { strapi })
             .get()
@@ -317,11 +335,21 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         const local = await storage().localPath(file.name);
         const sha256 = await sha256OfFile(local);
         context?.progress({ phase: 'offsite', done: 0, total: file.size, bytes: 0 });
-        await withOffsite((target) =>
-          target.put(file.name, local, sha256, (sent, total) => context?.progress({ phase: 'offsite', done: sent, total, bytes: sent }))
-        );
+        const progress = (sent: number, total: number) => context?.progress({ phase: 'offsite', done: sent, total, bytes: sent });
+        const copy = await withOffsite(async (target) => {
+          if (!config().get().offsite.deduplicate) return target.put(file.name, local, sha256, progress);
+          // A whole-archive copy of the same backup (made before deduplication was on) is replaced by the index.
+          const result = await putChunked(target, { file: local, id, sha256 }, progress);
+          await target.delete(file.name);
+          return result;
+        });
         state = { status: 'copied', at: new Date().toISOString(), location, sha256, seconds: Math.round((Date.now() - started) / 100) / 10 };
-        context?.log(`copied ${file.name} off-site to ${location} in ${state.seconds} s`);
+        if (copy) state.deduplicated = { sentBytes: copy.sent.bytes, reusedBytes: copy.reused.bytes };
+        context?.log(
+          `copied ${file.name} off-site to ${location} in ${state.seconds} s${
+            copy ? ` (deduplicated: ${copy.sent.bytes} bytes sent in ${copy.sent.objects} objects, ${copy.reused.bytes} bytes already there in ${copy.reused.objects})` : ''
+          }`
+        );
       } catch (error) {
         state = { status: 'failed', at: new Date().toISOString(), location, error: (error as Error).message };
         context?.log(`the off-site copy failed: ${state.error}`);
@@ -409,13 +437,13 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
       if (!offsiteEnabled()) return { enabled: false, backups: [], bytes: 0 };
       const { backend, location } = service.offsiteTarget();
       try {
-        const objects = await service.offsiteList();
+        const copies = await service.offsiteList();
         const here = new Set((await storage().list()).map((file) => file.name));
-        const backups = objects.map((object) => ({
-          id: ARCHIVE.exec(object.name)![1],
-          size: object.size,
-          modifiedAt: object.modifiedAt.toISOString(),
-          local: here.has(object.name),
+        const backups = copies.map((copy) => ({
+          id: copy.id,
+          size: copy.size,
+          modifiedAt: copy.modifiedAt.toISOString(),
+          local: here.has(archiveName(copy.id)),
         }));
         return { enabled: true, backend, location, backups, bytes: backups.reduce((n, b) => n + b.size, 0) };
       } catch (error) {
@@ -450,9 +478,37 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     /** The archives in the off-site backend, read from it alone (disaster recovery). */
-    async offsiteList(): Promise<BackendObject[]> {
-      const objects = (await withOffsite((target) => target.list())).filter((object) => ARCHIVE.test(object.name));
-      return objects.sort((a, b) => b.name.localeCompare(a.name));
+    async offsiteList(): Promise<OffsiteCopy[]> {
+      return withOffsite(async (target) => {
+        const copies = new Map<string, OffsiteCopy>();
+        for (const object of await target.list()) {
+          const archive = ARCHIVE.exec(object.name);
+          if (archive) copies.set(archive[1], { id: archive[1], size: object.size, modifiedAt: object.modifiedAt, deduplicated: false });
+        }
+        for (const object of await target.list()) {
+          if (!object.name.endsWith(INDEX_SUFFIX)) continue;
+          const id = object.name.slice(0, -INDEX_SUFFIX.length);
+          if (copies.has(id)) continue;
+          // The archive's size is in its index (a few KB per hundred entries).
+          const index = await readIndex(target, object.name);
+          copies.set(id, { id, size: index.size, modifiedAt: object.modifiedAt, deduplicated: true });
+        }
+        return [...copies.values()].sort((a, b) => b.id.localeCompare(a.id));
+      });
+    },
+
+    /**
+     * The second phase of the off-site purge: deletes the objects of deduplicated copies that no
+     * index names any more (their backups deleted by retention or a person), older than an hour.
+     * Called in a backup job, after its copy: the job lock is held, so no copy of this app runs.
+     */
+    async collectOffsite(context?: Pick<JobContext, 'log'>, { dryRun = false }: { dryRun?: boolean } = {}) {
+      if (!offsiteEnabled()) return null;
+      const collected = await withOffsite((target) => collectGarbage(target, { marginMs: OFFSITE_GC_MARGIN_MS, dryRun }));
+      if (collected.deleted.length) {
+        context?.log(`off-site: ${dryRun ? 'would delete' : 'deleted'} ${collected.deleted.length} objects no backup uses (${collected.bytes} bytes); ${collected.kept} kept`);
+      }
+      return collected;
     },
 
     /** Brings a backup back from off-site (see fetchInto). */
@@ -608,7 +664,10 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
           const written = await service.write(request, kind, context);
           context.job.backupId = written.id;
           const copy = await service.copyOffsite(written.id, context);
-          if (copy?.status === 'copied') await service.retryOffsite(context);
+          if (copy?.status === 'copied') {
+            await service.retryOffsite(context);
+            await service.collectOffsite(context).catch((error: unknown) => context.log(`off-site: the collection of unused objects failed: ${(error as Error).message}`));
+          }
           context.measure({
             bytes: written.size,
             rows: written.manifest.totals.rows,

@@ -62,6 +62,7 @@ export default ({ env }) => {
           backend: set('PACTA_BACKUP_OFFSITE_BACKEND', (n) => env(n)),
           folder: set('PACTA_BACKUP_OFFSITE_FOLDER', (n) => env(n)),
           idleTimeoutSeconds: set('PACTA_BACKUP_OFFSITE_IDLE_TIMEOUT', (n) => env.int(n)),
+          deduplicate: set('PACTA_BACKUP_OFFSITE_DEDUPLICATE', (n) => env.bool(n)),
           endpoint: set('PACTA_BACKUP_OFFSITE_ENDPOINT', (n) => env(n)),
           bucket: set('PACTA_BACKUP_OFFSITE_BUCKET', (n) => env(n)),
           prefix: set('PACTA_BACKUP_OFFSITE_PREFIX', (n) => env(n)),

@@ -25,6 +25,7 @@ describe('plugin configuration', () => {
         accessKeyIdEnv: 'PACTA_BACKUP_S3_ACCESS_KEY_ID',
         secretAccessKeyEnv: 'PACTA_BACKUP_S3_SECRET_ACCESS_KEY',
         idleTimeoutSeconds: 120,
+        deduplicate: false,
       },
       log: { folder: 'logs/pacta-backup', level: 'info', maxDays: 14 },
       import: { maxUploadBytes: 5 * 1024 ** 3 },

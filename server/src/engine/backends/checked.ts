@@ -4,7 +4,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import { EngineError } from '../errors';
-import type { Backend, BackendDriver } from './types';
+import { sourceFile, type Backend, type BackendDriver } from './types';
 
 export interface CheckedOptions {
   /** A transfer with no byte moved for this long is abandoned (a stalled connection or mount). */
@@ -52,12 +52,12 @@ export const checkedBackend = (driver: BackendDriver, { idleTimeoutMs }: Checked
     type: driver.type,
     location,
 
-    put: (name, file, sha256, onProgress) =>
+    put: (name, source, sha256, onProgress) =>
       guard(async () => {
-        const size = (await fs.promises.stat(file)).size;
+        const size = typeof source === 'string' ? (await fs.promises.stat(sourceFile(source))).size : source.end - source.start;
         const dog = watchdog(idleTimeoutMs, `Off-site copy of ${name} to ${location}`);
         try {
-          await driver.write(name, file, sha256, {
+          await driver.write(name, source, sha256, {
             signal: dog.signal,
             onProgress: (sent) => {
               dog.touch();

@@ -4,7 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 
-import type { BackendDriver } from './types';
+import { sourceFile, type BackendDriver, type ObjectSource } from './types';
+
+const readSource = async (source: ObjectSource) => {
+  const bytes = await fs.promises.readFile(sourceFile(source));
+  return typeof source === 'string' ? bytes : bytes.subarray(source.start, source.end);
+};
 
 /**
  * Test-only: a driver that fails, stalls, truncates or corrupts its Nth call of one kind, to
@@ -76,7 +81,8 @@ export const faultyDriver = (driver: BackendDriver, faults: Fault[]): BackendDri
     type: driver.type,
     location: driver.location,
 
-    async write(name, file, sha256, options) {
+    async write(name, source, sha256, options) {
+      const file = sourceFile(source);
       const { n, fault } = next('write');
       if (fault === 'fail') throw injected('write', n);
       if (fault === 'stall') {
@@ -85,7 +91,7 @@ export const faultyDriver = (driver: BackendDriver, faults: Fault[]): BackendDri
         const fifo = path.join(os.tmpdir(), `pacta-stall-${process.pid}-${n}-${path.basename(file)}`);
         await fs.promises.rm(fifo, { force: true });
         execFileSync('mkfifo', ['-m', '600', fifo]);
-        const bytes = await fs.promises.readFile(file);
+        const bytes = await readSource(source);
         const feeder = fs.createWriteStream(fifo);
         feeder.on('error', () => undefined);
         const release = () => {
@@ -103,7 +109,7 @@ export const faultyDriver = (driver: BackendDriver, faults: Fault[]): BackendDri
       }
       if (fault === 'truncate') {
         const half = path.join(path.dirname(file), `.truncated-${process.pid}-${path.basename(file)}`);
-        const bytes = await fs.promises.readFile(file);
+        const bytes = await readSource(source);
         await fs.promises.writeFile(half, bytes.subarray(0, Math.floor(bytes.length / 2)), { mode: 0o600 });
         try {
           return await driver.write(name, half, sha256, options);
@@ -111,7 +117,7 @@ export const faultyDriver = (driver: BackendDriver, faults: Fault[]): BackendDri
           await fs.promises.rm(half, { force: true });
         }
       }
-      return driver.write(name, file, sha256, options);
+      return driver.write(name, source, sha256, options);
     },
 
     async read(name, signal) {

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 
 import { EngineError } from '../errors';
 import { createLocalStorage } from '../storage';
-import { assertObjectName, type BackendDriver } from './types';
+import { assertObjectName, sourceFile, sourceRange, type BackendDriver } from './types';
 
 /**
  * A folder as a backend: another disk, or a network mount (NFS, SMB) that survives the loss of
@@ -35,7 +35,7 @@ export const createLocalDriver = (folder: string): BackendDriver => {
     type: 'local',
     location: storage.location,
 
-    async write(name, file, sha256, { signal, onProgress }) {
+    async write(name, source, sha256, { signal, onProgress }) {
       assertObjectName(name);
       await assertFolder();
       // What earlier writers of this host left when they died (their pid is gone).
@@ -44,7 +44,7 @@ export const createLocalDriver = (folder: string): BackendDriver => {
       try {
         let sent = 0;
         await pipeline(
-          fs.createReadStream(file),
+          fs.createReadStream(sourceFile(source), sourceRange(source)),
           new Transform({
             transform(chunk: Buffer, _encoding, done) {
               sent += chunk.length;

@@ -13,7 +13,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 
 import { EngineError } from '../errors';
-import { assertObjectName, type BackendDriver, type BackendObject } from './types';
+import { assertObjectName, sourceFile, sourceRange, type BackendDriver, type BackendObject } from './types';
 
 /**
  * An S3-compatible bucket (AWS S3, Ceph's RADOS Gateway, MinIO…): each object under
@@ -106,16 +106,16 @@ export const createS3Driver = (options: S3Options, environment: NodeJS.ProcessEn
     type: 's3',
     location,
 
-    write: (name, file, sha256, { signal, onProgress }) =>
+    write: (name, source, sha256, { signal, onProgress }) =>
       guard(async () => {
-        const body = fs.createReadStream(file);
+        const body = fs.createReadStream(sourceFile(source), sourceRange(source));
         const upload = new Upload({
           client,
           params: {
             Bucket: options.bucket,
             Key: key(name),
             Body: body,
-            ContentType: 'application/zip',
+            ContentType: typeof source === 'string' ? 'application/zip' : 'application/octet-stream',
             Metadata: { [SHA256_KEY]: sha256 },
           },
           partSize: PART_SIZE,

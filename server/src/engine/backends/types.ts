@@ -24,6 +24,13 @@ export interface BackendObject extends StoredFile {
 
 export type BackendType = 'local' | 's3';
 
+/** What an object is written from: a whole file, or the bytes [start, end) of one (a zip entry's data). */
+export type ObjectSource = string | { file: string; start: number; end: number };
+
+export const sourceFile = (source: ObjectSource) => (typeof source === 'string' ? source : source.file);
+/** A read stream of the source's bytes. */
+export const sourceRange = (source: ObjectSource) => (typeof source === 'string' ? {} : { start: source.start, end: source.end - 1 });
+
 export interface BackendDriver {
   readonly type: BackendType;
   /** A folder, or `s3://bucket/prefix at endpoint`: never a credential. */
@@ -32,7 +39,7 @@ export interface BackendDriver {
    * Stores `file` as `name` with its SHA-256. Not listed until complete; aborted (nothing left
    * behind) when `signal` aborts. `onProgress` gets the bytes sent so far.
    */
-  write(name: string, file: string, sha256: string, options: { signal: AbortSignal; onProgress: (sent: number) => void }): Promise<void>;
+  write(name: string, source: ObjectSource, sha256: string, options: { signal: AbortSignal; onProgress: (sent: number) => void }): Promise<void>;
   /** The object's bytes as a stream, and what was recorded with it; null when there is none. */
   read(name: string, signal: AbortSignal): Promise<{ body: Readable; size: number; sha256: string | null } | null>;
   list(): Promise<BackendObject[]>;
@@ -50,7 +57,7 @@ export interface Backend {
    * Stores `file` as `name`, then reads back its size and digest: a copy that does not match is
    * deleted and refused. `onProgress` gets the bytes sent and the file's size.
    */
-  put(name: string, file: string, sha256: string, onProgress?: (sent: number, total: number) => void): Promise<void>;
+  put(name: string, source: ObjectSource, sha256: string, onProgress?: (sent: number, total: number) => void): Promise<void>;
   /**
    * Downloads `name` into `file`, checking size and SHA-256; a bad or missing copy leaves no
    * file. `onProgress` gets the bytes received and the object's size.

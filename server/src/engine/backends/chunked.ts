@@ -1,0 +1,242 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import unzipper from 'unzipper';
+import { gunzipSync, gzipSync } from 'node:zlib';
+
+import { z } from 'zod';
+
+import { EngineError } from '../errors';
+import type { Backend, BackendObject } from './types';
+
+/**
+ * Deduplicated off-site copies (`offsite.deduplicate`): an archive is stored as the data of its
+ * zip entries, each an immutable object named by the SHA-256 of its bytes (`obj-<sha256>`), and
+ * an index (`<id>.pacta.index`) that lists, in order, the bytes between them (zip headers and the
+ * central directory, inline) and the objects. A copy uploads only the objects the backend lacks:
+ * a media file or a table whose entry is byte for byte the same as in an earlier backup is not
+ * sent again. The index is written last, so a copy a crash stops leaves objects no index names
+ * (collected by the next purge), never an index that names a missing object. Fetching assembles
+ * the same archive, byte for byte, and checks each object's SHA-256 and the whole archive's.
+ *
+ * Objects are the entries as stored in the zip: plain archives deduplicate (the same media file
+ * or table gives the same deflated bytes); encrypted archives seal each entry with its own
+ * random IV, so their entries never repeat and a copy sends the whole archive, as without this.
+ */
+export const INDEX_SUFFIX = '.pacta.index';
+export const OBJECT_PREFIX = 'obj-';
+export const indexName = (id: string) => `${id}${INDEX_SUFFIX}`;
+const objectName = (sha256: string) => `${OBJECT_PREFIX}${sha256}`;
+
+/** Entries smaller than this stay inline in the index (an object per tiny entry costs more than it saves). */
+const MIN_OBJECT = 16 * 1024;
+/** An index is read whole: past this it is refused as no index of ours. */
+const MAX_INDEX_BYTES = 256 * 1024 * 1024;
+const LOCAL_HEADER = 0x04034b50;
+
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+const indexSchema = z
+  .object({
+    format: z.literal('pacta-backup-offsite-index'),
+    version: z.literal(1),
+    id: z.string().regex(/^[0-9A-Za-z-]+$/),
+    size: z.number().int().nonnegative(),
+    sha256: sha256Hex,
+    createdAt: z.string(),
+    segments: z.array(z.union([z.object({ inline: z.string() }).strict(), z.object({ object: sha256Hex, size: z.number().int().positive() }).strict()])),
+  })
+  .strict();
+export type OffsiteIndex = z.infer<typeof indexSchema>;
+
+export interface ChunkedCopy {
+  /** Objects sent, and their bytes; objects already there, and theirs. */
+  sent: { objects: number; bytes: number };
+  reused: { objects: number; bytes: number };
+}
+
+const hashRange = async (file: string, start: number, end: number) => {
+  const hash = createHash('sha256');
+  if (end > start) for await (const chunk of fs.createReadStream(file, { start, end: end - 1 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+};
+
+const readRange = async (handle: fs.promises.FileHandle, start: number, end: number) => {
+  const buffer = Buffer.alloc(end - start);
+  let read = 0;
+  while (read < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, read, buffer.length - read, start + read);
+    if (!bytesRead) throw new EngineError('NOT_AN_ARCHIVE', 'The archive ends before its entries do');
+    read += bytesRead;
+  }
+  return buffer;
+};
+
+/** Copies the archive `file` (its SHA-256 `sha256`) as objects and an index, written last. */
+export const putChunked = async (
+  backend: Backend,
+  { file, id, sha256 }: { file: string; id: string; sha256: string },
+  onProgress?: (done: number, total: number) => void
+): Promise<ChunkedCopy> => {
+  const size = (await fs.promises.stat(file)).size;
+  const directory = await unzipper.Open.file(file);
+  const entries = directory.files
+    .map((entry) => ({ offset: Number(entry.offsetToLocalFileHeader), size: Number(entry.compressedSize) }))
+    .sort((a, b) => a.offset - b.offset);
+  const present = new Set((await backend.list()).map((object) => object.name));
+  const result: ChunkedCopy = { sent: { objects: 0, bytes: 0 }, reused: { objects: 0, bytes: 0 } };
+  const segments: OffsiteIndex['segments'] = [];
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    let position = 0;
+    const inline = async (end: number) => {
+      if (end <= position) return;
+      segments.push({ inline: (await readRange(handle, position, end)).toString('base64') });
+      position = end;
+    };
+    for (const entry of entries) {
+      const header = await readRange(handle, entry.offset, entry.offset + 30);
+      if (header.readUInt32LE(0) !== LOCAL_HEADER) throw new EngineError('NOT_AN_ARCHIVE', `No zip entry at offset ${entry.offset}`);
+      const start = entry.offset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+      const end = start + entry.size;
+      if (start < position || end > size) throw new EngineError('NOT_AN_ARCHIVE', `A zip entry at offset ${entry.offset} overlaps another or the end`);
+      if (entry.size < MIN_OBJECT) continue;
+      await inline(start);
+      const digest = await hashRange(file, start, end);
+      if (present.has(objectName(digest))) {
+        result.reused.objects += 1;
+        result.reused.bytes += entry.size;
+      } else {
+        await backend.put(objectName(digest), { file, start, end }, digest);
+        present.add(objectName(digest));
+        result.sent.objects += 1;
+        result.sent.bytes += entry.size;
+      }
+      segments.push({ object: digest, size: entry.size });
+      position = end;
+      onProgress?.(position, size);
+    }
+    await inline(size);
+  } finally {
+    await handle.close();
+  }
+  const index: OffsiteIndex = { format: 'pacta-backup-offsite-index', version: 1, id, size, sha256, createdAt: new Date().toISOString(), segments };
+  const scratch = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'pacta-index-'));
+  try {
+    const indexFile = path.join(scratch, 'index.json.gz');
+    // Gzipped: the zip headers and central directory inline in it compress well.
+    const bytes = gzipSync(JSON.stringify(index));
+    await fs.promises.writeFile(indexFile, bytes, { mode: 0o600 });
+    // Last: from now on the copy exists, and every object it names is there.
+    await backend.put(indexName(id), indexFile, createHash('sha256').update(bytes).digest('hex'));
+    result.sent.bytes += bytes.length;
+  } finally {
+    await fs.promises.rm(scratch, { recursive: true, force: true });
+  }
+  onProgress?.(size, size);
+  return result;
+};
+
+/** Reads and checks an index (its own SHA-256 checked by the backend's fetch). */
+export const readIndex = async (backend: Backend, name: string): Promise<OffsiteIndex> => {
+  const scratch = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'pacta-index-'));
+  try {
+    const file = path.join(scratch, 'index.json.gz');
+    const { size } = await backend.fetch(name, file);
+    if (size > MAX_INDEX_BYTES) throw new EngineError('CHECKSUM', `The off-site index ${name} is ${size} bytes: no index of ours`);
+    let json: string;
+    try {
+      json = gunzipSync(await fs.promises.readFile(file), { maxOutputLength: MAX_INDEX_BYTES }).toString('utf8');
+    } catch {
+      throw new EngineError('CHECKSUM', `The off-site index ${name} is not one PACTA Backup wrote (not gzip, or too large)`);
+    }
+    const parsed = indexSchema.safeParse(JSON.parse(json));
+    if (!parsed.success) throw new EngineError('CHECKSUM', `The off-site index ${name} is not one PACTA Backup wrote`);
+    return parsed.data;
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new EngineError('CHECKSUM', `The off-site index ${name} is not JSON`);
+    throw error;
+  } finally {
+    await fs.promises.rm(scratch, { recursive: true, force: true });
+  }
+};
+
+/**
+ * Assembles the archive of `id` into `file` from its index and objects: each object's SHA-256
+ * checked as it is fetched, then the whole archive's size and SHA-256. A copy that does not
+ * match leaves no file.
+ */
+export const fetchChunked = async (
+  backend: Backend,
+  id: string,
+  file: string,
+  onProgress?: (done: number, total: number) => void
+): Promise<{ size: number; sha256: string }> => {
+  const index = await readIndex(backend, indexName(id));
+  if (index.id !== id) throw new EngineError('CHECKSUM', `The off-site index of ${id} describes ${index.id}`);
+  const scratch = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'pacta-assemble-'));
+  const hash = createHash('sha256');
+  let size = 0;
+  const out = fs.createWriteStream(file, { mode: 0o600 });
+  const write = (bytes: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      hash.update(bytes);
+      size += bytes.length;
+      out.write(bytes, (error) => (error ? reject(error) : resolve()));
+    });
+  try {
+    for (const segment of index.segments) {
+      if ('inline' in segment) {
+        await write(Buffer.from(segment.inline, 'base64'));
+      } else {
+        const part = path.join(scratch, segment.object);
+        await backend.fetch(objectName(segment.object), part);
+        for await (const chunk of fs.createReadStream(part)) await write(chunk as Buffer);
+        await fs.promises.rm(part, { force: true });
+      }
+      onProgress?.(size, index.size);
+    }
+    await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    const sha256 = hash.digest('hex');
+    if (size !== index.size || sha256 !== index.sha256) {
+      throw new EngineError('CHECKSUM', `The off-site copy of ${id} is damaged: the assembled archive does not match its SHA-256`);
+    }
+    return { size, sha256 };
+  } catch (error) {
+    out.destroy();
+    await fs.promises.rm(file, { force: true });
+    throw error;
+  } finally {
+    await fs.promises.rm(scratch, { recursive: true, force: true });
+  }
+};
+
+export interface Collected {
+  indexes: number;
+  kept: number;
+  deleted: Array<Pick<BackendObject, 'name' | 'size'>>;
+  bytes: number;
+}
+
+/**
+ * The second phase of a purge: objects no index names, older than `marginMs` (an object a copy
+ * still running elsewhere has just written is younger). Run under the job lock, after the
+ * indexes of deleted backups are gone. Any index it cannot read stops it before it deletes
+ * anything: it never deletes from a partial view.
+ */
+export const collectGarbage = async (backend: Backend, { marginMs, now = new Date(), dryRun = false }: { marginMs: number; now?: Date; dryRun?: boolean }): Promise<Collected> => {
+  const objects = await backend.list();
+  const indexes = objects.filter((object) => object.name.endsWith(INDEX_SUFFIX));
+  const referenced = new Set<string>();
+  for (const index of indexes) for (const segment of (await readIndex(backend, index.name)).segments) if ('object' in segment) referenced.add(objectName(segment.object));
+  const stored = objects.filter((object) => object.name.startsWith(OBJECT_PREFIX));
+  const garbage = stored.filter((object) => !referenced.has(object.name) && now.getTime() - object.modifiedAt.getTime() >= marginMs);
+  if (!dryRun) for (const object of garbage) await backend.delete(object.name);
+  return {
+    indexes: indexes.length,
+    kept: stored.length - garbage.length,
+    deleted: garbage.map(({ name, size }) => ({ name, size })),
+    bytes: garbage.reduce((n, object) => n + object.size, 0),
+  };
+};
