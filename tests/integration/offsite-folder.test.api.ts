@@ -202,10 +202,10 @@ describeOn('sqlite')(`off-site copies to a folder on ${databaseClient}`, () => {
       expect(inFolder()).toContain(`${b.id}.pacta.index`);
       expect(inFolder()).not.toContain(`${b.id}.pacta.zip`);
     }
-    // eslint-disable-next-line no-console
-    console.log(`deduplicated copies: first ${JSON.stringify(first.offsite?.deduplicated)} of ${first.size}, second ${JSON.stringify(second.offsite?.deduplicated)} of ${second.size}`);
+    // Nothing changed: the media files and the tables were there already (on this small app the
+    // index's zip headers are most of what goes; on the S dataset 2.7 % of the archive).
     expect(second.offsite!.deduplicated!.reusedBytes).toBeGreaterThan(0);
-    expect(second.offsite!.deduplicated!.sentBytes).toBeLessThan(first.offsite!.deduplicated!.sentBytes);
+    expect(second.offsite!.deduplicated!.sentBytes).toBeLessThan(second.size / 2);
 
     // The catalogue and the CLI see it; brought back, it is the same archive.
     const listed = JSON.parse((await runCli(['list', '--offsite', '--json'])).stdout) as Array<{ id: string; size: number; deduplicated: boolean }>;

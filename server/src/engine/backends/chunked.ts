@@ -30,8 +30,13 @@ export const OBJECT_PREFIX = 'obj-';
 export const indexName = (id: string) => `${id}${INDEX_SUFFIX}`;
 const objectName = (sha256: string) => `${OBJECT_PREFIX}${sha256}`;
 
-/** Entries smaller than this stay inline in the index (an object per tiny entry costs more than it saves). */
-const MIN_OBJECT = 16 * 1024;
+/**
+ * Entries smaller than this stay inline in the index (an object per tiny entry costs a request
+ * for little). Measured on the S dataset (200 media files, mostly under 16 KB): at 16 KB the
+ * media stayed inline and an unchanged second copy sent 39 % of the archive; at 1 KB it sends
+ * only the entries that changed.
+ */
+const MIN_OBJECT = 1024;
 /** An index is read whole: past this it is refused as no index of ours. */
 const MAX_INDEX_BYTES = 256 * 1024 * 1024;
 const LOCAL_HEADER = 0x04034b50;

@@ -31,6 +31,8 @@ export const createLocalDriver = (folder: string): BackendDriver => {
     return typeof meta?.sha256 === 'string' ? meta.sha256 : null;
   };
 
+  let cleaned: Promise<string[]> | undefined;
+
   return {
     type: 'local',
     location: storage.location,
@@ -38,8 +40,10 @@ export const createLocalDriver = (folder: string): BackendDriver => {
     async write(name, source, sha256, { signal, onProgress }) {
       assertObjectName(name);
       await assertFolder();
-      // What earlier writers of this host left when they died (their pid is gone).
-      await storage.cleanTemp();
+      // What earlier writers of this host left when they died (their pid is gone): once per task,
+      // not per object (a deduplicated copy writes hundreds).
+      cleaned ??= storage.cleanTemp();
+      await cleaned;
       const temp = await storage.tempPath(name);
       try {
         let sent = 0;
