@@ -22,6 +22,9 @@
  *   PostgreSQL / MariaDB: native dump + tar czf of the uploads → pacta backup → strapi export →
  *   native restore + tar xzf (over the seeded data, which it leaves as it was) → pacta restore
  *   (over the seeded data) → [the import steps above, only with --import] → strapi import --force.
+ *   With --offsite, last: three backups copied deduplicated to a folder (offsite.deduplicate) —
+ *   the first (full), the next with nothing changed, the next after 1 % of the contracts were
+ *   edited — each with the bytes it sent, beside today's whole-archive copy (the archive's size).
  * Prints one table and writes tests/bench/results/latest.json, replacing only the rows of the
  * engine and datasets just measured. A benchmark, not a test: it exits non-zero only when an
  * operation fails, never because a target is missed.
@@ -54,10 +57,10 @@ const STRAPI_SERVER_TIMEOUT_MS = 5 * 60 * 1000;
 const MB = 1024 * 1024;
 
 const USAGE =
-  'usage: node tests/bench/run.js [--db sqlite|postgres|mysql] [--datasets S,M] [--reuse] [--import] [--keep] [--strapi-timeout SECONDS] [--host H] [--port P] [--user U]';
+  'usage: node tests/bench/run.js [--db sqlite|postgres|mysql] [--datasets S,M] [--reuse] [--import] [--offsite] [--keep] [--strapi-timeout SECONDS] [--host H] [--port P] [--user U]';
 
 const parseArgs = (argv) => {
-  const options = { db: 'sqlite', datasets: ['S', 'M'], keep: false, reuse: false, import: null, strapiTimeoutMs: null, server: {} };
+  const options = { db: 'sqlite', datasets: ['S', 'M'], keep: false, reuse: false, import: null, offsite: false, strapiTimeoutMs: null, server: {} };
   for (let i = 0; i < argv.length; i += 1) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => {
@@ -68,6 +71,7 @@ const parseArgs = (argv) => {
     if (flag === '--keep') options.keep = true;
     else if (flag === '--reuse') options.reuse = true;
     else if (flag === '--import') options.import = true;
+    else if (flag === '--offsite') options.offsite = true;
     else if (flag === '--no-import') options.import = false;
     else if (flag === '--db') {
       options.db = value().toLowerCase();
@@ -648,6 +652,35 @@ const runDataset = async (name, secrets, strapi, engine, options) => {
   row('strapi', 'restore', imported, size(exportFile), { processes: imported.processes.length, ...(importError ? { failed: importError } : {}) });
   say(`${name}: strapi import ${importError ? `FAILED (${importError}) after ` : ''}${imported.wallSeconds.toFixed(1)} s, ${imported.peakRssMB.toFixed(0)} MB`);
 
+  // Deduplicated off-site copies (--offsite), last: their backups would change what `latest` is.
+  if (options.offsite) {
+    const folder = path.join(dir, 'offsite');
+    fs.mkdirSync(folder, { recursive: true });
+    const offsiteEnv = { ...env, PACTA_BACKUP_OFFSITE_ENABLED: 'true', PACTA_BACKUP_OFFSITE_BACKEND: 'local', PACTA_BACKUP_OFFSITE_FOLDER: folder, PACTA_BACKUP_OFFSITE_DEDUPLICATE: 'true' };
+    const copy = async (operation) => {
+      const result = check(await run(`pacta-${operation}`, process.execPath, [CLI, 'backup', '--app', APP, '--json'], ROOT, offsiteEnv), `pacta backup (${operation})`);
+      const copied = JSON.parse(result.stdout);
+      if (copied.offsite?.status !== 'copied') throw new Error(`the off-site copy of ${operation} failed: ${copied.offsite?.error}; log ${result.logFile}`);
+      const { sentBytes, reusedBytes } = copied.offsite.deduplicated;
+      const entry = row('pacta-offsite', operation, result, sentBytes, {
+        archiveBytes: copied.size,
+        reusedBytes,
+        sentPercentOfArchive: round((100 * sentBytes) / copied.size, 2),
+        copySeconds: copied.offsite.seconds,
+        folderBytes: du(folder).bytes,
+      });
+      say(
+        `${name}: ${operation}: backup and copy ${result.wallSeconds.toFixed(1)} s (copy ${copied.offsite.seconds} s), ${result.peakRssMB.toFixed(0)} MB; ` +
+          `sent ${(sentBytes / MB).toFixed(2)} MB (${entry.detail.sentPercentOfArchive}% of the ${(copied.size / MB).toFixed(1)} MB archive a whole-archive copy sends), reused ${(reusedBytes / MB).toFixed(1)} MB`
+      );
+    };
+    await copy('offsite-full');
+    await copy('offsite-unchanged');
+    const edited = check(await run('diverge-1pct', process.execPath, [path.join(__dirname, 'diverge.js'), '--edit', '0.01', '--delete', '0', '--create', '0', '--seed', '3']), '1 % of the contracts edited');
+    say(`${name}: edited 1 % of the contracts in ${edited.wallSeconds.toFixed(1)} s (not measured)`);
+    await copy('offsite-1pct-edited');
+  }
+
   const trees = { seed: seeded, [server ? 'nativeBackup' : 'floor']: floor, backup, exported, nativeRestore, restore, preview, apply, imported };
   const processCounts = Object.fromEntries(
     Object.entries(trees)
@@ -740,6 +773,22 @@ const printTable = (rows, datasets, engine) => {
   }
   for (const r of rows.filter((x) => x.detail?.failed)) lines.push(`! ${r.dataset} ${r.tool} ${r.operation} failed (${r.detail.failed}): its figures are up to the failure`);
   console.log(lines.join('\n'));
+};
+
+/** The deduplicated off-site copies (--offsite): what each sent, beside a whole-archive copy. */
+const printOffsite = (rows, datasets) => {
+  const lines = ['Off-site copies to a folder, deduplicated (offsite.deduplicate), beside a whole-archive copy (which sends the archive each time)'];
+  for (const dataset of datasets) {
+    for (const operation of ['offsite-full', 'offsite-unchanged', 'offsite-1pct-edited']) {
+      const r = rows.find((x) => x.dataset === dataset && x.tool === 'pacta-offsite' && x.operation === operation);
+      if (!r) continue;
+      lines.push(
+        `${pad(dataset, 7, true)} ${pad(operation, 20, true)} | backup+copy ${pad(fmt(r.wallSeconds), 6)} s, copy ${pad(fmt(r.detail.copySeconds), 5)} s, ${pad(fmt(r.peakRssMB, 0), 4)} MB RSS | ` +
+          `sent ${pad(fmt(r.bytes / MB, 2), 7)} MB = ${pad(fmt(r.detail.sentPercentOfArchive, 2), 6)}% of the ${fmt(r.detail.archiveBytes / MB)} MB archive | folder ${fmt(r.detail.folderBytes / MB)} MB`
+      );
+    }
+  }
+  if (lines.length > 1) console.log(lines.join('\n'));
 };
 
 /** The import's rows: preview and apply into the diverged copy, the restore of the same archive beside them. */
@@ -939,6 +988,8 @@ const main = async () => {
     printTable(mine, shown, engine);
     console.log('');
     printImports(mine, shown);
+    console.log('');
+    printOffsite(mine, shown);
     console.log('');
     printTargets(mine, shown, engine);
     console.log('');
