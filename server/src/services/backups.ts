@@ -481,11 +481,12 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
     async offsiteList(): Promise<OffsiteCopy[]> {
       return withOffsite(async (target) => {
         const copies = new Map<string, OffsiteCopy>();
-        for (const object of await target.list()) {
+        const objects = await target.list();
+        for (const object of objects) {
           const archive = ARCHIVE.exec(object.name);
           if (archive) copies.set(archive[1], { id: archive[1], size: object.size, modifiedAt: object.modifiedAt, deduplicated: false });
         }
-        for (const object of await target.list()) {
+        for (const object of objects) {
           if (!object.name.endsWith(INDEX_SUFFIX)) continue;
           const id = object.name.slice(0, -INDEX_SUFFIX.length);
           if (copies.has(id)) continue;
