@@ -15,7 +15,7 @@ import {
   type BackendDriver,
   type Fault,
 } from '../../server/src/engine/backends';
-import { collectGarbage, fetchChunked, putChunked } from '../../server/src/engine/backends/chunked';
+import { checkRepository, collectGarbage, fetchChunked, putChunked } from '../../server/src/engine/backends/chunked';
 import { EngineError } from '../../server/src/engine/errors';
 import { databaseClient, describeOn } from '../helpers/app';
 import { RGW_ACCESS_KEY, RGW_SECRET_KEY, startRgw, type Rgw } from '../helpers/rgw';
@@ -354,6 +354,62 @@ describeOn('sqlite')(`storage backends conformance (${databaseClient} run)`, () 
         // The second backup still assembles whole.
         await fetchChunked(open(), '20260102-020000-bbbbbb', target('after-gc'));
         expect(digest(target('after-gc'))).toBe(digest(second));
+        // What is stored before and after, and what the archives add up to.
+        expect(collected.before.storedBytes - collected.after.storedBytes).toBe(collected.bytes);
+        expect(collected.after).toMatchObject({ backups: 1, objects: 3, logicalBytes: fs.statSync(second).size });
+      });
+
+      it('the check finds every missing, resized or rotten object and damaged index, and names the backups they break', async () => {
+        const { first, second } = await archives();
+        const [a, b, c] = ['20260101-020000-aaaaaa', '20260102-020000-bbbbbb', '20260104-020000-dddddd'];
+        await putChunked(open(), { file: first, id: a, sha256: digest(first) });
+        // The first backup's objects: the media file (the larger, shared with the second) and its table.
+        const [mediaObject, firstTable] = (await open().list()).filter((o) => o.name.startsWith('obj-')).sort((x, y) => y.size - x.size);
+        await putChunked(open(), { file: second, id: b, sha256: digest(second) });
+        // A backup copied whole, from before deduplication was on.
+        await open().put(`${c}.pacta.zip`, files.other, digest(files.other));
+
+        const healthy = await checkRepository(open(), { samplePercent: 100 });
+        const listed = await open().list();
+        expect(healthy).toMatchObject({
+          backups: 3,
+          objects: listed.length,
+          storedBytes: listed.reduce((n, o) => n + o.size, 0),
+          logicalBytes: fs.statSync(first).size + fs.statSync(second).size + fs.statSync(files.other).size,
+          damaged: [],
+          affected: [],
+        });
+        // Every object a backup uses (3 entries and the whole archive) read; a sample of 10 % is one.
+        expect(healthy.sampled.objects).toBe(4);
+        expect((await checkRepository(open(), { samplePercent: 10, random: () => 0.99 })).sampled.objects).toBe(1);
+        expect((await checkRepository(open(), { samplePercent: 0 })).sampled.objects).toBe(0);
+
+        // Rot: the shared media object's bytes replaced under its recorded digest (what a bad disk does).
+        const swapped = path.join(tmp, `swapped-${kind}`);
+        fs.writeFileSync(swapped, randomBytes(mediaObject.size));
+        await subject.driver().write(mediaObject.name, swapped, mediaObject.sha256!, { signal: new AbortController().signal, onProgress: () => undefined });
+        // Only a read finds rot: a sample of 0 % does not.
+        expect((await checkRepository(open(), { samplePercent: 0 })).damaged).toEqual([]);
+        const rot = await checkRepository(open(), { samplePercent: 100 });
+        expect(rot.damaged).toEqual([{ name: mediaObject.name, reason: expect.stringContaining('SHA-256') }]);
+        expect(rot.affected).toEqual([b, a]);
+
+        // Missing: the first backup's table; and an index that is not one, under a digest that matches it.
+        await open().delete(firstTable.name);
+        const junk = path.join(tmp, `junk-${kind}`);
+        fs.writeFileSync(junk, 'not an index');
+        await open().put('20260105-020000-eeeeee.pacta.index', junk, digest(junk));
+        const broken = await checkRepository(open(), { samplePercent: 0 });
+        expect(broken.damaged).toHaveLength(2);
+        expect(broken.damaged).toEqual(
+          expect.arrayContaining([
+            { name: firstTable.name, reason: 'is missing' },
+            { name: '20260105-020000-eeeeee.pacta.index', reason: expect.stringContaining('not one PACTA Backup wrote') },
+          ])
+        );
+        expect(broken.affected).toEqual(['20260105-020000-eeeeee', a]);
+        // The check changed nothing.
+        expect((await open().list()).length).toBe(listed.length);
       });
     });
 

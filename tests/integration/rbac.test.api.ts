@@ -36,6 +36,7 @@ const ROUTES: Array<{ route: string; url: string; action: string; body?: object;
   { route: 'GET /offsite', url: '/pacta-backup/offsite', action: 'read', allowed: 200 },
   // Off-site copies are off in the test app: 400 once the permission lets it through.
   { route: 'POST /offsite/:id/fetch', url: `/pacta-backup/offsite/${MISSING}/fetch`, action: 'create', allowed: 400 },
+  { route: 'POST /offsite/check', url: '/pacta-backup/offsite/check', action: 'create', allowed: 400 },
   { route: 'GET /notifications/events', url: '/pacta-backup/notifications/events', action: 'read', allowed: 200 },
   { route: 'GET /jobs', url: '/pacta-backup/jobs', action: 'read', allowed: 200 },
   { route: 'GET /jobs/:id', url: '/pacta-backup/jobs/00000000-0000-4000-8000-000000000000', action: 'read', allowed: 404 },

@@ -12,6 +12,10 @@ Commands:
                        SHA-256 checked): then restore it as any other, e.g. into a new empty app
   copy <id|latest>     copy a backup off-site now (one made before off-site copies
                        were enabled, or whose copy failed)
+  check                check the off-site copies: every index, every object looked for, a
+                       random sample read whole against its SHA-256; names damaged backups
+  purge                apply the retention policy now (and delete the off-site objects no
+                       backup uses any more, older than an hour)
   backup               write a backup now
   verify <id|latest>   check every entry of a backup against its checksums
   restore <id|latest>  restore a backup (a safety backup of the current data is taken first)
@@ -27,6 +31,11 @@ Options:
                               file is newer than its dist/ folder)
   list:
     --offsite                 list the archives off-site (read from the bucket or folder alone)
+  check:
+    --sample PERCENT          the share of the objects read whole (default: offsite.check.samplePercent)
+  purge:
+    --dry-run                 list what would be deleted, here and off-site; delete nothing
+    --yes                     do not ask for confirmation (required when not on a terminal)
   backup:
     --name NAME               the backup's name
     --content-types UID,UID   only these content types (default: all)
@@ -95,6 +104,8 @@ export type CliCommand =
   | ({ command: 'list'; offsite: boolean } & Common)
   | ({ command: 'fetch'; id: string } & Common)
   | ({ command: 'copy'; id: string } & Common)
+  | ({ command: 'check'; samplePercent: number | null } & Common)
+  | ({ command: 'purge'; dryRun: boolean; yes: boolean } & Common)
   | ({ command: 'backup'; body: CliBackupBody } & Common)
   | ({ command: 'verify'; id: string } & Common)
   | ({ command: 'restore'; id: string; yes: boolean; body: CliRestoreBody } & Common)
@@ -119,6 +130,8 @@ const OPTIONS = {
   json: { type: 'boolean' },
   compile: { type: 'boolean' },
   offsite: { type: 'boolean' },
+  sample: { type: 'string' },
+  'dry-run': { type: 'boolean' },
   name: { type: 'string' },
   'content-types': { type: 'string' },
   'no-media': { type: 'boolean' },
@@ -144,17 +157,19 @@ const OPTIONS = {
 type OptionName = keyof typeof OPTIONS;
 
 const COMMON: OptionName[] = ['app', 'json', 'compile', 'help', 'version'];
-const ALLOWED: Record<'list' | 'fetch' | 'copy' | 'backup' | 'verify' | 'restore' | 'import' | 'export', OptionName[]> = {
+const ALLOWED: Record<'list' | 'fetch' | 'copy' | 'check' | 'purge' | 'backup' | 'verify' | 'restore' | 'import' | 'export', OptionName[]> = {
   list: [...COMMON, 'offsite'],
   fetch: COMMON,
   copy: COMMON,
+  check: [...COMMON, 'sample'],
+  purge: [...COMMON, 'dry-run', 'yes'],
   backup: [...COMMON, 'name', 'content-types', 'no-media', 'admin-users', 'config', 'compression', 'encrypt'],
   verify: COMMON,
   restore: [...COMMON, 'content-types', 'no-media', 'admin-users', 'config', 'yes'],
   import: [...COMMON, 'preview', 'policy', 'policy-for', 'match', 'passphrase-env', 'mirror', 'skip-incompatible', 'dangling', 'content-types', 'yes'],
   export: [...COMMON, 'format', 'content-types', 'out'],
 };
-const COMMANDS = 'list, fetch, copy, backup, verify, restore, import or export';
+const COMMANDS = 'list, fetch, copy, check, purge, backup, verify, restore, import or export';
 
 const UID = /^[a-z0-9-]+::[a-z0-9-]+\.[a-z0-9-]+$/i;
 const ID = /^(latest|[0-9A-Za-z-]+)$/;
@@ -255,6 +270,16 @@ export const parseCli = (argv: string[], cwd = process.cwd()): CliCommand => {
       return { command: 'fetch', id: rest[0], ...common };
     case 'copy':
       return { command: 'copy', id: rest[0], ...common };
+    case 'check': {
+      if (values.sample === undefined) return { command: 'check', samplePercent: null, ...common };
+      const percent = Number(values.sample.replace(/%$/, ''));
+      if (!values.sample.trim() || !Number.isFinite(percent) || percent < 0 || percent > 100) {
+        throw new UsageError(`--sample needs a percentage from 0 to 100, got "${values.sample}"`);
+      }
+      return { command: 'check', samplePercent: percent, ...common };
+    }
+    case 'purge':
+      return { command: 'purge', dryRun: Boolean(values['dry-run']), yes: Boolean(values.yes), ...common };
     case 'verify':
       return { command: 'verify', id: rest[0], ...common };
     case 'backup': {

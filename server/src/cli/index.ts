@@ -29,7 +29,20 @@ import { createInterface } from 'node:readline/promises';
 
 import { parseCli, UsageError, USAGE, type CliCommand } from './args';
 import { bootStrapi } from './boot';
-import { backupsTable, describeBackup, describeChecks, describeImport, describePreview, describeRestore, describeVerify, formatBytes, offsiteTable, progressLine } from './output';
+import {
+  backupsTable,
+  describeBackup,
+  describeChecks,
+  describeImport,
+  describeOffsiteCheck,
+  describePreview,
+  describePurge,
+  describeRestore,
+  describeVerify,
+  formatBytes,
+  offsiteTable,
+  progressLine,
+} from './output';
 import type {
   BackupsService,
   CliApplyBody,
@@ -221,6 +234,24 @@ const execute = async (strapi: StrapiLike, cli: Command, progress: boolean, cwd:
       if (!state) throw new CliError('Off-site copies are not enabled (offsite.enabled in config/plugins)');
       if (state.status === 'failed') throw new CliError(`The off-site copy of ${backup.id} failed: ${state.error ?? 'unknown error'}`);
       return { json: state, text: `Copied ${backup.id} to ${state.location} in ${state.seconds} s (SHA-256 ${state.sha256})` };
+    }
+    case 'check': {
+      const job = await followToEnd(jobs, await backups.startCheck({ ...(cli.samplePercent === null ? {} : { samplePercent: cli.samplePercent }), trigger: 'cli' }), progress);
+      const check = job.result?.check as Parameters<typeof describeOffsiteCheck>[0] | undefined;
+      // Damage: the report on stdout, and a failure.
+      if (!check) throw failure(job);
+      return { json: check, text: describeOffsiteCheck(check), code: job.status === 'failed' ? EXIT.failure : EXIT.ok };
+    }
+    case 'purge': {
+      if (!cli.dryRun && !cli.yes) {
+        const preview = await backups.purge({ dryRun: true, offsite: false });
+        const ok = await confirm(
+          `Apply the retention policy to ${location()}? It deletes ${preview.removed.length} ${preview.removed.length === 1 ? 'backup' : 'backups'} and their off-site copies. Type yes:`
+        );
+        if (!ok) throw new CliError('Purge cancelled: nothing was deleted.');
+      }
+      const result = await backups.purge({ dryRun: cli.dryRun, offsite: true });
+      return { json: result, text: describePurge(result), code: result.offsite?.error ? EXIT.failure : EXIT.ok };
     }
     case 'fetch': {
       let id = cli.id;

@@ -1,4 +1,4 @@
-import type { CliBackup, CliCheck, CliImportReport, CliJob, CliPreview } from './types';
+import type { CliBackup, CliCheck, CliImportReport, CliJob, CliPreview, CliPurge } from './types';
 
 /** 1536 → "1.5 KB". */
 export const formatBytes = (bytes: number): string => {
@@ -53,6 +53,53 @@ export const offsiteTable = (objects: Array<{ id: string; size: number; modified
     ['id', 'size', 'copied', 'form'],
     objects.map((o) => [o.id, formatBytes(o.size), formatDate(o.modifiedAt), o.deduplicated ? 'deduplicated' : 'archive'])
   );
+};
+
+/** The repository check's report (its `check` result). */
+export const describeOffsiteCheck = (check: {
+  backups: number;
+  objects: number;
+  storedBytes: number;
+  logicalBytes: number;
+  sampled: { objects: number; bytes: number };
+  damaged: Array<{ name: string; reason: string }>;
+  affected: string[];
+}): string => {
+  const ratio = check.logicalBytes ? ` (${((check.storedBytes / check.logicalBytes) * 100).toFixed(1)} % of the archives' ${formatBytes(check.logicalBytes)})` : '';
+  const lines = [
+    `Off-site: ${check.backups} backups in ${check.objects} objects, ${formatBytes(check.storedBytes)} stored${ratio}.`,
+    `Read whole and checked: ${check.sampled.objects} objects (${formatBytes(check.sampled.bytes)}).`,
+  ];
+  if (!check.damaged.length) {
+    lines.push('Every index reads, every object they name is there, and the sample matches its SHA-256.');
+    return lines.join('\n');
+  }
+  lines.push(`DAMAGED: ${check.damaged.length}`, table(['object', 'what is wrong'], check.damaged.map((d) => [d.name, d.reason])));
+  lines.push(`Backups whose off-site copy would not come back: ${check.affected.join(', ') || 'none'}`);
+  return lines.join('\n');
+};
+
+/** What a purge deleted, or would delete (dry run), here and off-site. */
+export const describePurge = (purge: CliPurge): string => {
+  const verb = purge.dryRun ? 'Would delete' : 'Deleted';
+  const lines = [
+    purge.removed.length
+      ? `${verb} ${purge.removed.length} ${purge.removed.length === 1 ? 'backup' : 'backups'} (${formatBytes(purge.removed.reduce((n, b) => n + b.size, 0))}):\n` +
+        table(['id', 'name', 'size', 'why'], purge.removed.map((b) => [b.id, b.name, formatBytes(b.size), b.reasons.join(', ')]))
+      : `${purge.dryRun ? 'Would delete' : 'Deleted'} no backup: the retention policy keeps all ${purge.kept.length}.`,
+  ];
+  if (purge.removed.length) lines.push(`Kept: ${purge.kept.length}.`);
+  if (purge.temporary.length) lines.push(`Removed ${purge.temporary.length} temporary files of interrupted backups.`);
+  const offsite = purge.offsite;
+  if (offsite?.error) lines.push(`Off-site: the collection failed: ${offsite.error}`);
+  else if (offsite?.skipped) lines.push(`Off-site: nothing collected: ${offsite.skipped}.`);
+  else if (offsite) {
+    lines.push(
+      `Off-site: ${purge.dryRun ? 'would delete' : 'deleted'} ${offsite.objects} objects no backup uses (${formatBytes(offsite.bytes)}); ` +
+        `stored ${formatBytes(offsite.storedBeforeBytes)} before, ${formatBytes(offsite.storedAfterBytes)} after.`
+    );
+  }
+  return lines.join('\n');
 };
 
 const BAR = 24;

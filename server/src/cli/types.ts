@@ -69,6 +69,18 @@ export interface BackupsService {
   offsiteList(): Promise<CliOffsiteObject[]>;
   fetchOffsite(id: string): Promise<CliBackup>;
   copyOffsite(id: string): Promise<CliOffsiteState | null>;
+  startCheck(options: { samplePercent?: number; trigger: 'cli' }): Promise<CliJob>;
+  purge(options: { dryRun: boolean; offsite: boolean }): Promise<CliPurge>;
+}
+
+/** What a purge deleted (or, dry run, would delete), here and off-site. */
+export interface CliPurge {
+  dryRun: boolean;
+  kept: Array<{ id: string; name: string; size: number; reasons: string[] }>;
+  removed: Array<{ id: string; name: string; size: number; reasons: string[] }>;
+  temporary: string[];
+  freedBytes: number;
+  offsite?: { objects: number; bytes: number; storedBeforeBytes: number; storedAfterBytes: number; skipped?: string; error?: string } | null;
 }
 
 export interface CliOffsiteState {

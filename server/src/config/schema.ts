@@ -94,6 +94,15 @@ const drillSchema = z
   })
   .strict();
 
+const offsiteCheckSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    schedule: cronExpression('0 5 * * 0').default('0 5 * * 0'),
+    /** The share of the objects read whole at each check (100: all of them). */
+    samplePercent: z.number().min(0).max(100).default(10),
+  })
+  .strict();
+
 const logSchema = z
   .object({
     /** Folder of the plugin's own log files (rotated daily, kept `maxDays`); relative to the app root. */
@@ -203,6 +212,12 @@ const offsiteSchema = z
      * again. Plain archives only gain (an encrypted archive's entries never repeat).
      */
     deduplicate: z.boolean().default(false),
+    /**
+     * The scheduled repository check (weekly by default): every index read, every object an
+     * index names looked for, and a random sample of the objects read whole and checked against
+     * their SHA-256. Damage fails the check job and raises an alert naming the backups affected.
+     */
+    check: offsiteCheckSchema.default(() => offsiteCheckSchema.parse({})),
   })
   .strict()
   .refine((offsite) => !offsite.enabled || offsite.backend !== 's3' || /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(offsite.bucket), {
@@ -310,6 +325,9 @@ export const SETTINGS_FIELDS = [
   'offsite.enabled',
   'offsite.idleTimeoutSeconds',
   'offsite.deduplicate',
+  'offsite.check.enabled',
+  'offsite.check.schedule',
+  'offsite.check.samplePercent',
 ] as const;
 
 const partial = <T extends z.ZodRawShape>(shape: z.ZodObject<T>) => shape.partial().strict();
@@ -355,7 +373,14 @@ export const settingsSchema = z
         webhooks: partial(z.object({ enabled: z.boolean(), targets: z.array(webhookTargetSchema).max(20) })),
       })
     ),
-    offsite: partial(z.object({ enabled: z.boolean(), idleTimeoutSeconds: z.number().int().min(1).max(3600), deduplicate: z.boolean() })),
+    offsite: partial(
+      z.object({
+        enabled: z.boolean(),
+        idleTimeoutSeconds: z.number().int().min(1).max(3600),
+        deduplicate: z.boolean(),
+        check: partial(z.object({ enabled: z.boolean(), schedule: cronExpression('0 5 * * 0'), samplePercent: z.number().min(0).max(100) })),
+      })
+    ),
   })
   .partial()
   .strict();

@@ -79,9 +79,10 @@ export interface DrillState {
 
 /**
  * import-preview: validate an archive and compare it with this app; import: apply a preview;
- * fetch: bring a backup back from the off-site backend into the local storage.
+ * fetch: bring a backup back from the off-site backend into the local storage; check: the off-site
+ * repository check (every index, every object looked for, a sample read whole).
  */
-export type JobType = 'backup' | 'verify' | 'restore' | 'drill' | 'import-preview' | 'import' | 'fetch';
+export type JobType = 'backup' | 'verify' | 'restore' | 'drill' | 'import-preview' | 'import' | 'fetch' | 'check';
 /**
  * skipped: a scheduled occurrence that another instance ran; warning: completed with warnings
  * (a backup that could not read every media file); interrupted: the process running it stopped
@@ -146,6 +147,8 @@ export interface StorageInfo {
 
 export interface PurgeBody {
   dryRun?: boolean;
+  /** A dry run also reads the off-site storage (a real purge always collects there). */
+  offsite?: boolean;
 }
 
 export interface PurgeEntry {
@@ -165,6 +168,13 @@ export interface PurgeResult {
   /** Unfinished temporary files removed (interrupted backups). */
   temporary: string[];
   freedBytes: number;
+  /**
+   * The second phase off-site (deduplicated copies): the objects no backup uses any more, older
+   * than an hour, deleted (or, with dryRun, that would be) and the bytes stored off-site before
+   * and after. Null when copies are off or, in a dry run, when not asked for; `skipped` says why
+   * nothing was collected (a job running: the next backup collects).
+   */
+  offsite?: { objects: number; bytes: number; storedBeforeBytes: number; storedAfterBytes: number; skipped?: string; error?: string } | null;
 }
 
 /** A content type a backup or restore can select (GET /pacta-backup/content-types). */

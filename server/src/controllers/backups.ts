@@ -2,7 +2,7 @@ import type { Core } from '@strapi/strapi';
 
 import { getService } from '../utils';
 import { startJob } from './start-job';
-import { validateCreateBackup, validateKeep, validatePurge, validateRestore } from '../validation/backups';
+import { validateCreateBackup, validateKeep, validateOffsiteCheck, validatePurge, validateRestore } from '../validation/backups';
 
 const createBackupsController = ({ strapi }: { strapi: Core.Strapi }) => {
   const backups = () => getService('backups', { strapi });
@@ -42,8 +42,8 @@ const createBackupsController = ({ strapi }: { strapi: Core.Strapi }) => {
       ctx.body = { data: await backups().setKeep(ctx.params.id, keep) };
     },
     async purge(ctx) {
-      const { dryRun } = validatePurge(ctx.request.body);
-      ctx.body = { data: await backups().purge({ dryRun }) };
+      const { dryRun, offsite } = validatePurge(ctx.request.body);
+      ctx.body = { data: await backups().purge({ dryRun, offsite: offsite ?? !dryRun }) };
     },
     /** What the next purge would remove, and why (the backups list badges them); nothing is deleted. */
     async purgePreview(ctx) {
@@ -60,6 +60,11 @@ const createBackupsController = ({ strapi }: { strapi: Core.Strapi }) => {
     },
     async offsite(ctx) {
       ctx.body = { data: await backups().offsiteCatalogue() };
+    },
+    /** The repository check now (a job): every index, every object looked for, a sample read whole. */
+    async checkOffsite(ctx) {
+      const { samplePercent } = validateOffsiteCheck(ctx.request.body);
+      await startJob(ctx, () => backups().startCheck({ samplePercent }));
     },
     async fetchOffsite(ctx) {
       await startJob(ctx, () => backups().startFetch(ctx.params.id));

@@ -98,7 +98,7 @@ export const MESSAGES: Record<NotificationLanguage, Catalogue> = {
       open: 'Open it in the admin panel',
       footer: 'Sent by PACTA Backup on {app} ({instance}).',
     },
-    jobTypes: { backup: 'Backup', verify: 'Verify', restore: 'Restore', drill: 'Restore drill', 'import-preview': 'Import preview', import: 'Import', fetch: 'Fetch from off-site' },
+    jobTypes: { backup: 'Backup', verify: 'Verify', restore: 'Restore', drill: 'Restore drill', 'import-preview': 'Import preview', import: 'Import', fetch: 'Fetch from off-site', check: 'Off-site repository check' },
     statuses: {
       queued: 'Queued',
       running: 'Running',
@@ -117,6 +117,7 @@ export const MESSAGES: Record<NotificationLanguage, Catalogue> = {
       'low-space': 'Low space',
       'failed-drill': 'Failed drill',
       'offsite-failed': 'Off-site copy failed',
+      'offsite-damaged': 'Off-site copies damaged',
       'storage-unavailable': 'Storage unavailable',
     },
     severities: { warning: 'warning', error: 'error' },
@@ -176,6 +177,7 @@ export const MESSAGES: Record<NotificationLanguage, Catalogue> = {
       'import-preview': 'Vista previa de importación',
       import: 'Importación',
       fetch: 'Recuperación de la copia externa',
+      check: 'Comprobación del repositorio externo',
     },
     statuses: {
       queued: 'En cola',
@@ -195,6 +197,7 @@ export const MESSAGES: Record<NotificationLanguage, Catalogue> = {
       'low-space': 'Poco espacio',
       'failed-drill': 'Simulacro fallido',
       'offsite-failed': 'Copia externa fallida',
+      'offsite-damaged': 'Copias externas dañadas',
       'storage-unavailable': 'Almacenamiento no disponible',
     },
     severities: { warning: 'aviso', error: 'error' },

@@ -40,6 +40,8 @@ export default {
     { method: 'GET' as const, path: '/offsite', handler: 'backups.offsite', config: guard('read') },
     // Bringing a backup back writes one into the storage and takes the job lock, as creating one does.
     { method: 'POST' as const, path: '/offsite/:id/fetch', handler: 'backups.fetchOffsite', config: guard('create') },
+    // The check only reads, but it takes the job lock for as long as a verify does.
+    { method: 'POST' as const, path: '/offsite/check', handler: 'backups.checkOffsite', config: guard('create') },
     { method: 'GET' as const, path: '/notifications/events', handler: 'notifications.events', config: guard('read') },
     { method: 'GET' as const, path: '/storage', handler: 'backups.storage', config: guard('read') },
     { method: 'GET' as const, path: '/content-types', handler: 'backups.contentTypes', config: guard('read') },

@@ -24,7 +24,7 @@ import { archiveName, runBackup, sha256OfFile } from '../engine/backup';
 import { EngineError } from '../engine/errors';
 import type { Manifest } from '../engine/manifest';
 import { backendLocation, createBackend, type Backend, type BackendOptions } from '../engine/backends';
-import { collectGarbage, fetchChunked, INDEX_SUFFIX, indexName, putChunked, readIndex } from '../engine/backends/chunked';
+import { checkRepository, collectGarbage, fetchChunked, INDEX_SUFFIX, indexName, putChunked, readIndex } from '../engine/backends/chunked';
 import { planRetention } from '../engine/retention';
 import { recoverFileSwaps } from '../engine/journal';
 import { runRestore, type CommitMarker } from '../engine/restore';
@@ -503,13 +503,58 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
      * index names any more (their backups deleted by retention or a person), older than an hour.
      * Called in a backup job, after its copy: the job lock is held, so no copy of this app runs.
      */
-    async collectOffsite(context?: Pick<JobContext, 'log'>, { dryRun = false }: { dryRun?: boolean } = {}) {
+    async collectOffsite(context?: Pick<JobContext, 'log'>, { dryRun = false, without = [] }: { dryRun?: boolean; without?: string[] } = {}) {
       if (!offsiteEnabled()) return null;
-      const collected = await withOffsite((target) => collectGarbage(target, { marginMs: OFFSITE_GC_MARGIN_MS, dryRun }));
+      const collected = await withOffsite((target) =>
+        collectGarbage(target, { marginMs: OFFSITE_GC_MARGIN_MS, dryRun, without: without.map((id) => indexName(id)) })
+      );
       if (collected.deleted.length) {
-        context?.log(`off-site: ${dryRun ? 'would delete' : 'deleted'} ${collected.deleted.length} objects no backup uses (${collected.bytes} bytes); ${collected.kept} kept`);
+        const line = `off-site: ${dryRun ? 'would delete' : 'deleted'} ${collected.deleted.length} objects no backup uses (${collected.bytes} bytes); ${collected.kept} kept; ${collected.before.storedBytes} bytes stored before, ${collected.after.storedBytes} after`;
+        if (context) context.log(line);
+        else getService('logger', { strapi }).get()[dryRun ? 'debug' : 'info'](line);
       }
       return collected;
+    },
+
+    /**
+     * The off-site repository check as a job (`check`): every index read, every object it names
+     * looked for, `samplePercent` of the objects (offsite.check.samplePercent by default) read
+     * whole against their SHA-256. Changes nothing. Damage fails the job, naming the backups
+     * whose copy would not come back (the offsite-damaged alert); the report is its result.
+     */
+    async startCheck({ samplePercent, trigger = 'manual' }: { samplePercent?: number; trigger?: JobTrigger } = {}) {
+      if (!offsiteEnabled()) throw new errors.ValidationError('Off-site copies are not enabled (offsite.enabled)');
+      const percent = samplePercent ?? config().get().offsite.check.samplePercent;
+      return getService('jobs', { strapi }).start(
+        'check',
+        async (context) => {
+          context.progress({ phase: 'check', done: 0, total: 0, bytes: 0 });
+          const check = await withOffsite((target) =>
+            checkRepository(target, { samplePercent: percent, onProgress: (done, total) => context.progress({ phase: 'check', done, total, bytes: done }) })
+          );
+          const { damaged, affected, sampled, ...figures } = check;
+          context.log(
+            `off-site: ${figures.backups} backups in ${figures.objects} objects (${figures.storedBytes} bytes stored for ${figures.logicalBytes} bytes of archives); ` +
+              `${sampled.objects} objects read whole (${sampled.bytes} bytes, ${percent} %); ${damaged.length} damaged`
+          );
+          for (const item of damaged.slice(0, 20)) context.log(`damaged: ${item.name}: ${item.reason}`);
+          context.measure({ bytes: sampled.bytes });
+          const result = { check, offsiteRepository: { ...figures, at: new Date().toISOString() } };
+          if (damaged.length) {
+            const error = new EngineError(
+              'CHECKSUM',
+              `The off-site copies are damaged: ${damaged.length} ${damaged.length === 1 ? 'object' : 'objects'} (${damaged
+                .slice(0, 3)
+                .map((d) => `${d.name} ${d.reason}`)
+                .join('; ')}); backups that would not come back: ${affected.join(', ') || 'none'}`
+            );
+            Object.assign(error, { jobResult: result });
+            throw error;
+          }
+          return result;
+        },
+        { trigger }
+      );
     },
 
     /** Brings a backup back from off-site (see fetchInto). */
@@ -534,7 +579,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
      * Applies the retention policy: deletes the backups it does not keep (or lists them, with
      * dryRun) and removes temporary files of interrupted backups older than an hour.
      */
-    async purge({ dryRun = false, now = new Date() }: { dryRun?: boolean; now?: Date } = {}): Promise<PurgeResult> {
+    async purge({ dryRun = false, now = new Date(), offsite: collect = !dryRun }: { dryRun?: boolean; now?: Date; offsite?: boolean } = {}): Promise<PurgeResult> {
       const { retention, timezone } = config().get();
       const backups = await service.list();
       const decision = planRetention(backups, retention, now, timezone);
@@ -558,7 +603,21 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         // A backup being written here right now is never touched (its file changes all the time).
         temporary = getService('jobs', { strapi }).running()?.type === 'backup' ? [] : await storage().cleanTemp(3600 * 1000);
       }
-      const result = { dryRun, kept, removed, temporary, freedBytes: dryRun ? 0 : removed.reduce((n, b) => n + b.size, 0) };
+      // The second phase off-site: the objects of the backups gone (in a dry run, of those that would go).
+      let offsite: PurgeResult['offsite'] = null;
+      if (collect && offsiteEnabled()) {
+        const run = () => service.collectOffsite(undefined, { dryRun, without: dryRun ? removed.map((b) => b.id) : [] });
+        try {
+          const collected = dryRun ? await run() : await getService('jobs', { strapi }).exclusive('off-site collection', run);
+          offsite = collected
+            ? { objects: collected.deleted.length, bytes: collected.bytes, storedBeforeBytes: collected.before.storedBytes, storedAfterBytes: collected.after.storedBytes }
+            : { objects: 0, bytes: 0, storedBeforeBytes: 0, storedAfterBytes: 0, skipped: 'a backup, restore or other job is running: the next backup collects them' };
+        } catch (error) {
+          offsite = { objects: 0, bytes: 0, storedBeforeBytes: 0, storedAfterBytes: 0, error: (error as Error).message };
+          logger.error(`purge: the off-site collection failed: ${(error as Error).message}`);
+        }
+      }
+      const result = { dryRun, kept, removed, temporary, freedBytes: dryRun ? 0 : removed.reduce((n, b) => n + b.size, 0), offsite };
       // A dry run is what the backups list asks for at each load: not worth a line at info.
       logger[dryRun ? 'debug' : 'info'](`purge${dryRun ? ' (dry run)' : ''}: ${kept.length} kept, ${removed.length} ${dryRun ? 'would go' : 'deleted'}`, {
         kept: kept.length,
@@ -665,16 +724,21 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
           const written = await service.write(request, kind, context);
           context.job.backupId = written.id;
           const copy = await service.copyOffsite(written.id, context);
+          let repository: Record<string, unknown> | undefined;
           if (copy?.status === 'copied') {
             await service.retryOffsite(context);
-            await service.collectOffsite(context).catch((error: unknown) => context.log(`off-site: the collection of unused objects failed: ${(error as Error).message}`));
+            const collected = await service
+              .collectOffsite(context)
+              .catch((error: unknown) => context.log(`off-site: the collection of unused objects failed: ${(error as Error).message}`));
+            // What the off-site storage holds now (monitoring and metrics show the latest).
+            if (collected) repository = { ...collected.after, at: new Date().toISOString() };
           }
           context.measure({
             bytes: written.size,
             rows: written.manifest.totals.rows,
             ratio: written.manifest.totals.bytes ? Number((written.size / written.manifest.totals.bytes).toFixed(4)) : undefined,
           });
-          return { backup: await toBackup((await storage().stat(archiveName(written.id)))!) } as Record<string, unknown>;
+          return { backup: await toBackup((await storage().stat(archiveName(written.id)))!), ...(repository ? { offsiteRepository: repository } : {}) } as Record<string, unknown>;
         },
         { trigger }
       );

@@ -113,6 +113,8 @@ export const jobFromRow = (row: JobRow): Job => ({
 const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
   const jobs = new Map<string, Job>();
   let running: Job | null = null;
+  /** Work holding the job lock without a job of its own (see exclusive), named. */
+  let holding: string | null = null;
   /** Told of each job that ends, once its end is recorded and the job lock released. */
   const endListeners = new Set<(job: Job) => void>();
   const knex = () => strapi.db.connection;
@@ -186,6 +188,33 @@ const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
       return running;
     },
 
+    /**
+     * Runs `work` holding the job lock, renewed as a job's, without recording a job: the second
+     * phase of a purge (deleting off-site objects no backup uses), which must never run beside a
+     * backup of this app that may be writing them. Null, and `work` not run, when a job or such
+     * work runs here or in another process.
+     */
+    async exclusive<T>(what: string, work: () => Promise<T>): Promise<T | null> {
+      if (running || holding) return null;
+      holding = what;
+      const locks = getService('locks', { strapi });
+      try {
+        if (!(await locks.acquire(JOB_LOCK, JOB_LOCK_TTL_MS))) return null;
+        const renewal = setInterval(() => {
+          locks.renew(JOB_LOCK, JOB_LOCK_TTL_MS).catch(() => undefined);
+        }, JOB_LOCK_RENEW_MS);
+        renewal.unref();
+        try {
+          return await work();
+        } finally {
+          clearInterval(renewal);
+          await locks.release(JOB_LOCK).catch(() => undefined);
+        }
+      } finally {
+        holding = null;
+      }
+    },
+
     /** Records a job that did not run (a scheduled occurrence another instance took). */
     async recordSkipped(type: JobType, trigger: JobTrigger, reason: string): Promise<Job> {
       const job = newJob(type, { trigger }, 'skipped');
@@ -204,6 +233,7 @@ const createJobsService = ({ strapi }: { strapi: Core.Strapi }) => {
      */
     async start(type: JobType, work: (context: JobContext) => Promise<Record<string, unknown>>, options: StartOptions = {}): Promise<Job> {
       if (running) throw new JobConflictError(`A ${running.type} job (${running.id}) is already running; try again when it has finished`, running);
+      if (holding) throw new JobConflictError(`The ${holding} is running; try again when it has finished`, null);
       const job = newJob(type, options, 'running');
       // Claimed synchronously, so a second call in the same tick is refused too.
       running = job;

@@ -8,7 +8,7 @@ import { EngineError } from '../engine/errors';
 import { privateTempFolder } from '../engine/snapshot';
 import { getService } from '../utils';
 
-export const ALERT_TYPES = ['failed-job', 'interrupted-job', 'backup-warnings', 'stale', 'low-space', 'failed-drill', 'storage-unavailable', 'offsite-failed'] as const;
+export const ALERT_TYPES = ['failed-job', 'interrupted-job', 'backup-warnings', 'stale', 'low-space', 'failed-drill', 'storage-unavailable', 'offsite-failed', 'offsite-damaged'] as const;
 
 export interface Alert {
   type: (typeof ALERT_TYPES)[number];
@@ -25,6 +25,12 @@ export interface Metrics {
   successRate30d: number | null;
   backups30d: { succeeded: number; failed: number };
   storage: { used: number; free: number; total: number; backups: number };
+  /**
+   * The off-site storage as the last backup's collection or the last check found it: bytes
+   * stored against the archives' bytes (the deduplication ratio is stored / logical); null when
+   * copies are off or nothing was measured yet.
+   */
+  offsite: { at: string; backups: number; objects: number; storedBytes: number; logicalBytes: number; ratio: number | null } | null;
   jobs: Array<{
     id: string;
     type: string;
@@ -93,7 +99,7 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
         });
       }
       // A job a crash stopped (found at the next start): the last of its type, whatever its type.
-      for (const type of ['backup', 'restore', 'drill', 'verify'] as const) {
+      for (const type of ['backup', 'restore', 'drill', 'verify', 'check'] as const) {
         const last = lastOf(type);
         if (last?.status !== 'interrupted') continue;
         alerts.push({
@@ -175,6 +181,18 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
         }
       }
 
+      // The last repository check found damage: the backups named would not come back from off-site.
+      const check = lastOf('check');
+      if (current.offsite.enabled && check?.status === 'failed') {
+        alerts.push({
+          type: 'offsite-damaged',
+          severity: 'error',
+          message: `The last off-site check failed: ${check.error?.message ?? 'unknown error'}`,
+          at: check.finishedAt ?? check.startedAt,
+          jobId: check.id,
+        });
+      }
+
       const drill = lastOf('drill');
       if (drill?.status === 'failed') {
         alerts.push({
@@ -196,11 +214,25 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
       const succeeded = finishedBackups.filter((j) => WRITTEN.includes(j.status)).length;
       const lastSuccess = (await jobs().history({ type: 'backup', limit: 200 })).find((j) => WRITTEN.includes(j.status));
       const storage = await backups().storageInfo();
+      const measured = config().offsite.enabled
+        ? (await jobs().history({ limit: 200 })).find((j) => (j.type === 'backup' || j.type === 'check') && j.result?.offsiteRepository)?.result?.offsiteRepository
+        : undefined;
+      const figures = measured as Omit<NonNullable<Metrics['offsite']>, 'ratio'> | undefined;
       return {
         lastSuccess: lastSuccess ? { backupId: lastSuccess.backupId, at: lastSuccess.finishedAt ?? lastSuccess.startedAt } : null,
         successRate30d: finishedBackups.length ? Number((succeeded / finishedBackups.length).toFixed(4)) : null,
         backups30d: { succeeded, failed: finishedBackups.length - succeeded },
         storage: { used: storage.used, free: storage.free, total: storage.total, backups: storage.backups },
+        offsite: figures
+          ? {
+              at: figures.at,
+              backups: figures.backups,
+              objects: figures.objects,
+              storedBytes: figures.storedBytes,
+              logicalBytes: figures.logicalBytes,
+              ratio: figures.logicalBytes ? Number((figures.storedBytes / figures.logicalBytes).toFixed(4)) : null,
+            }
+          : null,
         jobs: history.map((j) => ({
           id: j.id,
           type: j.type,
@@ -249,6 +281,16 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
         ['{kind="total"}', m.storage.total],
       ]);
       metric('pacta_backup_stored_backups', 'Backups in the storage.', 'gauge', [['', m.storage.backups]]);
+      if (m.offsite) {
+        metric('pacta_backup_offsite_bytes', 'Off-site storage: bytes stored, and the bytes of the archives they hold (deduplicated copies store less).', 'gauge', [
+          ['{kind="stored"}', m.offsite.storedBytes],
+          ['{kind="logical"}', m.offsite.logicalBytes],
+        ]);
+        metric('pacta_backup_offsite_backups', 'Backups off-site.', 'gauge', [['', m.offsite.backups]]);
+        metric('pacta_backup_offsite_dedup_ratio', 'Off-site bytes stored / bytes of the archives (below 1: deduplication saves space).', 'gauge', [
+          ['', m.offsite.ratio ?? 1],
+        ]);
+      }
       const alerts = await service.alerts(now);
       metric(
         'pacta_backup_alert',

@@ -15,10 +15,12 @@ export interface ScheduleInfo {
   timezone: string;
   backup: { schedule: string; nextRun: string | null };
   drill: { enabled: boolean; schedule: string; nextRun: string | null };
+  /** The off-site repository check (off-site copies on). */
+  check: { enabled: boolean; schedule: string; nextRun: string | null };
 }
 
 /**
- * The automatic backups and restore drills: node-cron tasks registered at bootstrap (when the
+ * The automatic backups, restore drills and off-site checks: node-cron tasks registered at bootstrap (when the
  * configuration enables them) and stopped at destroy. Every instance of a scaled deployment
  * registers them; for each occurrence the instances race for one lock row in the database
  * (node-cron's distributed mode with the locks service as coordinator): one runs it, the
@@ -125,6 +127,17 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
       }
     },
 
+    /** Runs the off-site repository check now (its sample: offsite.check.samplePercent). */
+    async runCheck(): Promise<Job | null> {
+      try {
+        const started = await getService('backups', { strapi }).startCheck({ trigger: 'scheduled' });
+        return await jobs().wait(started.id, { pollMs: 250 });
+      } catch (error) {
+        logger().error(`scheduled off-site check could not run: ${(error as Error).message}`, { type: 'check' });
+        return null;
+      }
+    },
+
     /** Sends the e-mail digest now (the digest task runs it on one instance). */
     async runDigest() {
       try {
@@ -173,6 +186,15 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
         });
         tasks.push(drill);
       }
+      if (current.offsite.enabled && current.offsite.check.enabled) {
+        const check = cron.schedule(current.offsite.check.schedule, track('check', () => service.runCheck()), options('check'));
+        check.on('execution:skipped', (context) => {
+          jobs()
+            .recordSkipped('check', 'scheduled', `another instance runs this occurrence (${context.date.toISOString()})`)
+            .catch(() => undefined);
+        });
+        tasks.push(check);
+      }
       const info = service.info();
       logger().info(`scheduled backups at "${current.schedule}" (${current.timezone}), next ${info.backup.nextRun}`, { type: 'schedule' });
     },
@@ -214,6 +236,11 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
           enabled: current.enabled && current.drill.enabled,
           schedule: current.drill.schedule,
           nextRun: current.enabled && current.drill.enabled ? next(current.drill.schedule) : null,
+        },
+        check: {
+          enabled: current.enabled && current.offsite.enabled && current.offsite.check.enabled,
+          schedule: current.offsite.check.schedule,
+          nextRun: current.enabled && current.offsite.enabled && current.offsite.check.enabled ? next(current.offsite.check.schedule) : null,
         },
       };
     },

@@ -28,7 +28,10 @@ export const restoreSchema = z
   })
   .strict();
 
-export const purgeSchema = z.object({ dryRun: z.boolean().optional() }).strict();
+/** offsite: a dry run also reads the off-site storage for the objects the purge would collect (a real purge always does). */
+export const purgeSchema = z.object({ dryRun: z.boolean().optional(), offsite: z.boolean().optional() }).strict();
+
+export const offsiteCheckSchema = z.object({ samplePercent: z.number().min(0).max(100).optional() }).strict();
 
 export const keepSchema = z.object({ keep: z.boolean({ error: 'must be true or false' }) }).strict();
 
@@ -36,7 +39,7 @@ export const metricsQuerySchema = z.object({ format: z.enum(['json', 'prometheus
 
 export const jobsQuerySchema = z
   .object({
-    type: z.enum(['backup', 'verify', 'restore', 'drill', 'import-preview', 'import', 'fetch']).optional(),
+    type: z.enum(['backup', 'verify', 'restore', 'drill', 'import-preview', 'import', 'fetch', 'check']).optional(),
     limit: z.coerce.number().int().min(1).max(1000).optional(),
   })
   .strict();
@@ -94,6 +97,7 @@ export const validateSettingsScope = (body: unknown, selectable: readonly string
   if (scope && typeof scope === 'object') assertContentTypes(scope.contentTypes, selectable, { path: ['scope', 'contentTypes'] });
 };
 export const validatePurge = (body: unknown): PurgeBody => validate(purgeSchema, body);
+export const validateOffsiteCheck = (body: unknown): { samplePercent?: number } => validate(offsiteCheckSchema, body ?? {});
 export const validateKeep = (body: unknown): { keep: boolean } => validate(keepSchema, body);
 export const validateMetricsQuery = (query: unknown) => validate(metricsQuerySchema, query);
 export const validateJobsQuery = (query: unknown) => validate(jobsQuerySchema, query);

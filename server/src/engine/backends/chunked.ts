@@ -29,6 +29,8 @@ export const INDEX_SUFFIX = '.pacta.index';
 export const OBJECT_PREFIX = 'obj-';
 export const indexName = (id: string) => `${id}${INDEX_SUFFIX}`;
 const objectName = (sha256: string) => `${OBJECT_PREFIX}${sha256}`;
+/** A backup copied whole (not deduplicated). */
+const ARCHIVE_OBJECT = /^([0-9A-Za-z-]+)\.pacta\.zip$/;
 
 /**
  * Entries smaller than this stay inline in the index (an object per tiny entry costs a request
@@ -222,26 +224,169 @@ export interface Collected {
   kept: number;
   deleted: Array<Pick<BackendObject, 'name' | 'size'>>;
   bytes: number;
+  /** The bytes stored before, and the repository after the collection (with dryRun: as it would be). */
+  before: { storedBytes: number };
+  after: RepositoryFigures;
 }
 
 /**
  * The second phase of a purge: objects no index names, older than `marginMs` (an object a copy
  * still running elsewhere has just written is younger). Run under the job lock, after the
  * indexes of deleted backups are gone. Any index it cannot read stops it before it deletes
- * anything: it never deletes from a partial view.
+ * anything: it never deletes from a partial view. Reports the bytes stored before and after.
  */
-export const collectGarbage = async (backend: Backend, { marginMs, now = new Date(), dryRun = false }: { marginMs: number; now?: Date; dryRun?: boolean }): Promise<Collected> => {
-  const objects = await backend.list();
+export const collectGarbage = async (
+  backend: Backend,
+  { marginMs, now = new Date(), dryRun = false, without = [] }: { marginMs: number; now?: Date; dryRun?: boolean; without?: string[] }
+): Promise<Collected> => {
+  // `without`: indexes counted as deleted (a dry run of a purge that would delete their backups).
+  const listed = await backend.list();
+  const objects = listed.filter((object) => !without.includes(object.name));
+  const names = new Set(objects.map((object) => object.name));
   const indexes = objects.filter((object) => object.name.endsWith(INDEX_SUFFIX));
+  const archives = objects.filter((object) => ARCHIVE_OBJECT.test(object.name));
   const referenced = new Set<string>();
-  for (const index of indexes) for (const segment of (await readIndex(backend, index.name)).segments) if ('object' in segment) referenced.add(objectName(segment.object));
+  let logicalBytes = archives.reduce((n, object) => n + object.size, 0);
+  for (const entry of indexes) {
+    const index = await readIndex(backend, entry.name);
+    if (!names.has(`${index.id}.pacta.zip`)) logicalBytes += index.size;
+    for (const segment of index.segments) if ('object' in segment) referenced.add(objectName(segment.object));
+  }
   const stored = objects.filter((object) => object.name.startsWith(OBJECT_PREFIX));
   const garbage = stored.filter((object) => !referenced.has(object.name) && now.getTime() - object.modifiedAt.getTime() >= marginMs);
   if (!dryRun) for (const object of garbage) await backend.delete(object.name);
+  const bytes = garbage.reduce((n, object) => n + object.size, 0);
+  const storedBytes = listed.reduce((n, object) => n + object.size, 0);
+  // After the collection (a dry run: after the purge it previews, its indexes and these objects gone).
+  const gone = listed.length - objects.length + garbage.length;
+  const goneBytes = storedBytes - objects.reduce((n, object) => n + object.size, 0) + bytes;
   return {
     indexes: indexes.length,
     kept: stored.length - garbage.length,
     deleted: garbage.map(({ name, size }) => ({ name, size })),
-    bytes: garbage.reduce((n, object) => n + object.size, 0),
+    bytes,
+    before: { storedBytes },
+    after: {
+      backups: new Set([...archives.map((object) => object.name.slice(0, -'.pacta.zip'.length)), ...indexes.map((object) => object.name.slice(0, -INDEX_SUFFIX.length))]).size,
+      objects: listed.length - gone,
+      storedBytes: storedBytes - goneBytes,
+      logicalBytes,
+    },
+  };
+};
+
+
+export interface RepositoryFigures {
+  /** Backups off-site: deduplicated (an index) and whole archives. */
+  backups: number;
+  /** Objects in the backend, every kind, and their bytes. */
+  objects: number;
+  storedBytes: number;
+  /** The sizes of the archives the backups assemble to: what whole-archive copies would store. */
+  logicalBytes: number;
+}
+
+export interface RepositoryCheck extends RepositoryFigures {
+  /** Objects read whole and checked against their SHA-256 (a random sample). */
+  sampled: { objects: number; bytes: number };
+  /** What is wrong: an object missing, of the wrong size, unreadable or not matching its digest; an index unreadable. */
+  damaged: Array<{ name: string; reason: string }>;
+  /** The backups whose copy would not come back (newest first). */
+  affected: string[];
+}
+
+/**
+ * The repository check: reads and checks every index; checks that every object an index names
+ * is there with its size; then reads a random sample of the objects backups use (whole-archive
+ * copies included) and checks each against its SHA-256, which is what finds bytes rotted or
+ * replaced in the bucket. Names the backups a damaged object or index breaks. Never deletes or
+ * changes anything. `samplePercent` 100 reads everything; at least one object when above 0.
+ */
+export const checkRepository = async (
+  backend: Backend,
+  { samplePercent, random = Math.random, onProgress }: { samplePercent: number; random?: () => number; onProgress?: (done: number, total: number) => void }
+): Promise<RepositoryCheck> => {
+  const objects = await backend.list();
+  const byName = new Map(objects.map((object) => [object.name, object]));
+  const damaged: RepositoryCheck['damaged'] = [];
+  const affected = new Set<string>();
+  /** Object name → the backups that use it. */
+  const users = new Map<string, Set<string>>();
+  const use = (name: string, id: string) => {
+    if (!users.has(name)) users.set(name, new Set());
+    users.get(name)!.add(id);
+  };
+  let backups = 0;
+  let logicalBytes = 0;
+  for (const object of objects) {
+    const archive = ARCHIVE_OBJECT.exec(object.name);
+    if (archive) {
+      backups += 1;
+      logicalBytes += object.size;
+      use(object.name, archive[1]);
+      continue;
+    }
+    if (!object.name.endsWith(INDEX_SUFFIX)) continue;
+    const id = object.name.slice(0, -INDEX_SUFFIX.length);
+    // A deduplicated copy that replaced a whole archive of the same backup is counted once.
+    if (!byName.has(`${id}.pacta.zip`)) backups += 1;
+    let index: OffsiteIndex;
+    try {
+      index = await readIndex(backend, object.name);
+    } catch (error) {
+      damaged.push({ name: object.name, reason: (error as Error).message });
+      affected.add(id);
+      continue;
+    }
+    if (!byName.has(`${id}.pacta.zip`)) logicalBytes += index.size;
+    for (const segment of index.segments) {
+      if (!('object' in segment)) continue;
+      const name = objectName(segment.object);
+      use(name, id);
+      const stored = byName.get(name);
+      if (!stored || stored.size !== segment.size) {
+        if (!damaged.some((d) => d.name === name)) {
+          damaged.push({ name, reason: stored ? `is ${stored.size} bytes, its index says ${segment.size}` : 'is missing' });
+        }
+        affected.add(id);
+      }
+    }
+  }
+  // The sample: objects backups use that are there and whole in size (the others are reported already).
+  const candidates = [...users.keys()].filter((name) => byName.has(name) && !damaged.some((d) => d.name === name));
+  const count = samplePercent <= 0 || !candidates.length ? 0 : Math.min(candidates.length, Math.max(1, Math.ceil((candidates.length * samplePercent) / 100)));
+  for (let i = 0; i < count; i += 1) {
+    const j = i + Math.floor(random() * (candidates.length - i));
+    [candidates[i], candidates[j]] = [candidates[j], candidates[i]];
+  }
+  const sample = candidates.slice(0, count);
+  const total = sample.reduce((n, name) => n + byName.get(name)!.size, 0);
+  let done = 0;
+  const scratch = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'pacta-check-'));
+  try {
+    for (const name of sample) {
+      const file = path.join(scratch, 'object');
+      try {
+        await backend.fetch(name, file);
+      } catch (error) {
+        damaged.push({ name, reason: (error as Error).message });
+        for (const id of users.get(name) ?? []) affected.add(id);
+      } finally {
+        await fs.promises.rm(file, { force: true });
+      }
+      done += byName.get(name)!.size;
+      onProgress?.(done, total);
+    }
+  } finally {
+    await fs.promises.rm(scratch, { recursive: true, force: true });
+  }
+  return {
+    backups,
+    objects: objects.length,
+    storedBytes: objects.reduce((n, object) => n + object.size, 0),
+    logicalBytes,
+    sampled: { objects: sample.length, bytes: total },
+    damaged,
+    affected: [...affected].sort((a, b) => b.localeCompare(a)),
   };
 };
