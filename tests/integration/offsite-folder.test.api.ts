@@ -43,6 +43,36 @@ describeOn('sqlite')(`off-site copies to a folder on ${databaseClient}`, () => {
     return job;
   };
   const inFolder = () => fs.readdirSync(nas).sort();
+  /**
+   * Runs the CLI beside the app (same database and storage) with a stalled off-site call, and
+   * kill -9s it once the call is under way (faulty.ts prints PACTA_BACKUP_TEST_PAUSED). The pid.
+   */
+  const killWhenPaused = async (args: string[], faults: string, marker: string) => {
+    const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [CLI, ...args, '--app', EXAMPLE_APP], {
+      cwd: ROOT,
+      env: { ...process.env, [FAULTS]: faults },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdin.end();
+    await new Promise<void>((resolve, reject) => {
+      let stderr = '';
+      const timer = setTimeout(() => reject(new Error(`the CLI did not reach ${marker}:\n${stderr}`)), 150_000);
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        if (stderr.includes(`PACTA_BACKUP_TEST_PAUSED ${marker} ${child.pid}`)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`the CLI exited (${code}) before ${marker}:\n${stderr}`)));
+    });
+    await new Promise<void>((resolve) => {
+      child.removeAllListeners('exit');
+      child.on('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+    return child.pid!;
+  };
   const local = (id: string) => path.join(app.backupsDir, `${id}.pacta.zip`);
 
   beforeAll(async () => {
@@ -127,30 +157,7 @@ describeOn('sqlite')(`off-site copies to a folder on ${databaseClient}`, () => {
 
   it('after kill -9 in the middle of a copy: the backup is complete, its copy pending, then copied by the next backup', async () => {
     // The CLI beside the app (same database and storage), its copy stalled at the first bytes.
-    const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [CLI, 'backup', '--name', 'Killed while copying', '--json', '--app', EXAMPLE_APP], {
-      cwd: ROOT,
-      env: { ...process.env, [FAULTS]: 'write:1:stall' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    child.stdin.end();
-    await new Promise<void>((resolve, reject) => {
-      let stderr = '';
-      const timer = setTimeout(() => reject(new Error(`the CLI did not reach its copy:\n${stderr}`)), 150_000);
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-        if (stderr.includes(`PACTA_BACKUP_TEST_PAUSED offsite-write ${child.pid}`)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`the CLI exited (${code}) before its copy:\n${stderr}`)));
-    });
-    const pid = child.pid!;
-    await new Promise<void>((resolve) => {
-      child.removeAllListeners('exit');
-      child.on('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
+    const pid = await killWhenPaused(['backup', '--name', 'Killed while copying', '--json'], 'write:1:stall', 'offsite-write');
 
     const interrupted = (await backups()).find((b) => b.name === 'Killed while copying')!;
     expect(interrupted.status).toBe('ok');
@@ -215,6 +222,101 @@ describeOn('sqlite')(`off-site copies to a folder on ${databaseClient}`, () => {
     const fetched = await runJob(admin, `/pacta-backup/offsite/${second.id}/fetch`);
     expect(fetched.status).toBe('succeeded');
     expect(sha256(local(second.id))).toBe(before);
+    expect((await admin.put('/pacta-backup/settings', { offsite: { deduplicate: false } })).status).toBe(200);
+  });
+
+  it('the repository check reads the copies back, names the backups damage breaks, and its figures reach the metrics', async () => {
+    expect((await admin.put('/pacta-backup/settings', { offsite: { deduplicate: true } })).status).toBe(200);
+    const checked = await backupOf((await backup('Checked')).backupId!);
+    const healthy = await runCli(['check', '--sample', '100', '--json']);
+    expect(healthy.code).toBe(0);
+    const report = JSON.parse(healthy.stdout);
+    expect(report).toMatchObject({ damaged: [], affected: [], sampled: { objects: expect.any(Number) } });
+    expect(report.sampled.objects).toBeGreaterThan(3);
+    // Three deduplicated backups share most of their bytes; the whole archives do not.
+    expect(report.storedBytes).toBeLessThan(report.logicalBytes);
+    const metrics = (await admin.get('/pacta-backup/metrics')).body.data;
+    expect(metrics.offsite).toEqual({
+      at: expect.any(String),
+      backups: report.backups,
+      objects: report.objects,
+      storedBytes: report.storedBytes,
+      logicalBytes: report.logicalBytes,
+      ratio: Number((report.storedBytes / report.logicalBytes).toFixed(4)),
+    });
+    const prometheus = (await admin.get('/pacta-backup/metrics?format=prometheus')).text;
+    expect(prometheus).toContain(`pacta_backup_offsite_bytes{kind="stored"} ${report.storedBytes}`);
+    expect(prometheus).toContain(`pacta_backup_offsite_dedup_ratio ${metrics.offsite.ratio}`);
+
+    // Rot in the share: one byte of the largest object (a media file every deduplicated backup holds).
+    const [largest] = inFolder()
+      .filter((name) => name.startsWith('obj-') && !name.endsWith('.meta.json'))
+      .sort((a, b) => fs.statSync(path.join(nas, b)).size - fs.statSync(path.join(nas, a)).size);
+    const file = path.join(nas, largest);
+    const original = fs.readFileSync(file);
+    const rotten = Buffer.from(original);
+    rotten[rotten.length >> 1] ^= 0xff;
+    fs.writeFileSync(file, rotten);
+    const found = await runCli(['check', '--sample', '100', '--json']);
+    expect(found.code).toBe(1);
+    const damage = JSON.parse(found.stdout);
+    expect(damage.damaged).toEqual([{ name: largest, reason: expect.stringContaining('SHA-256 does not match') }]);
+    expect(damage.affected).toContain(checked.id);
+    // A sample of none reads nothing back: the rot stays unseen (what the percentage trades).
+    expect((await runCli(['check', '--sample', '0'])).code).toBe(0);
+    // Through the API: the job fails, and the alert names the backups.
+    const job = await runJob(admin, '/pacta-backup/offsite/check', { samplePercent: 100 });
+    expect(job).toMatchObject({ type: 'check', status: 'failed', error: { code: 'CHECKSUM', message: expect.stringContaining(largest) } });
+    const alerts = (await admin.get('/pacta-backup/alerts')).body.data as Array<{ type: string; message: string }>;
+    expect(alerts).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'offsite-damaged', message: expect.stringContaining(checked.id) })]));
+
+    // Repaired (the object copied again): the next check passes and the alert clears.
+    fs.writeFileSync(file, original);
+    expect((await runJob(admin, '/pacta-backup/offsite/check', { samplePercent: 100 })).status).toBe('succeeded');
+    expect(((await admin.get('/pacta-backup/alerts')).body.data as Array<{ type: string }>).map((a) => a.type)).not.toContain('offsite-damaged');
+  });
+
+  it('purge collects the objects no backup uses; a kill -9 in the middle of it loses nothing, and the next purge finishes', async () => {
+    // Two deduplicated backups deleted: their indexes go at once; the objects only they used (each
+    // its own jobs table) stay until a purge.
+    const doomed = [await backupOf((await backup('Deleted, its objects collected')).backupId!), (await backups()).find((b) => b.name === 'Checked')!];
+    for (const { id } of doomed) {
+      expect((await admin.delete(`/pacta-backup/backups/${id}`)).status).toBe(200);
+      expect(inFolder()).not.toContain(`${id}.pacta.index`);
+    }
+    // Younger than the margin (an hour): a copy running elsewhere may be about to name them.
+    const young = JSON.parse((await runCli(['purge', '--dry-run', '--json'])).stdout);
+    expect(young.offsite).toMatchObject({ objects: 0 });
+    // Two hours later.
+    const past = new Date(Date.now() - 2 * 3600 * 1000);
+    for (const name of inFolder().filter((n) => n.startsWith('obj-'))) fs.utimesSync(path.join(nas, name), past, past);
+    const dry = JSON.parse((await runCli(['purge', '--dry-run', '--json'])).stdout);
+    expect(dry).toMatchObject({ dryRun: true, removed: [] });
+    expect(dry.offsite.objects).toBeGreaterThanOrEqual(2);
+    expect(dry.offsite.storedBeforeBytes - dry.offsite.storedAfterBytes).toBe(dry.offsite.bytes);
+
+    // kill -9 as the purge deletes its first object, then (the next purge) its second.
+    const objects = () => inFolder().filter((n) => n.startsWith('obj-') && !n.endsWith('.meta.json'));
+    const objectsBefore = objects();
+    let left = dry.offsite.objects;
+    for (const nth of [1, 2]) {
+      await killWhenPaused(['purge', '--yes', '--json'], `delete:${nth}:stall`, 'offsite-delete');
+      left -= nth - 1;
+      expect(objects()).toHaveLength(objectsBefore.length - (dry.offsite.objects - left));
+      // Every backup off-site still comes back whole: each index read, each object read against its SHA-256.
+      const after = await runCli(['check', '--sample', '100', '--json']);
+      expect(after.code).toBe(0);
+      expect(JSON.parse(after.stdout)).toMatchObject({ damaged: [] });
+    }
+
+    // The dead purge's job lock is taken over at once (its pid is gone); the next purge collects the rest.
+    const done = await runCli(['purge', '--yes', '--json']);
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.stdout).offsite).toMatchObject({ objects: left });
+    expect(objects()).toHaveLength(objectsBefore.length - dry.offsite.objects);
+    expect(JSON.parse((await runCli(['purge', '--dry-run', '--json'])).stdout).offsite).toMatchObject({ objects: 0 });
+    // And a job starts as usual.
+    await backup('After the purge');
     expect((await admin.put('/pacta-backup/settings', { offsite: { deduplicate: false } })).status).toBe(200);
   });
 

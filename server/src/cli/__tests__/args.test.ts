@@ -54,6 +54,21 @@ describe('pacta-backup command line', () => {
     expect(() => parse('copy')).toThrow('copy needs one backup id');
   });
 
+  it('parses the off-site check and the purge, and refuses what they do not take', () => {
+    expect(parse('check')).toEqual({ command: 'check', samplePercent: null, app: cwd, json: false, compile: false });
+    expect(parse('check --sample 25 --json')).toMatchObject({ command: 'check', samplePercent: 25, json: true });
+    expect(parse('check --sample 2.5%')).toMatchObject({ samplePercent: 2.5 });
+    expect(parse('check --sample 0')).toMatchObject({ samplePercent: 0 });
+    for (const line of ['check --sample 101', 'check --sample=-1', 'check --sample all']) expect(() => parse(line)).toThrow('--sample needs a percentage from 0 to 100');
+    expect(() => parse('check latest')).toThrow('check takes no argument');
+    expect(() => parse('check --dry-run')).toThrow('--dry-run cannot be used with check');
+    expect(parse('purge')).toEqual({ command: 'purge', dryRun: false, yes: false, app: cwd, json: false, compile: false });
+    expect(parse('purge --dry-run --json')).toMatchObject({ command: 'purge', dryRun: true, json: true });
+    expect(parse('purge -y')).toMatchObject({ command: 'purge', yes: true });
+    expect(() => parse('purge --sample 5')).toThrow('--sample cannot be used with purge');
+    expect(() => parse('backup --dry-run')).toThrow('--dry-run cannot be used with backup');
+  });
+
   it('parses backup with every option into the body the API takes', () => {
     expect(
       parse('backup --app a --name Nightly --content-types api::tag.tag,,api::contract.contract,api::tag.tag --no-media --admin-users --config --compression best --encrypt --json')
