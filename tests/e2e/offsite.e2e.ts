@@ -148,4 +148,25 @@ describe('off-site copies in the admin panel', () => {
     expect(jobs).toEqual([expect.objectContaining({ status: 'succeeded', backupId: copied.id })]);
     await screenshot(page, 'offsite-brought-back');
   });
+
+  it('Monitoring shows what the bucket stores and checks the copies on demand; Settings schedules the check', async () => {
+    await page.goto(`${baseUrl}/admin/plugins/pacta-backup/monitoring`);
+    const figures = page.getByTestId('offsite-figures');
+    await figures.waitFor();
+    // Measured by the last copied backup's collection: whole archives, so stored is what they are.
+    await expect(figures.textContent()).resolves.toMatch(/stored for .* of backups \(100%\), 1 backups in 1 objects/);
+    await page.getByRole('button', { name: 'Check the copies now' }).click();
+    await page.getByText('The off-site copies are whole').first().waitFor();
+    await screenshot(page, 'offsite-check');
+    const jobs = (await admin.get('/pacta-backup/jobs?type=check')).body.data as Array<{ status: string; trigger: string }>;
+    expect(jobs).toEqual([expect.objectContaining({ status: 'succeeded', trigger: 'manual' })]);
+
+    await page.goto(`${baseUrl}/admin/settings/pacta-backup`);
+    await page.getByTestId('offsite-next-check').waitFor();
+    await expect(page.getByTestId('offsite-next-check').textContent()).resolves.toContain('Next check of the copies:');
+    await expect(page.getByRole('checkbox', { name: 'Check the copies on a schedule' }).isChecked()).resolves.toBe(true);
+    await expect(page.getByLabel('Objects read back at each check (%)').inputValue()).resolves.toBe('10');
+    await page.getByTestId('offsite-next-check').scrollIntoViewIfNeeded();
+    await screenshot(page, 'offsite-settings-check');
+  });
 });

@@ -43,6 +43,11 @@ export const startRgw = async (): Promise<Rgw> => {
       return { dir, env };
     } catch (error) {
       const logs = fs.existsSync(path.join(dir, 'log')) ? fs.readdirSync(path.join(dir, 'log')) : [];
+      // The last lines of each log, before stop removes them: why it did not come up.
+      for (const log of logs) {
+        const lines = fs.readFileSync(path.join(dir, 'log', log), 'utf8').trim().split('\n').slice(-4).join('\n');
+        process.stderr.write(`--- ${log}\n${lines}\n`);
+      }
       await run('bash', [SCRIPT, 'stop', dir], { env }).catch(() => undefined);
       const output = `${(error as { stderr?: string }).stderr ?? ''}`.trim().split('\n').slice(-5).join(' | ');
       throw new Error(`Ceph RGW did not start on port ${port} (${(error as Error).message.split('\n')[0]}${output ? `: ${output}` : ''}); logs were ${logs.join(', ')}`);

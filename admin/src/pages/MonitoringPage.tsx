@@ -1,14 +1,16 @@
 import { useCallback, useEffect, useState } from 'react';
 
 import { Badge, Box, Flex, Grid, SingleSelect, SingleSelectOption, Table, Tbody, Td, Th, Thead, Tr, Typography } from '@strapi/design-system';
-import { Layouts, Page, useFetchClient } from '@strapi/strapi/admin';
+import { Layouts, Page, useFetchClient, useRBAC } from '@strapi/strapi/admin';
 import { useIntl } from 'react-intl';
 
 import type { Job } from '../../../server/src/contracts/backups';
 import { BarChart } from '../components/BarChart';
+import { OffsiteRepository, type OffsiteFigures } from '../components/OffsiteRepository';
 import { StorageBar } from '../components/StorageBar';
 import { BackLink, Section } from '../components/Section';
 import { useT } from '../hooks/useT';
+import { PERMISSIONS } from '../permissions';
 import { PLUGIN_ID } from '../pluginId';
 import { formatBytes, formatDuration } from '../utils/format';
 
@@ -24,6 +26,7 @@ interface Metrics {
   successRate30d: number | null;
   backups30d: { succeeded: number; failed: number };
   storage: { used: number; free: number; total: number; backups: number };
+  offsite: OffsiteFigures | null;
   jobs: Array<{ id: string; type: string; trigger: string; status: string; startedAt: string; durationMs: number | null; bytes: number | null; compressionRatio: number | null; error: string | null }>;
 }
 
@@ -46,6 +49,8 @@ export const MonitoringPage = () => {
   const [chosen, setChosen] = useState<string | null>(null);
   const [job, setJob] = useState<Job | null>(null);
   const [spaceAlertBelow, setSpaceAlertBelow] = useState<number | string>('10%');
+  const [offsiteOn, setOffsiteOn] = useState(false);
+  const { allowedActions } = useRBAC({ create: PERMISSIONS.create });
 
   const load = useCallback(async () => {
     const [m, a, s] = await Promise.all([
@@ -56,6 +61,7 @@ export const MonitoringPage = () => {
     setMetrics(m.data.data);
     setAlerts(a.data.data);
     setSpaceAlertBelow((s.data.data.values.spaceAlertBelow as number | string) ?? '10%');
+    setOffsiteOn(s.data.data.values['offsite.enabled'] === true);
     setChosen((current) => current ?? m.data.data.jobs[0]?.id ?? null);
   }, [get]);
   useEffect(() => {
@@ -129,6 +135,7 @@ export const MonitoringPage = () => {
               </Grid.Item>
             </Grid.Root>
           </Box>
+          {offsiteOn ? <OffsiteRepository figures={metrics.offsite} canCheck={allowedActions.canCreate} onChecked={load} /> : null}
           <Box background="neutral0" hasRadius shadow="tableShadow" padding={6}>
             <Grid.Root gap={6}>
               <Grid.Item col={6} s={12} direction="column" alignItems="stretch">

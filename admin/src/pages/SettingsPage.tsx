@@ -17,7 +17,7 @@ import { apiError } from '../utils/errors';
 interface SettingsResponse {
   values: Values;
   fixed: string[];
-  schedule: { timezone: string; backup: { nextRun: string | null }; drill: { nextRun: string | null } };
+  schedule: { timezone: string; backup: { nextRun: string | null }; drill: { nextRun: string | null }; check: { nextRun: string | null } };
   /** Where copies go, from config/plugins.ts only (null: no bucket nor folder named there). */
   offsite: { backend: 'local' | 's3'; location: string | null };
 }
@@ -235,6 +235,22 @@ const SettingsPage = () => {
                     'offsite.idleTimeoutSeconds',
                     t('settings.offsite.idle', 'Idle timeout (seconds)'),
                     t('settings.offsite.idle.hint', 'A copy that moves no byte for this long is abandoned (1 to 3600)')
+                  )}
+                </Grid.Root>
+                <Typography data-testid="offsite-next-check">
+                  {t('settings.offsite.check.next', 'Next check of the copies: {date}', { date: next(data.schedule.check.nextRun) })}
+                </Typography>
+                <Grid.Root gap={5}>
+                  {toggle(
+                    'offsite.check.enabled',
+                    t('settings.offsite.check.enabled', 'Check the copies on a schedule'),
+                    t('settings.offsite.check.enabled.hint', 'Reads every index, looks for every object, and reads a sample back against its SHA-256; damage raises an alert naming the backups.')
+                  )}
+                  {cron('offsite.check.schedule', t('settings.cron', 'Schedule (cron)'), t('settings.offsite.check.cron.hint', 'e.g. 0 5 * * 0 for Sundays at 05:00'))}
+                  {number(
+                    'offsite.check.samplePercent',
+                    t('settings.offsite.check.sample', 'Objects read back at each check (%)'),
+                    t('settings.offsite.check.sample.hint', '0 to 100: more finds rot sooner and downloads more')
                   )}
                 </Grid.Root>
                 <OffsiteTest canTest={allowedActions.canSettings} />
