@@ -270,8 +270,10 @@ describeOn('sqlite')(`off-site copies to a folder on ${databaseClient}`, () => {
     const alerts = (await admin.get('/pacta-backup/alerts')).body.data as Array<{ type: string; message: string }>;
     expect(alerts).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'offsite-damaged', message: expect.stringContaining(checked.id) })]));
 
-    // Repaired (the object copied again): the next check passes and the alert clears.
-    fs.writeFileSync(file, original);
+    // Repaired by copying a backup that holds it again: the damaged object is sent, not reused.
+    const repaired = await runCli(['copy', checked.id, '--json']);
+    expect(repaired.code).toBe(0);
+    expect(fs.readFileSync(file).equals(original)).toBe(true);
     expect((await runJob(admin, '/pacta-backup/offsite/check', { samplePercent: 100 })).status).toBe('succeeded');
     expect(((await admin.get('/pacta-backup/alerts')).body.data as Array<{ type: string }>).map((a) => a.type)).not.toContain('offsite-damaged');
   });

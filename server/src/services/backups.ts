@@ -94,6 +94,12 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
    * Runs a task with the off-site backend (a bucket or a folder), its connections closed after
    * it; throws OFFSITE_FAILED when an S3 backend's credentials are missing.
    */
+  /** The objects the last off-site check found damaged (a copy sends them again). */
+  const damagedOffsiteObjects = async (): Promise<Set<string>> => {
+    const [last] = await getService('jobs', { strapi }).history({ type: 'check', limit: 1 });
+    const damaged = (last?.result?.check as { damaged?: Array<{ name: string }> } | undefined)?.damaged ?? [];
+    return new Set(damaged.map((item) => item.name));
+  };
   const withOffsite = async <T>(task: (target: Backend) => Promise<T>): Promise<T> => {
     if (!offsiteEnabled()) throw new errors.ValidationError('Off-site copies are not enabled (offsite.enabled in config/plugins)');
     return withTarget(offsiteOptions(), task);
@@ -338,8 +344,10 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         const progress = (sent: number, total: number) => context?.progress({ phase: 'offsite', done: sent, total, bytes: sent });
         const copy = await withOffsite(async (target) => {
           if (!config().get().offsite.deduplicate) return target.put(file.name, local, sha256, progress);
+          // Objects the last check found damaged are sent again, not reused: the copy repairs them.
+          const resend = await damagedOffsiteObjects();
+          const result = await putChunked(target, { file: local, id, sha256, resend }, progress);
           // A whole-archive copy of the same backup (made before deduplication was on) is replaced by the index.
-          const result = await putChunked(target, { file: local, id, sha256 }, progress);
           await target.delete(file.name);
           return result;
         });

@@ -80,10 +80,14 @@ const readRange = async (handle: fs.promises.FileHandle, start: number, end: num
   return buffer;
 };
 
-/** Copies the archive `file` (its SHA-256 `sha256`) as objects and an index, written last. */
+/**
+ * Copies the archive `file` (its SHA-256 `sha256`) as objects and an index, written last.
+ * `resend`: object names sent again even when the backend has them (those a check found damaged:
+ * the write replaces them whole).
+ */
 export const putChunked = async (
   backend: Backend,
-  { file, id, sha256 }: { file: string; id: string; sha256: string },
+  { file, id, sha256, resend }: { file: string; id: string; sha256: string; resend?: ReadonlySet<string> },
   onProgress?: (done: number, total: number) => void
 ): Promise<ChunkedCopy> => {
   const size = (await fs.promises.stat(file)).size;
@@ -111,7 +115,7 @@ export const putChunked = async (
       if (entry.size < MIN_OBJECT) continue;
       await inline(start);
       const digest = await hashRange(file, start, end);
-      if (present.has(objectName(digest))) {
+      if (present.has(objectName(digest)) && !resend?.has(objectName(digest))) {
         result.reused.objects += 1;
         result.reused.bytes += entry.size;
       } else {
