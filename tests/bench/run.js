@@ -22,9 +22,12 @@
  *   PostgreSQL / MariaDB: native dump + tar czf of the uploads → pacta backup → strapi export →
  *   native restore + tar xzf (over the seeded data, which it leaves as it was) → pacta restore
  *   (over the seeded data) → [the import steps above, only with --import] → strapi import --force.
- *   With --offsite, last: three backups copied deduplicated to a folder (offsite.deduplicate) —
- *   the first (full), the next with nothing changed, the next after 1 % of the contracts were
- *   edited — each with the bytes it sent, beside today's whole-archive copy (the archive's size).
+ *   With --offsite, last: three backups copied deduplicated (offsite.deduplicate) to a folder
+ *   (--offsite folder, the default) and/or a Ceph RGW bucket on loopback (--offsite rgw, started
+ *   by tests/s3/rgw.sh) — the first (full), the next with nothing changed, the next after 1 % of
+ *   the contracts were edited — each with the bytes it sent and what the target stores, beside
+ *   today's whole-archive copy (the archive's size). --offsite-only skips everything else (the
+ *   seeding excepted): the results keep the other rows of that dataset.
  * Prints one table and writes tests/bench/results/latest.json, replacing only the rows of the
  * engine and datasets just measured. A benchmark, not a test: it exits non-zero only when an
  * operation fails, never because a target is missed.
@@ -57,10 +60,13 @@ const STRAPI_SERVER_TIMEOUT_MS = 5 * 60 * 1000;
 const MB = 1024 * 1024;
 
 const USAGE =
-  'usage: node tests/bench/run.js [--db sqlite|postgres|mysql] [--datasets S,M] [--reuse] [--import] [--offsite] [--keep] [--strapi-timeout SECONDS] [--host H] [--port P] [--user U]';
+  'usage: node tests/bench/run.js [--db sqlite|postgres|mysql] [--datasets S,M] [--reuse] [--import] [--offsite [folder,rgw]] [--offsite-only] [--keep] [--strapi-timeout SECONDS] [--host H] [--port P] [--user U]';
+const OFFSITE_TARGETS = ['folder', 'rgw'];
+/** The rows' tool per off-site target. */
+const OFFSITE_TOOL = { folder: 'pacta-offsite', rgw: 'pacta-offsite-rgw' };
 
 const parseArgs = (argv) => {
-  const options = { db: 'sqlite', datasets: ['S', 'M'], keep: false, reuse: false, import: null, offsite: false, strapiTimeoutMs: null, server: {} };
+  const options = { db: 'sqlite', datasets: ['S', 'M'], keep: false, reuse: false, import: null, offsite: [], offsiteOnly: false, strapiTimeoutMs: null, server: {} };
   for (let i = 0; i < argv.length; i += 1) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => {
@@ -71,7 +77,14 @@ const parseArgs = (argv) => {
     if (flag === '--keep') options.keep = true;
     else if (flag === '--reuse') options.reuse = true;
     else if (flag === '--import') options.import = true;
-    else if (flag === '--offsite') options.offsite = true;
+    else if (flag === '--offsite') {
+      // A bare --offsite is the folder; --offsite rgw, or folder,rgw.
+      const next = inline !== undefined ? inline : argv[i + 1];
+      const targets = next && !next.startsWith('--') ? String(inline !== undefined ? inline : argv[(i += 1)]).split(',') : ['folder'];
+      const bad = targets.filter((t) => !OFFSITE_TARGETS.includes(t));
+      if (bad.length) throw new Error(`--offsite: one or more of ${OFFSITE_TARGETS.join(',')}\n${USAGE}`);
+      options.offsite = targets;
+    } else if (flag === '--offsite-only') options.offsiteOnly = true;
     else if (flag === '--no-import') options.import = false;
     else if (flag === '--db') {
       options.db = value().toLowerCase();
@@ -96,7 +109,8 @@ const parseArgs = (argv) => {
   }
   // The import's preview and apply: part of the SQLite run as before; on the server engines only
   // when asked (--import), so that a run of S and M per engine stays bounded.
-  if (options.import === null) options.import = options.db === 'sqlite';
+  if (options.import === null) options.import = options.db === 'sqlite' && !options.offsiteOnly;
+  if (options.offsiteOnly && !options.offsite.length) options.offsite = ['folder'];
   // strapi import on a server engine inserts entity by entity: on M it would take most of the run.
   // Past this it is killed and recorded as timed out (a result, like its running out of heap).
   if (options.strapiTimeoutMs === null) options.strapiTimeoutMs = options.db === 'sqlite' ? TIMEOUT_MS : STRAPI_SERVER_TIMEOUT_MS;
@@ -344,6 +358,60 @@ const seedFingerprint = (strapi) => {
   return hash.digest('hex').slice(0, 16);
 };
 
+/**
+ * A one-node Ceph RGW on loopback for --offsite rgw (tests/s3/rgw.sh, as the tests start it),
+ * with a bucket; `storedBytes` sums what the bucket holds; `stop` shuts it down.
+ */
+const startBenchRgw = async (dir) => {
+  const { S3Client, CreateBucketCommand, ListObjectsV2Command } = require('@aws-sdk/client-s3');
+  const script = path.join(ROOT, 'tests', 's3', 'rgw.sh');
+  const rgwDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-bench-rgw-'));
+  const port = String(7480 + (process.pid % 400));
+  const accessKey = 'PACTABENCHACCESSKEY1';
+  const secretKey = 'pacta-bench-secret-key-not-a-secret-00';
+  const rgwEnv = { ...process.env, PACTA_RGW_PORT: port, PACTA_RGW_MON_PORT: String(Number(port) + 1000), PACTA_RGW_ACCESS_KEY: accessKey, PACTA_RGW_SECRET_KEY: secretKey };
+  const started = Date.now();
+  const result = require('node:child_process').spawnSync('bash', [script, 'start', rgwDir], { env: rgwEnv, encoding: 'utf8', timeout: 180_000 });
+  const stop = () => require('node:child_process').spawnSync('bash', [script, 'stop', rgwDir], { env: rgwEnv });
+  if (result.status !== 0) {
+    stop();
+    throw new Error(`Ceph RGW did not start (tests/s3/rgw.sh start): ${(result.stderr || '').trim().split('\n').slice(-5).join(' | ')}`);
+  }
+  const endpoint = `http://127.0.0.1:${port}`;
+  const bucket = `pacta-bench-${path.basename(dir).toLowerCase()}`;
+  const client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: accessKey, secretAccessKey: secretKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  const storedBytes = async () => {
+    let bytes = 0;
+    let token;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) bytes += object.Size ?? 0;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return bytes;
+  };
+  return {
+    endpoint,
+    bucket,
+    accessKey,
+    secretKey,
+    seconds: (Date.now() - started) / 1000,
+    storedBytes,
+    stop: () => {
+      client.destroy();
+      stop();
+    },
+  };
+};
+
 const runDataset = async (name, secrets, strapi, engine, options) => {
   const spec = DATASETS[name];
   const dir = path.join(WORK, engine.name, name);
@@ -439,7 +507,76 @@ const runDataset = async (name, secrets, strapi, engine, options) => {
       `uploads ${uploads.files} files ${(uploads.bytes / MB).toFixed(1)} MB${leftovers.length ? `, also ${leftovers.join(', ')}` : ''}`
   );
   const dataset = { name, ...spec, seedSeconds: round(seeded.wallSeconds, 1), databaseBytes, uploads };
-  row('seeder', 'seed', seeded, databaseBytes, { ...spec, ...seedInfo, uploads, ...(server ? { database } : {}) });
+  if (!options.offsiteOnly) row('seeder', 'seed', seeded, databaseBytes, { ...spec, ...seedInfo, uploads, ...(server ? { database } : {}) });
+
+  /**
+   * Three backups copied deduplicated to `target` (a folder, or a bucket of a Ceph RGW started
+   * for it): the first (full), the next with nothing changed, the next after 1 % of the contracts
+   * were edited. Each row: the backup and its copy (wall time, peak RSS), the bytes sent, and
+   * what the target stores afterwards, beside the archive a whole-archive copy sends.
+   */
+  const runOffsite = async (target) => {
+    const tool = OFFSITE_TOOL[target];
+    let offsiteEnv;
+    let stored;
+    let stop = () => undefined;
+    if (target === 'folder') {
+      const folder = path.join(dir, 'offsite');
+      fs.mkdirSync(folder, { recursive: true });
+      offsiteEnv = { ...env, PACTA_BACKUP_OFFSITE_BACKEND: 'local', PACTA_BACKUP_OFFSITE_FOLDER: folder };
+      stored = async () => du(folder).bytes;
+    } else {
+      const rgw = await startBenchRgw(dir);
+      stop = rgw.stop;
+      offsiteEnv = {
+        ...env,
+        PACTA_BACKUP_OFFSITE_BACKEND: 's3',
+        PACTA_BACKUP_OFFSITE_ENDPOINT: rgw.endpoint,
+        PACTA_BACKUP_OFFSITE_BUCKET: rgw.bucket,
+        PACTA_BACKUP_S3_ACCESS_KEY_ID: rgw.accessKey,
+        PACTA_BACKUP_S3_SECRET_ACCESS_KEY: rgw.secretKey,
+      };
+      stored = rgw.storedBytes;
+      say(`${name}: Ceph RGW on ${rgw.endpoint} (bucket ${rgw.bucket}) started in ${rgw.seconds.toFixed(1)} s (not measured)`);
+    }
+    offsiteEnv = { ...offsiteEnv, PACTA_BACKUP_OFFSITE_ENABLED: 'true', PACTA_BACKUP_OFFSITE_DEDUPLICATE: 'true' };
+    const copy = async (operation) => {
+      const result = check(await run(`${tool}-${operation}`, process.execPath, [CLI, 'backup', '--app', APP, '--json'], ROOT, offsiteEnv), `pacta backup (${operation}, ${target})`);
+      const copied = JSON.parse(result.stdout);
+      if (copied.offsite?.status !== 'copied') throw new Error(`the off-site copy of ${operation} failed: ${copied.offsite?.error}; log ${result.logFile}`);
+      const { sentBytes, reusedBytes } = copied.offsite.deduplicated;
+      const storedBytes = await stored();
+      const entry = row(tool, operation, result, sentBytes, {
+        target,
+        archiveBytes: copied.size,
+        reusedBytes,
+        sentPercentOfArchive: round((100 * sentBytes) / copied.size, 2),
+        copySeconds: copied.offsite.seconds,
+        storedBytes,
+      });
+      say(
+        `${name}: ${target}: ${operation}: backup and copy ${result.wallSeconds.toFixed(1)} s (copy ${copied.offsite.seconds} s), ${result.peakRssMB.toFixed(0)} MB; ` +
+          `sent ${(sentBytes / MB).toFixed(2)} MB (${entry.detail.sentPercentOfArchive}% of the ${(copied.size / MB).toFixed(1)} MB archive a whole-archive copy sends), reused ${(reusedBytes / MB).toFixed(1)} MB; ` +
+          `the ${target} stores ${(storedBytes / MB).toFixed(1)} MB`
+      );
+    };
+    try {
+      await copy('offsite-full');
+      await copy('offsite-unchanged');
+      const edited = check(
+        await run(`diverge-1pct-${target}`, process.execPath, [path.join(__dirname, 'diverge.js'), '--edit', '0.01', '--delete', '0', '--create', '0', '--seed', '3']),
+        '1 % of the contracts edited'
+      );
+      say(`${name}: edited 1 % of the contracts in ${edited.wallSeconds.toFixed(1)} s (not measured)`);
+      await copy('offsite-1pct-edited');
+    } finally {
+      stop();
+    }
+  };
+  if (options.offsiteOnly) {
+    for (const target of options.offsite) await runOffsite(target);
+    return { dataset, rows };
+  }
 
   // The natives' backup. SQLite: the floor, the database file and the uploads gzipped by tar.
   // PostgreSQL / MariaDB: the engine's dump, then tar czf of the uploads, each measured; the row
@@ -653,33 +790,7 @@ const runDataset = async (name, secrets, strapi, engine, options) => {
   say(`${name}: strapi import ${importError ? `FAILED (${importError}) after ` : ''}${imported.wallSeconds.toFixed(1)} s, ${imported.peakRssMB.toFixed(0)} MB`);
 
   // Deduplicated off-site copies (--offsite), last: their backups would change what `latest` is.
-  if (options.offsite) {
-    const folder = path.join(dir, 'offsite');
-    fs.mkdirSync(folder, { recursive: true });
-    const offsiteEnv = { ...env, PACTA_BACKUP_OFFSITE_ENABLED: 'true', PACTA_BACKUP_OFFSITE_BACKEND: 'local', PACTA_BACKUP_OFFSITE_FOLDER: folder, PACTA_BACKUP_OFFSITE_DEDUPLICATE: 'true' };
-    const copy = async (operation) => {
-      const result = check(await run(`pacta-${operation}`, process.execPath, [CLI, 'backup', '--app', APP, '--json'], ROOT, offsiteEnv), `pacta backup (${operation})`);
-      const copied = JSON.parse(result.stdout);
-      if (copied.offsite?.status !== 'copied') throw new Error(`the off-site copy of ${operation} failed: ${copied.offsite?.error}; log ${result.logFile}`);
-      const { sentBytes, reusedBytes } = copied.offsite.deduplicated;
-      const entry = row('pacta-offsite', operation, result, sentBytes, {
-        archiveBytes: copied.size,
-        reusedBytes,
-        sentPercentOfArchive: round((100 * sentBytes) / copied.size, 2),
-        copySeconds: copied.offsite.seconds,
-        folderBytes: du(folder).bytes,
-      });
-      say(
-        `${name}: ${operation}: backup and copy ${result.wallSeconds.toFixed(1)} s (copy ${copied.offsite.seconds} s), ${result.peakRssMB.toFixed(0)} MB; ` +
-          `sent ${(sentBytes / MB).toFixed(2)} MB (${entry.detail.sentPercentOfArchive}% of the ${(copied.size / MB).toFixed(1)} MB archive a whole-archive copy sends), reused ${(reusedBytes / MB).toFixed(1)} MB`
-      );
-    };
-    await copy('offsite-full');
-    await copy('offsite-unchanged');
-    const edited = check(await run('diverge-1pct', process.execPath, [path.join(__dirname, 'diverge.js'), '--edit', '0.01', '--delete', '0', '--create', '0', '--seed', '3']), '1 % of the contracts edited');
-    say(`${name}: edited 1 % of the contracts in ${edited.wallSeconds.toFixed(1)} s (not measured)`);
-    await copy('offsite-1pct-edited');
-  }
+  for (const target of options.offsite) await runOffsite(target);
 
   const trees = { seed: seeded, [server ? 'nativeBackup' : 'floor']: floor, backup, exported, nativeRestore, restore, preview, apply, imported };
   const processCounts = Object.fromEntries(
@@ -777,15 +888,18 @@ const printTable = (rows, datasets, engine) => {
 
 /** The deduplicated off-site copies (--offsite): what each sent, beside a whole-archive copy. */
 const printOffsite = (rows, datasets) => {
-  const lines = ['Off-site copies to a folder, deduplicated (offsite.deduplicate), beside a whole-archive copy (which sends the archive each time)'];
-  for (const dataset of datasets) {
-    for (const operation of ['offsite-full', 'offsite-unchanged', 'offsite-1pct-edited']) {
-      const r = rows.find((x) => x.dataset === dataset && x.tool === 'pacta-offsite' && x.operation === operation);
-      if (!r) continue;
-      lines.push(
-        `${pad(dataset, 7, true)} ${pad(operation, 20, true)} | backup+copy ${pad(fmt(r.wallSeconds), 6)} s, copy ${pad(fmt(r.detail.copySeconds), 5)} s, ${pad(fmt(r.peakRssMB, 0), 4)} MB RSS | ` +
-          `sent ${pad(fmt(r.bytes / MB, 2), 7)} MB = ${pad(fmt(r.detail.sentPercentOfArchive, 2), 6)}% of the ${fmt(r.detail.archiveBytes / MB)} MB archive | folder ${fmt(r.detail.folderBytes / MB)} MB`
-      );
+  const lines = ['Off-site copies, deduplicated (offsite.deduplicate), beside a whole-archive copy (which sends the archive each time)'];
+  for (const [target, tool] of Object.entries(OFFSITE_TOOL)) {
+    for (const dataset of datasets) {
+      for (const operation of ['offsite-full', 'offsite-unchanged', 'offsite-1pct-edited']) {
+        const r = rows.find((x) => x.dataset === dataset && x.tool === tool && x.operation === operation);
+        if (!r) continue;
+        const storedBytes = r.detail.storedBytes ?? r.detail.folderBytes;
+        lines.push(
+          `${pad(target, 6, true)} ${pad(dataset, 3, true)} ${pad(operation, 20, true)} | backup+copy ${pad(fmt(r.wallSeconds), 6)} s, copy ${pad(fmt(r.detail.copySeconds), 5)} s, ${pad(fmt(r.peakRssMB, 0), 4)} MB RSS | ` +
+            `sent ${pad(fmt(r.bytes / MB, 2), 7)} MB = ${pad(fmt(r.detail.sentPercentOfArchive, 2), 6)}% of the ${fmt(r.detail.archiveBytes / MB)} MB archive | stored ${fmt(storedBytes / MB)} MB`
+        );
+      }
     }
   }
   if (lines.length > 1) console.log(lines.join('\n'));
@@ -902,13 +1016,14 @@ const ENGINE_ORDER = (row) => ENGINES.indexOf(engineOf(row)) * 10 + Object.keys(
 
 /**
  * The figures not measured this time, from the last results: every other engine's rows, and this
- * engine's rows of the datasets not run (--datasets M keeps S's).
+ * engine's rows of the datasets not run (--datasets M keeps S's); with `tools` (--offsite-only),
+ * only the rows of those tools are replaced.
  */
-const earlierResults = (engine, datasets) => {
+const earlierResults = (engine, datasets, tools = null) => {
   try {
     return JSON.parse(fs.readFileSync(RESULTS, 'utf8'))
       .map((row) => ({ engine: engineOf(row), ...row }))
-      .filter((row) => row.engine !== engine || !datasets.includes(row.dataset));
+      .filter((row) => row.engine !== engine || !datasets.includes(row.dataset) || (tools !== null && !tools.includes(row.tool)));
   } catch {
     return [];
   }
@@ -919,9 +1034,9 @@ const earlierResults = (engine, datasets) => {
  * of another engine that finished meanwhile keeps its rows. Grouped by engine then dataset (a
  * stable sort keeps each group's order).
  */
-const writeResults = (engine, rows) => {
+const writeResults = (engine, rows, tools = null) => {
   const measured = [...new Set(rows.map((r) => r.dataset))];
-  const all = [...earlierResults(engine, measured), ...rows];
+  const all = [...earlierResults(engine, measured, tools), ...rows];
   fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
   const sorted = all.sort((x, y) => ENGINE_ORDER(x) - ENGINE_ORDER(y));
   fs.writeFileSync(RESULTS, `${JSON.stringify(sorted, null, 2)}\n`);
@@ -958,7 +1073,9 @@ const main = async () => {
   );
   const secrets = appSecrets();
   const started = Date.now();
-  const earlier = earlierResults(engine.name, options.datasets);
+  // --offsite-only replaces the off-site rows of the datasets run, and keeps the others.
+  const tools = options.offsiteOnly ? options.offsite.map((t) => OFFSITE_TOOL[t]) : null;
+  const earlier = earlierResults(engine.name, options.datasets, tools);
   if (earlier.length) {
     const kept = [...new Set(earlier.map((r) => `${r.engine} ${r.dataset}`))];
     say(`keeping the earlier figures of ${kept.join(', ')} from ${path.relative(ROOT, RESULTS)}`);
@@ -976,7 +1093,7 @@ const main = async () => {
       say(`${name}: done in ${durations[name]} min (seeding included: ${dataset.seedSeconds} s)`);
       datasets.push(dataset);
       fresh.push(...rows);
-      all = writeResults(engine.name, fresh); // after each dataset, so a later failure keeps what was measured
+      all = writeResults(engine.name, fresh, tools); // after each dataset, so a later failure keeps what was measured
     }
   } catch (error) {
     failed = error;
