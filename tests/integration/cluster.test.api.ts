@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { databaseClient } from '../helpers/app';
+import { runCli } from '../helpers/cli';
 import { appSecrets } from '../helpers/secrets';
 import { until, withDeadline } from '../helpers/wait';
 
@@ -24,34 +25,43 @@ interface Instance {
 }
 
 /**
- * Two Strapi processes on one database, with the same schedule (every 4 seconds): each
- * occurrence is run by exactly one of them; the other records that it skipped it.
+ * Two Strapi processes on one database, with the same schedule (every 4 seconds) and one
+ * off-site folder (a shared bucket or share): each occurrence is run by exactly one of them; the
+ * other records that it skipped it; each backup is copied once; on PostgreSQL, both see the same
+ * off-site catalogue and either brings back and restores the other's backup.
  */
 describe(`two instances on one ${databaseClient} database`, () => {
   let database: { env: Record<string, string>; drop(): Promise<void> };
   let tmp: string;
   const instances: Instance[] = [];
 
+  /** An instance's environment: the shared database and off-site folder, its own storage and uploads. */
+  const envOf = (name: string): NodeJS.ProcessEnv => {
+    const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(DATABASE_|PACTA_BACKUP_|PUBLIC_DIR$|ENV_PATH$)/.test(key)));
+    return {
+      ...inherited,
+      ...appSecrets(),
+      ...database.env,
+      PUBLIC_DIR: path.join(tmp, name, 'public'),
+      ENV_PATH: path.join(tmp, 'no-such.env'),
+      PACTA_BACKUP_STORAGE: path.join(tmp, name, 'backups'),
+      PACTA_BACKUP_LOG_DIR: path.join(tmp, name, 'logs'),
+      PACTA_BACKUP_ENABLED: 'true',
+      PACTA_BACKUP_SCHEDULE: `*/${SCHEDULE_SECONDS} * * * * *`,
+      PACTA_BACKUP_OFFSITE_ENABLED: 'true',
+      PACTA_BACKUP_OFFSITE_BACKEND: 'local',
+      PACTA_BACKUP_OFFSITE_FOLDER: path.join(tmp, 'offsite'),
+      STRAPI_TELEMETRY_DISABLED: 'true',
+      NODE_ENV: 'test',
+    };
+  };
+  const archivesIn = (folder: string) => (fs.existsSync(folder) ? fs.readdirSync(folder).filter((file) => file.endsWith('.pacta.zip')).sort() : []);
+
   const start = (name: string) =>
     new Promise<Instance>((resolve, reject) => {
       const storage = path.join(tmp, name, 'backups');
       fs.mkdirSync(path.join(tmp, name, 'public', 'uploads'), { recursive: true });
-      const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(DATABASE_|PACTA_BACKUP_|PUBLIC_DIR$|ENV_PATH$)/.test(key)));
-      const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'instance.js')], {
-        env: {
-          ...inherited,
-          ...appSecrets(),
-          ...database.env,
-          PUBLIC_DIR: path.join(tmp, name, 'public'),
-          ENV_PATH: path.join(tmp, 'no-such.env'),
-          PACTA_BACKUP_STORAGE: storage,
-          PACTA_BACKUP_LOG_DIR: path.join(tmp, name, 'logs'),
-          PACTA_BACKUP_ENABLED: 'true',
-          PACTA_BACKUP_SCHEDULE: `*/${SCHEDULE_SECONDS} * * * * *`,
-          STRAPI_TELEMETRY_DISABLED: 'true',
-          NODE_ENV: 'test',
-        },
-      });
+      const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'instance.js')], { env: envOf(name) });
       const instance: Instance = { name, child, storage, output: '' };
       child.stdout.on('data', (chunk) => {
         instance.output += chunk;
@@ -74,6 +84,7 @@ describe(`two instances on one ${databaseClient} database`, () => {
   beforeAll(async () => {
     database = await createDatabase(databaseClient);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pacta-cluster-'));
+    fs.mkdirSync(path.join(tmp, 'offsite'));
   });
 
   afterAll(async () => {
@@ -134,9 +145,42 @@ describe(`two instances on one ${databaseClient} database`, () => {
       const ids = ran.map((j: { backup_id: string }) => j.backup_id);
       expect(new Set(ids).size).toBe(ran.length);
       expect(ids.every((id: string) => /^\d{8}-\d{6}-[0-9a-f]{6}$/.test(id))).toBe(true);
+
+      // One off-site folder for both: what each instance's storage holds is there, once (the
+      // purges removed both copies of the backups they deleted).
+      const local = { a: archivesIn(instances[0].storage), b: archivesIn(instances[1].storage) };
+      expect(local.a.length + local.b.length).toBeGreaterThan(1);
+      expect(archivesIn(path.join(tmp, 'offsite'))).toEqual([...local.a, ...local.b].sort());
     } finally {
       await knex.destroy();
     }
+  }, 180_000);
+
+  // Two instances on one PostgreSQL and one bucket (here a shared folder: the same backend
+  // interface). The copies are checked above on every engine; the four CLI runs of this part on
+  // PostgreSQL only, to keep the run short.
+  (databaseClient === 'postgres' ? it : it.skip)('both list the same off-site catalogue, and either brings back and restores the other\'s backup', async () => {
+    const [a, b] = instances;
+    const catalogue = async (instance: Instance) => {
+      const listed = await runCli(['list', '--offsite', '--json'], { env: envOf(instance.name) });
+      expect(listed.code).toBe(0);
+      return (JSON.parse(listed.stdout) as Array<{ id: string }>).map((copy) => copy.id);
+    };
+    const seen = { a: await catalogue(a), b: await catalogue(b) };
+    expect(seen.a).toEqual(seen.b);
+    const ofA = archivesIn(a.storage).map((file) => file.replace('.pacta.zip', ''));
+    expect(seen.a).toEqual(expect.arrayContaining(ofA));
+
+    // b brings back a's newest backup, then restores it (the schema and the data of the shared database).
+    const id = ofA[ofA.length - 1];
+    const fetched = await runCli(['fetch', id, '--json'], { env: envOf(b.name) });
+    expect(fetched.code).toBe(0);
+    expect(archivesIn(b.storage)).toContain(`${id}.pacta.zip`);
+    const restored = await runCli(['restore', id, '--yes', '--json'], { env: envOf(b.name) });
+    expect(restored.code).toBe(0);
+    const result = JSON.parse(restored.stdout) as { tables: Array<{ inserted: number }> };
+    const rows = (JSON.parse(fetched.stdout) as { rows: number }).rows;
+    expect(result.tables.reduce((n, t) => n + t.inserted, 0)).toBe(rows);
   }, 180_000);
 });
 

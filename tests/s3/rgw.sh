@@ -35,6 +35,8 @@ fi
 
 stop
 mkdir -p "$DIR"/{run,log,mon-a,osd-0,rgw}
+# A step that fails says why on stderr (the daemons' own messages go to setup.err).
+trap 'echo "rgw.sh: line $LINENO failed: $BASH_COMMAND" >&2; tail -n 5 "$DIR/log/setup.err" >&2 2>/dev/null || true' ERR
 FSID=$(cat /proc/sys/kernel/random/uuid)
 cat > "$CONF" <<CONFEOF
 [global]
@@ -89,7 +91,14 @@ ceph-mon -c "$CONF" -i a 2>>"$DIR/log/setup.err"
 OSD_UUID=$(cat /proc/sys/kernel/random/uuid)
 ceph -c "$CONF" osd new "$OSD_UUID" 0 >/dev/null
 ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$OSD_UUID" 2>>"$DIR/log/setup.err"
-ceph-osd -c "$CONF" -i 0 2>>"$DIR/log/setup.err"
+# Seen about once in ten starts: the OSD's first boot is refused with "wrong fsid" (the osdmap that
+# `osd new` wrote not yet the one it is checked against) and exits; a second boot a moment later
+# comes up.
+for attempt in 1 2 3; do
+  if ceph-osd -c "$CONF" -i 0 2>>"$DIR/log/setup.err"; then break; fi
+  [ "$attempt" = 3 ] && { echo "ceph-osd did not start; logs in $DIR/log" >&2; tail -n 5 "$DIR/log/setup.err" >&2; exit 1; }
+  sleep 2
+done
 radosgw -c "$CONF" -n client.rgw.a 2>>"$DIR/log/setup.err"
 
 # Up when the gateway answers and the user exists.

@@ -587,7 +587,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
      * Applies the retention policy: deletes the backups it does not keep (or lists them, with
      * dryRun) and removes temporary files of interrupted backups older than an hour.
      */
-    async purge({ dryRun = false, now = new Date(), offsite: collect = !dryRun }: { dryRun?: boolean; now?: Date; offsite?: boolean } = {}): Promise<PurgeResult> {
+    async purge({ dryRun = false, now = new Date(), offsite: collect = 'auto' }: { dryRun?: boolean; now?: Date; offsite?: boolean | 'auto' } = {}): Promise<PurgeResult> {
       const { retention, timezone } = config().get();
       const backups = await service.list();
       const decision = planRetention(backups, retention, now, timezone);
@@ -613,7 +613,9 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
       }
       // The second phase off-site: the objects of the backups gone (in a dry run, of those that would go).
       let offsite: PurgeResult['offsite'] = null;
-      if (collect && offsiteEnabled()) {
+      // 'auto' (the scheduled purge, right after a backup job that collected already): only when
+      // this purge deleted backups. Asked for (the CLI, the API): always.
+      if ((collect === true || (collect === 'auto' && !dryRun && removed.length > 0)) && offsiteEnabled()) {
         const run = () => service.collectOffsite(undefined, { dryRun, without: dryRun ? removed.map((b) => b.id) : [] });
         try {
           const collected = dryRun ? await run() : await getService('jobs', { strapi }).exclusive('off-site collection', run);

@@ -184,10 +184,11 @@ const createMonitoringService = ({ strapi }: { strapi: Core.Strapi }) => {
       // The last repository check found damage: the backups named would not come back from off-site.
       const check = lastOf('check');
       if (current.offsite.enabled && check?.status === 'failed') {
+        const damaged = check.error?.code === 'CHECKSUM';
         alerts.push({
           type: 'offsite-damaged',
-          severity: 'error',
-          message: `The last off-site check failed: ${check.error?.message ?? 'unknown error'}`,
+          severity: damaged ? 'error' : 'warning',
+          message: damaged ? check.error!.message : `The last off-site check could not read the copies: ${check.error?.message ?? 'unknown error'}`,
           at: check.finishedAt ?? check.startedAt,
           jobId: check.id,
         });
