@@ -149,7 +149,7 @@ describe(`two instances on one ${databaseClient} database`, () => {
       // One off-site folder for both: what each instance's storage holds is there, once (the
       // purges removed both copies of the backups they deleted).
       const local = { a: archivesIn(instances[0].storage), b: archivesIn(instances[1].storage) };
-      expect(local.a.length + local.b.length).toBeGreaterThan(1);
+      expect(local.a.length + local.b.length).toBeGreaterThanOrEqual(1);
       expect(archivesIn(path.join(tmp, 'offsite'))).toEqual([...local.a, ...local.b].sort());
     } finally {
       await knex.destroy();
@@ -160,7 +160,8 @@ describe(`two instances on one ${databaseClient} database`, () => {
   // interface). The copies are checked above on every engine; the four CLI runs of this part on
   // PostgreSQL only, to keep the run short.
   (databaseClient === 'postgres' ? it : it.skip)('both list the same off-site catalogue, and either brings back and restores the other\'s backup', async () => {
-    const [a, b] = instances;
+    // The instance that wrote the newest backup (one may have won every occurrence), and the other.
+    const [a, b] = [...instances].sort((x, y) => (archivesIn(y.storage).at(-1) ?? '').localeCompare(archivesIn(x.storage).at(-1) ?? ''));
     const catalogue = async (instance: Instance) => {
       const listed = await runCli(['list', '--offsite', '--json'], { env: envOf(instance.name) });
       expect(listed.code).toBe(0);
@@ -171,7 +172,7 @@ describe(`two instances on one ${databaseClient} database`, () => {
     const ofA = archivesIn(a.storage).map((file) => file.replace('.pacta.zip', ''));
     expect(seen.a).toEqual(expect.arrayContaining(ofA));
 
-    // b brings back a's newest backup, then restores it (the schema and the data of the shared database).
+    // The other brings back that backup, then restores it (the schema and the data of the shared database).
     const id = ofA[ofA.length - 1];
     const fetched = await runCli(['fetch', id, '--json'], { env: envOf(b.name) });
     expect(fetched.code).toBe(0);
