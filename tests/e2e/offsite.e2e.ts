@@ -154,7 +154,7 @@ describe('off-site copies in the admin panel', () => {
     const figures = page.getByTestId('offsite-figures');
     await figures.waitFor();
     // Measured by the last copied backup's collection: whole archives, so stored is what they are.
-    await expect(figures.textContent()).resolves.toMatch(/stored for .* of backups \(100%\), 1 backups in 1 objects/);
+    await expect(figures.textContent()).resolves.toMatch(/stored for .* of backups \(100%\), 1 backup in 1 object;/);
     await page.getByRole('button', { name: 'Check the copies now' }).click();
     await page.getByText('The off-site copies are whole').first().waitFor();
     await screenshot(page, 'offsite-check');
@@ -168,5 +168,17 @@ describe('off-site copies in the admin panel', () => {
     await expect(page.getByLabel('Objects read back at each check (%)').inputValue()).resolves.toBe('10');
     await page.getByTestId('offsite-next-check').scrollIntoViewIfNeeded();
     await screenshot(page, 'offsite-settings-check');
+  });
+
+  it("a deduplicated copy's page says what it sent and what was there already", async () => {
+    expect((await admin.put('/pacta-backup/settings', { offsite: { deduplicate: true } })).status).toBe(200);
+    const first = (await runJob(admin, '/pacta-backup/backups', { name: 'Deduplicated once' })).result!.backup as Backup;
+    const second = (await runJob(admin, '/pacta-backup/backups', { name: 'Deduplicated twice' })).result!.backup as Backup;
+    expect(first.offsite?.deduplicated?.sentBytes).toBeGreaterThan(0);
+    expect(second.offsite?.deduplicated?.reusedBytes).toBeGreaterThan(0);
+    await page.goto(`${baseUrl}/admin/plugins/pacta-backup/${second.id}`);
+    await page.getByRole('heading', { name: 'Deduplicated twice' }).waitFor();
+    await page.getByText(/copied to s3:\/\/.*, deduplicated: .* sent, .* already there/).waitFor();
+    await screenshot(page, 'offsite-details-deduplicated');
   });
 });

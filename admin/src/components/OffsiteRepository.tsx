@@ -61,7 +61,7 @@ export const OffsiteRepository = ({ figures, canCheck, onChecked }: { figures: O
         </Typography>
         <Typography data-testid="offsite-figures">
           {figures
-            ? t('monitoring.offsite.figures', '{stored} stored for {logical} of backups ({percent}%), {backups} backups in {objects} objects; measured {date}', {
+            ? t('monitoring.offsite.figures', '{stored} stored for {logical} of backups ({percent}%), {backups, plural, one {# backup} other {# backups}} in {objects, plural, one {# object} other {# objects}}; measured {date}', {
                 stored: formatBytes(figures.storedBytes),
                 logical: formatBytes(figures.logicalBytes),
                 percent: figures.ratio == null ? '—' : Math.round(figures.ratio * 1000) / 10,

@@ -243,7 +243,13 @@ export const BackupDetailsPage = () => {
                     label={t('details.offsite', 'Off-site copy')}
                     value={`${formatDate(backup.offsite.at, { dateStyle: 'medium', timeStyle: 'short' })}: ${
                       backup.offsite.status === 'copied'
-                        ? t('details.offsite.copied', 'copied to {location}', { location: backup.offsite.location })
+                        ? backup.offsite.deduplicated
+                          ? t('details.offsite.copied.deduplicated', 'copied to {location}, deduplicated: {sent} sent, {reused} already there', {
+                              location: backup.offsite.location,
+                              sent: formatBytes(backup.offsite.deduplicated.sentBytes),
+                              reused: formatBytes(backup.offsite.deduplicated.reusedBytes),
+                            })
+                          : t('details.offsite.copied', 'copied to {location}', { location: backup.offsite.location })
                         : backup.offsite.status === 'pending'
                           ? t('details.offsite.pending', 'copy to {location} under way or interrupted; the next backup copies it again', {
                               location: backup.offsite.location,
