@@ -96,7 +96,8 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
    */
   /** The objects the last off-site check found damaged (a copy sends them again). */
   const damagedOffsiteObjects = async (): Promise<Set<string>> => {
-    const [last] = await getService('jobs', { strapi }).history({ type: 'check', limit: 1 });
+    // The last check that ran (here or on another instance; not one that skipped its occurrence).
+    const last = (await getService('jobs', { strapi }).history({ type: 'check', limit: 10 })).find((job) => job.result?.check);
     const damaged = (last?.result?.check as { damaged?: Array<{ name: string }> } | undefined)?.damaged ?? [];
     return new Set(damaged.map((item) => item.name));
   };
