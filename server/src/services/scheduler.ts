@@ -31,15 +31,29 @@ export interface ScheduleInfo {
 const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
   let tasks: ScheduledTask[] = [];
   let stopped = false;
+  /**
+   * Bumped by start() and stop(). A tick still deciding which instance runs it (the coordinator's
+   * query) when its task is destroyed would otherwise run afterwards: a backup starting after a
+   * shutdown began, or after a change of settings replaced the task (seen under load).
+   */
+  let generation = 0;
   /** Runs started by the tasks and not finished yet (stop() waits for them, for a while). */
   const inFlight = new Set<Promise<unknown>>();
   /**
    * A task's run: the work, then its occurrence lock marked done (node-cron's onComplete does
    * it too; doing it here, inside the tracked run, means a shutdown never leaves it undone).
    */
-  const track = (name: string, work: () => Promise<unknown>) => async (context: { date: Date }) => {
+  const track = (name: string, work: () => Promise<unknown>) => {
+    const mine = generation;
+    return (context: { date: Date }) => runTracked(name, work, context, mine);
+  };
+  const runTracked = async (name: string, work: () => Promise<unknown>, context: { date: Date }, mine: number) => {
     const run = (async () => {
       try {
+        if (stopped || mine !== generation) {
+          logger().info(`scheduled ${name} of ${context.date.toISOString()} not run: the schedule was stopped or replaced meanwhile`, { type: name });
+          return;
+        }
         await work();
       } finally {
         await getService('locks', { strapi })
@@ -151,6 +165,7 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
       for (const task of tasks) task.destroy();
       tasks = [];
       stopped = false;
+      generation += 1;
       const current = config();
       const options = (name: string) => ({
         name: `pacta-backup:${name}`,
@@ -207,6 +222,7 @@ const createSchedulerService = ({ strapi }: { strapi: Core.Strapi }) => {
     /** Stops the tasks, ends retry delays, and waits up to `waitMs` for runs in progress. */
     async stop(waitMs = 10_000) {
       stopped = true;
+      generation += 1;
       for (const task of tasks) task.destroy();
       tasks = [];
       for (const [timer, resolve] of timers) {
