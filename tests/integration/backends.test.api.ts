@@ -17,6 +17,7 @@ import {
 } from '../../server/src/engine/backends';
 import { checkRepository, collectGarbage, fetchChunked, putChunked } from '../../server/src/engine/backends/chunked';
 import { EngineError } from '../../server/src/engine/errors';
+import { defaultRows, writeFixture } from '../helpers/archive-fixture';
 import { databaseClient, describeOn } from '../helpers/app';
 import { RGW_ACCESS_KEY, RGW_SECRET_KEY, startRgw, type Rgw } from '../helpers/rgw';
 
@@ -333,6 +334,27 @@ describeOn('sqlite')(`storage backends conformance (${databaseClient} run)`, () 
         const faulty = open([{ op: 'read', nth: 2, kind: 'corrupt' }]);
         await expect(fetchChunked(faulty, id, target('damaged'))).rejects.toMatchObject({ code: 'CHECKSUM' });
         expect(fs.existsSync(target('damaged'))).toBe(false);
+      });
+
+      it("sends only the pieces around an edited row of a large table (our archives' content-defined pieces)", async () => {
+        // Our own archives: ArchiveWriter deflates each table in content-defined pieces.
+        const things = (edited: number | null) =>
+          Array.from({ length: 40_000 }, (_, i) => [i + 1, `doc${String(i).padStart(6, '0')}`, i === edited ? 'Editado' : `Contrato ${(i * 7919) % 100_003}`, { n: i }]);
+        const first = path.join(tmp, `rows-first-${kind}.pacta.zip`);
+        const second = path.join(tmp, `rows-second-${kind}.pacta.zip`);
+        await writeFixture(first, { compression: 'best', rows: { ...defaultRows(), things: things(null) } });
+        await writeFixture(second, { compression: 'best', rows: { ...defaultRows(), things: things(20_000) } });
+
+        const one = await putChunked(open(), { file: first, id: '20260104-020000-dddddd', sha256: digest(first) });
+        // The table is cut into many objects, not sent as one.
+        expect(one.sent.objects).toBeGreaterThan(10);
+        const two = await putChunked(open(), { file: second, id: '20260105-020000-eeeeee', sha256: digest(second) });
+        expect(two.sent.objects).toBeLessThanOrEqual(3);
+        expect(two.sent.bytes).toBeLessThan(fs.statSync(second).size * 0.1);
+        for (const [id, file] of [['20260104-020000-dddddd', first], ['20260105-020000-eeeeee', second]] as const) {
+          const out = target(`rows-${id}`);
+          expect(await fetchChunked(open(), id, out)).toEqual({ size: fs.statSync(file).size, sha256: digest(file) });
+        }
       });
 
       it('collects the objects no index names, once older than the margin, and never from a partial view', async () => {

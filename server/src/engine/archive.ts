@@ -249,7 +249,8 @@ export class ArchiveWriter {
     let body: Readable = source.pipe(digest);
     let deflate: ParallelDeflate | null = null;
     if (compress) {
-      deflate = new ParallelDeflate({ level });
+      // Plain: cut where the content says, so that off-site copies deduplicate unchanged rows.
+      deflate = new ParallelDeflate({ level, chunking: this.options.key ? 'fixed' : 'content' });
       body = body.pipe(deflate);
     }
     if (this.options.key) body = body.pipe(createEncryptStream(this.options.key, { aad: entryPath }));
@@ -344,7 +345,21 @@ export class ArchiveWriter {
       this.zip.append(sealed, { name: SEALED_MANIFEST_ENTRY, store: true });
     } else {
       const bytes = Buffer.from(JSON.stringify(full, null, 2));
-      this.zip.append(bytes, { name: MANIFEST_ENTRY });
+      const level = LEVEL[this.options.compression];
+      if (!key && level > 0) {
+        // Deflated in content-defined pieces as the tables are: the next backup's manifest lists
+        // mostly the same entries, and a deduplicated copy then sends only what changed in it.
+        const deflate = new ParallelDeflate({ level, chunking: 'content' });
+        this.deflated.set(MANIFEST_ENTRY, {
+          get crc() {
+            return deflate.crc;
+          },
+          get size() {
+            return deflate.size;
+          },
+        });
+        this.zip.append(Readable.from([bytes]).pipe(deflate), { name: MANIFEST_ENTRY });
+      } else this.zip.append(bytes, { name: MANIFEST_ENTRY });
       this.zip.append(sha256(bytes), { name: MANIFEST_CHECKSUM_ENTRY });
       if (key) this.zip.append(manifestMac(key, bytes), { name: MANIFEST_MAC_ENTRY, store: true });
     }

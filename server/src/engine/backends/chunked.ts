@@ -15,9 +15,10 @@ import type { Backend, BackendObject } from './types';
  * Deduplicated off-site copies (`offsite.deduplicate`): an archive is stored as the data of its
  * zip entries, each an immutable object named by the SHA-256 of its bytes (`obj-<sha256>`), and
  * an index (`<id>.pacta.index`) that lists, in order, the bytes between them (zip headers and the
- * central directory, inline) and the objects. A copy uploads only the objects the backend lacks:
- * a media file or a table whose entry is byte for byte the same as in an earlier backup is not
- * sent again. The index is written last, so a copy a crash stops leaves objects no index names
+ * central directory, inline) and the objects. A deflated entry is cut into several objects at
+ * its content-defined pieces (piecesOf). A copy uploads only the objects the backend lacks: a
+ * media file, or a run of a table's rows, that is byte for byte the same as in an earlier backup
+ * is not sent again. The index is written last, so a copy a crash stops leaves objects no index names
  * (collected by the next purge), never an index that names a missing object. Fetching assembles
  * the same archive, byte for byte, and checks each object's SHA-256 and the whole archive's.
  *
@@ -39,6 +40,9 @@ const ARCHIVE_OBJECT = /^([0-9A-Za-z-]+)\.pacta\.zip$/;
  * only the entries that changed.
  */
 const MIN_OBJECT = 1024;
+/** Objects uploaded at once, and fetched ahead of the one an assembly writes. */
+const PUT_CONCURRENCY = 4;
+const FETCH_AHEAD = 4;
 /** An index is read whole: past this it is refused as no index of ours. */
 const MAX_INDEX_BYTES = 256 * 1024 * 1024;
 const LOCAL_HEADER = 0x04034b50;
@@ -63,10 +67,55 @@ export interface ChunkedCopy {
   reused: { objects: number; bytes: number };
 }
 
-const hashRange = async (file: string, start: number, end: number) => {
-  const hash = createHash('sha256');
-  if (end > start) for await (const chunk of fs.createReadStream(file, { start, end: end - 1 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/** A sync flush's marker: the empty stored block that ends each piece ParallelDeflate deflates. */
+const SYNC_MARKER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+const DEFLATE_METHOD = 8;
+
+interface Piece {
+  start: number;
+  end: number;
+  sha256: string;
+}
+
+/**
+ * The objects of one entry's data (`start`–`end` in `file`), each with its SHA-256, in one read.
+ * A deflated entry is cut after each sync flush marker that ends at least MIN_OBJECT bytes
+ * after the last cut: our archives deflate table rows in content-defined pieces, each ending with
+ * one (engine/deflate.ts), so an unchanged run of rows gives the same objects as before. The
+ * marker may also occur by chance inside deflated data; a cut there is only one more object, as
+ * the same bytes cut the same way every time. Stored entries (media) are one object.
+ */
+const piecesOf = async (file: string, start: number, end: number, deflated: boolean): Promise<Piece[]> => {
+  const pieces: Piece[] = [];
+  let hash = createHash('sha256');
+  let pieceStart = start;
+  let at = start;
+  // The last bytes of the previous read, so that a marker split across two reads is found.
+  let carry: Buffer = Buffer.alloc(0);
+  if (end > start) {
+    for await (const read of fs.createReadStream(file, { start, end: end - 1 })) {
+      const chunk = read as Buffer;
+      if (deflated) {
+        // Markers that start in the previous read's last bytes (found in a few bytes, not a copy of the read).
+        const seam = Buffer.concat([carry, chunk.subarray(0, SYNC_MARKER.length - 1)]);
+        const found = [] as number[];
+        for (let i = seam.indexOf(SYNC_MARKER); i >= 0; i = seam.indexOf(SYNC_MARKER, i + 1)) found.push(at - carry.length + i + SYNC_MARKER.length);
+        for (let i = chunk.indexOf(SYNC_MARKER); i >= 0; i = chunk.indexOf(SYNC_MARKER, i + 1)) found.push(at + i + SYNC_MARKER.length);
+        for (const cut of found) {
+          if (cut - pieceStart < MIN_OBJECT || cut >= end) continue;
+          hash.update(chunk.subarray(Math.max(0, pieceStart - at), cut - at));
+          pieces.push({ start: pieceStart, end: cut, sha256: hash.digest('hex') });
+          hash = createHash('sha256');
+          pieceStart = cut;
+        }
+        carry = chunk.length >= SYNC_MARKER.length - 1 ? chunk.subarray(chunk.length - (SYNC_MARKER.length - 1)) : Buffer.concat([carry, chunk]).subarray(-(SYNC_MARKER.length - 1));
+      }
+      hash.update(chunk.subarray(Math.max(0, pieceStart - at)));
+      at += chunk.length;
+    }
+  }
+  pieces.push({ start: pieceStart, end, sha256: hash.digest('hex') });
+  return pieces;
 };
 
 const readRange = async (handle: fs.promises.FileHandle, start: number, end: number) => {
@@ -99,6 +148,27 @@ export const putChunked = async (
   const result: ChunkedCopy = { sent: { objects: 0, bytes: 0 }, reused: { objects: 0, bytes: 0 } };
   const segments: OffsiteIndex['segments'] = [];
   const handle = await fs.promises.open(file, 'r');
+  // Objects upload PUT_CONCURRENCY at a time (a table is many small objects: one at a time, each
+  // request's round trip would add up). A failure stops the copy once those under way are done,
+  // before the index, so no index names an object that is not there.
+  const uploads = new Set<Promise<void>>();
+  let failure: { error: unknown } | null = null;
+  const upload = async (name: string, range: { file: string; start: number; end: number }, digest: string) => {
+    while (uploads.size >= PUT_CONCURRENCY) await Promise.race(uploads);
+    if (failure) throw failure.error;
+    const task: Promise<void> = backend.put(name, range, digest).then(
+      () => undefined,
+      (error: unknown) => {
+        failure ??= { error };
+      }
+    );
+    uploads.add(task);
+    task.finally(() => uploads.delete(task));
+  };
+  const uploaded = async () => {
+    await Promise.all(uploads);
+    if (failure) throw failure.error;
+  };
   try {
     let position = 0;
     const inline = async (end: number) => {
@@ -114,22 +184,28 @@ export const putChunked = async (
       if (start < position || end > size) throw new EngineError('NOT_AN_ARCHIVE', `A zip entry at offset ${entry.offset} overlaps another or the end`);
       if (entry.size < MIN_OBJECT) continue;
       await inline(start);
-      const digest = await hashRange(file, start, end);
-      if (present.has(objectName(digest)) && !resend?.has(objectName(digest))) {
-        result.reused.objects += 1;
-        result.reused.bytes += entry.size;
-      } else {
-        await backend.put(objectName(digest), { file, start, end }, digest);
-        present.add(objectName(digest));
-        result.sent.objects += 1;
-        result.sent.bytes += entry.size;
+      const deflated = header.readUInt16LE(8) === DEFLATE_METHOD;
+      for (const piece of await piecesOf(file, start, end, deflated)) {
+        const pieceSize = piece.end - piece.start;
+        if (present.has(objectName(piece.sha256)) && !resend?.has(objectName(piece.sha256))) {
+          result.reused.objects += 1;
+          result.reused.bytes += pieceSize;
+        } else {
+          await upload(objectName(piece.sha256), { file, start: piece.start, end: piece.end }, piece.sha256);
+          present.add(objectName(piece.sha256));
+          result.sent.objects += 1;
+          result.sent.bytes += pieceSize;
+        }
+        segments.push({ object: piece.sha256, size: pieceSize });
+        position = piece.end;
+        onProgress?.(position, size);
       }
-      segments.push({ object: digest, size: entry.size });
-      position = end;
-      onProgress?.(position, size);
     }
     await inline(size);
+    await uploaded();
   } finally {
+    // Nothing goes on uploading after the copy returned or failed.
+    await Promise.all(uploads);
     await handle.close();
   }
   const index: OffsiteIndex = { format: 'pacta-backup-offsite-index', version: 1, id, size, sha256, createdAt: new Date().toISOString(), segments };
@@ -196,13 +272,30 @@ export const fetchChunked = async (
       size += bytes.length;
       out.write(bytes, (error) => (error ? reject(error) : resolve()));
     });
+  // Objects are fetched FETCH_AHEAD at a time ahead of the one being written, each to its own file.
+  const fetching = new Map<number, Promise<string>>();
+  const objectSegments = index.segments.flatMap((segment, i) => ('object' in segment ? [i] : []));
+  let ahead = 0;
+  const fetchAhead = () => {
+    while (ahead < objectSegments.length && fetching.size < FETCH_AHEAD) {
+      const i = objectSegments[ahead];
+      ahead += 1;
+      const { object } = index.segments[i] as { object: string };
+      const part = path.join(scratch, `${i}-${object}`);
+      const task = backend.fetch(objectName(object), part).then(() => part);
+      task.catch(() => undefined);
+      fetching.set(i, task);
+    }
+  };
   try {
-    for (const segment of index.segments) {
+    for (const [i, segment] of index.segments.entries()) {
       if ('inline' in segment) {
         await write(Buffer.from(segment.inline, 'base64'));
       } else {
-        const part = path.join(scratch, segment.object);
-        await backend.fetch(objectName(segment.object), part);
+        fetchAhead();
+        const part = await fetching.get(i)!;
+        fetching.delete(i);
+        fetchAhead();
         for await (const chunk of fs.createReadStream(part)) await write(chunk as Buffer);
         await fs.promises.rm(part, { force: true });
       }
@@ -219,6 +312,7 @@ export const fetchChunked = async (
     await fs.promises.rm(file, { force: true });
     throw error;
   } finally {
+    await Promise.allSettled(fetching.values());
     await fs.promises.rm(scratch, { recursive: true, force: true });
   }
 };
