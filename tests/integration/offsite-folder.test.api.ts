@@ -1,4 +1,3 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -7,14 +6,13 @@ import path from 'node:path';
 import type { Backup, OffsiteCatalogue } from '../../server/src/contracts/backups';
 import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
 import { databaseClient, describeOn, startApp, type TestApp } from '../helpers/app';
-import { CLI, EXAMPLE_APP, ROOT, runCli } from '../helpers/cli';
+import { CLI, OFFSITE_FAULTS as FAULTS, killCliWhenPaused, runCli } from '../helpers/cli';
 import { hashUploads } from '../helpers/dump';
 import { runJob } from '../helpers/jobs';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { seed } = require('../app/scripts/seed/index');
 
-const FAULTS = 'PACTA_BACKUP_TEST_OFFSITE_FAULTS';
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 /**
@@ -43,36 +41,8 @@ describeOn('sqlite')(`off-site copies to a folder on ${databaseClient}`, () => {
     return job;
   };
   const inFolder = () => fs.readdirSync(nas).sort();
-  /**
-   * Runs the CLI beside the app (same database and storage) with a stalled off-site call, and
-   * kill -9s it once the call is under way (faulty.ts prints PACTA_BACKUP_TEST_PAUSED). The pid.
-   */
-  const killWhenPaused = async (args: string[], faults: string, marker: string) => {
-    const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [CLI, ...args, '--app', EXAMPLE_APP], {
-      cwd: ROOT,
-      env: { ...process.env, [FAULTS]: faults },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    child.stdin.end();
-    await new Promise<void>((resolve, reject) => {
-      let stderr = '';
-      const timer = setTimeout(() => reject(new Error(`the CLI did not reach ${marker}:\n${stderr}`)), 150_000);
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-        if (stderr.includes(`PACTA_BACKUP_TEST_PAUSED ${marker} ${child.pid}`)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`the CLI exited (${code}) before ${marker}:\n${stderr}`)));
-    });
-    await new Promise<void>((resolve) => {
-      child.removeAllListeners('exit');
-      child.on('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-    return child.pid!;
-  };
+  /** Runs the CLI beside the app (same database and storage) and kill -9s it in a stalled off-site call. */
+  const killWhenPaused = (args: string[], faults: string, marker: string) => killCliWhenPaused(args, { faults, marker });
   const local = (id: string) => path.join(app.backupsDir, `${id}.pacta.zip`);
 
   beforeAll(async () => {

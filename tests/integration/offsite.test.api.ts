@@ -8,7 +8,7 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Backup } from '../../server/src/contracts/backups';
 import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
 import { databaseClient, describeOn, startApp, type TestApp } from '../helpers/app';
-import { CLI, EXAMPLE_APP, runNode } from '../helpers/cli';
+import { CLI, EXAMPLE_APP, killCliWhenPaused, runNode } from '../helpers/cli';
 import { hashUploads } from '../helpers/dump';
 import { RGW_ACCESS_KEY, RGW_SECRET_KEY, startRgw, type Rgw } from '../helpers/rgw';
 
@@ -227,4 +227,70 @@ describeOn('sqlite')(`off-site copies in an S3 bucket (Ceph RGW) on ${databaseCl
     expect(await production.json<{ status: string }>(['copy', 'latest'])).toMatchObject({ status: 'copied' });
     expect((await alertsOf()).filter((a) => a.type === 'offsite-failed')).toEqual([]);
   });
+
+  it('deduplicated copies in the bucket: kill -9 while copying and while purging loses nothing; every copy listed comes back and restores, and a purge collects what was left', async () => {
+    // A bucket prefix of its own, deduplicated, objects collected as soon as no index names them.
+    const extra = { PACTA_BACKUP_OFFSITE_DEDUPLICATE: 'true', PACTA_BACKUP_OFFSITE_PREFIX: 'repository/', PACTA_BACKUP_OFFSITE_COLLECT_AFTER_MINUTES: '0' };
+    const repo = await site('repository');
+    const env = { ...repo.env, ...extra };
+    const seeded = await runNode([path.join(EXAMPLE_APP, 'scripts', 'seed.js'), '--documents', '10', '--media', '2', '--seed', '11'], { env });
+    if (seeded.code !== 0) throw new Error(`the seeder failed (${seeded.code}):\n${seeded.stderr}`);
+    const json = <T,>(args: string[]) => repo.json<T>(args, extra);
+    const listed = async () => (await json<Array<{ id: string; deduplicated: boolean }>>(['list', '--offsite'])).map((c) => c.id).sort();
+    const checked = async () => {
+      const report = await json<{ damaged: unknown[]; affected: unknown[]; backups: number }>(['check', '--sample', '100']);
+      expect(report).toMatchObject({ damaged: [], affected: [] });
+      return report;
+    };
+
+    const first = await json<Backup>(['backup', '--name', 'First']);
+    expect(first.offsite).toMatchObject({ status: 'copied', deduplicated: { sentBytes: expect.any(Number) } });
+
+    // kill -9 in the middle of a copy: at its first write, then at its second (on this small app,
+    // where most entries are there already, the second write is an object or the index).
+    for (const nth of [1, 2]) {
+      await killCliWhenPaused(['backup', '--name', `Killed at write ${nth}`, '--json'], { faults: `write:${nth}:stall`, marker: 'offsite-write', env });
+    }
+    // Only whole copies are listed, and each one comes back whole (every object read against its SHA-256).
+    expect(await listed()).toEqual([first.id]);
+    expect((await checked()).backups).toBe(1);
+    // The next backup copies the two interrupted ones again, and collects what the dead copies left.
+    const next = await json<Backup>(['backup', '--name', 'After the crashes']);
+    const all = (await json<Backup[]>(['list'])).map((b) => b.id).sort();
+    expect(all).toHaveLength(4);
+    expect(await listed()).toEqual(all);
+
+    // Two backups deleted (their indexes go at once); kill -9 as the purge deletes its first
+    // object, then (the next purge) its second.
+    const panel = await startApp({ storageDir: repo.storage, env: { ...offsiteEnv(), ...extra } });
+    try {
+      const admin = await loginAsSuperAdmin(panel.strapi);
+      for (const id of [first.id, next.id]) expect((await admin.delete(`/pacta-backup/backups/${id}`)).status).toBe(200);
+    } finally {
+      await panel.stop();
+    }
+    const kept = all.filter((id) => id !== first.id && id !== next.id);
+    expect(await listed()).toEqual(kept);
+    const dry = await json<{ offsite: { objects: number; bytes: number; storedBeforeBytes: number; storedAfterBytes: number } }>(['purge', '--dry-run']);
+    expect(dry.offsite.objects).toBeGreaterThanOrEqual(2);
+    let left = dry.offsite.objects;
+    for (const nth of [1, 2]) {
+      await killCliWhenPaused(['purge', '--yes', '--json'], { faults: `delete:${nth}:stall`, marker: 'offsite-delete', env });
+      left -= nth - 1;
+      // Every backup still listed comes back whole.
+      expect((await checked()).backups).toBe(kept.length);
+    }
+    // The dead purge's job lock is taken over at once; the next purge collects the rest.
+    expect((await json<{ offsite: { objects: number } }>(['purge', '--yes'])).offsite).toMatchObject({ objects: left });
+    expect((await json<{ offsite: { objects: number } }>(['purge', '--dry-run'])).offsite).toMatchObject({ objects: 0 });
+
+    // Every copy left comes back into a new app with an empty database, and the newest restores.
+    const fresh = await site('repository-recovered');
+    for (const id of kept) expect(await fresh.json<Backup>(['fetch', id], extra)).toMatchObject({ id, status: 'ok' });
+    for (const id of kept) expect(sha256(path.join(fresh.storage, `${id}.pacta.zip`))).toBe(sha256(path.join(repo.storage, `${id}.pacta.zip`)));
+    const newest = (await json<Backup[]>(['list'])).find((b) => b.id === kept[kept.length - 1])!;
+    const restored = await fresh.json<{ contentTypes: Array<{ uid: string; rows: number }> }>(['restore', newest.id, '--yes'], extra);
+    expect(Object.fromEntries(restored.contentTypes.map((ct) => [ct.uid, ct.rows]))).toEqual(newest.counts);
+    expect(hashUploads(fresh.publicDir)).toEqual(hashUploads(repo.publicDir));
+  }, 600_000);
 });

@@ -213,6 +213,13 @@ const offsiteSchema = z
      */
     deduplicate: z.boolean().default(false),
     /**
+     * Deduplicated copies: an object no index names is deleted by a purge once this old. A copy
+     * running elsewhere (another instance, a CLI on another host) writes its objects before its
+     * index, so they are unnamed meanwhile: keep this above the longest copy. 0 collects at once,
+     * for a target only this app writes to.
+     */
+    collectAfterMinutes: z.number().int().min(0).max(10080).default(60),
+    /**
      * The scheduled repository check (weekly by default): every index read, every object an
      * index names looked for, and a random sample of the objects read whole and checked against
      * their SHA-256. Damage fails the check job and raises an alert naming the backups affected.

@@ -37,8 +37,6 @@ import type { JobContext } from './jobs';
 import { INSTANCE_ID } from './locks';
 
 const ARCHIVE = /^(.+)\.pacta\.zip$/;
-/** Objects no off-site index names are collected once this old (a copy elsewhere may be writing younger ones). */
-const OFFSITE_GC_MARGIN_MS = 3600 * 1000;
 const LIST_CONCURRENCY = 4;
 /** Earlier backups whose off-site copy failed, copied again after a new backup's copy succeeds (see retryOffsite). */
 const OFFSITE_RETRIES = 5;
@@ -515,7 +513,8 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
     async collectOffsite(context?: Pick<JobContext, 'log'>, { dryRun = false, without = [] }: { dryRun?: boolean; without?: string[] } = {}) {
       if (!offsiteEnabled()) return null;
       const collected = await withOffsite((target) =>
-        collectGarbage(target, { marginMs: OFFSITE_GC_MARGIN_MS, dryRun, without: without.map((id) => indexName(id)) })
+        // Objects no index names are collected once this old (a copy elsewhere may be writing younger ones).
+        collectGarbage(target, { marginMs: config().get().offsite.collectAfterMinutes * 60_000, dryRun, without: without.map((id) => indexName(id)) })
       );
       if (collected.deleted.length) {
         const line = `off-site: ${dryRun ? 'would delete' : 'deleted'} ${collected.deleted.length} objects no backup uses (${collected.bytes} bytes); ${collected.kept} kept; ${collected.before.storedBytes} bytes stored before, ${collected.after.storedBytes} after`;

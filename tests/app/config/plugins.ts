@@ -63,6 +63,7 @@ export default ({ env }) => {
           folder: set('PACTA_BACKUP_OFFSITE_FOLDER', (n) => env(n)),
           idleTimeoutSeconds: set('PACTA_BACKUP_OFFSITE_IDLE_TIMEOUT', (n) => env.int(n)),
           deduplicate: set('PACTA_BACKUP_OFFSITE_DEDUPLICATE', (n) => env.bool(n)),
+          collectAfterMinutes: set('PACTA_BACKUP_OFFSITE_COLLECT_AFTER_MINUTES', (n) => env.int(n)),
           endpoint: set('PACTA_BACKUP_OFFSITE_ENDPOINT', (n) => env(n)),
           bucket: set('PACTA_BACKUP_OFFSITE_BUCKET', (n) => env(n)),
           prefix: set('PACTA_BACKUP_OFFSITE_PREFIX', (n) => env(n)),

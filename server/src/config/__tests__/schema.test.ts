@@ -26,6 +26,7 @@ describe('plugin configuration', () => {
         secretAccessKeyEnv: 'PACTA_BACKUP_S3_SECRET_ACCESS_KEY',
         idleTimeoutSeconds: 120,
         deduplicate: false,
+        collectAfterMinutes: 60,
         check: { enabled: true, schedule: '0 5 * * 0', samplePercent: 10 },
       },
       log: { folder: 'logs/pacta-backup', level: 'info', maxDays: 14 },
