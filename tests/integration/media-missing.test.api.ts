@@ -1,9 +1,10 @@
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 import type { Backup } from '../../server/src/contracts/backups';
 import { loginAsSuperAdmin, type Agent } from '../helpers/agent';
-import { databaseClient, startApp, type TestApp } from '../helpers/app';
+import { databaseClient, itOn, startApp, type TestApp } from '../helpers/app';
 import { CLI, runCli } from '../helpers/cli';
 import { runJob } from '../helpers/jobs';
 
@@ -81,5 +82,52 @@ describe(`a backup with media missing on disk on ${databaseClient}`, () => {
     const [failed] = await app.strapi.db.connection('pacta_backup_jobs').where({ type: 'backup', trigger: 'cli', status: 'failed' });
     // A JSON column: text on SQLite and PostgreSQL, parsed by MariaDB's driver.
     expect(typeof failed.error === 'string' ? JSON.parse(failed.error) : failed.error).toMatchObject({ code: 'MEDIA_MISSING' });
+  });
+
+  // How media are read does not depend on the database: SQLite only.
+  itOn('sqlite')('a larger media file whose size and modification time did not change is not read twice; one changed behind them fails the backup once', async () => {
+    // The one seeded original still on disk becomes a 600 KB file (over the 256 KB read whole).
+    const files = (await app.strapi.db.connection('files').select('url').orderBy('id')) as Array<{ url: string }>;
+    const relative = files[2].url.replace(/^\//, '');
+    const file = path.join(app.publicDir, relative);
+    fs.writeFileSync(file, randomBytes(600 * 1024));
+    // A whole second, so that the test can put the same time back (a Date has no nanoseconds).
+    const date = new Date('2026-01-01T00:00:00Z');
+    fs.utimesSync(file, date, date);
+    const hashesFile = path.join(app.backupsDir, '.media-hashes.json');
+    const line = /media: 1 of 1 larger files not read twice/;
+
+    const first = await runJob(admin, '/pacta-backup/backups', {});
+    expect(first.status).toBe('warning');
+    expect(first.log.join('\n')).not.toMatch(line);
+    const kept = JSON.parse(fs.readFileSync(hashesFile, 'utf8'));
+    expect(Object.keys(kept.files)).toEqual([relative]);
+    expect(kept.files[relative][2]).toBe(createHash('sha256').update(fs.readFileSync(file)).digest('hex'));
+    expect(fs.statSync(hashesFile).mode & 0o777).toBe(0o600);
+
+    const second = await runJob(admin, '/pacta-backup/backups', {});
+    expect(second.log.join('\n')).toMatch(line);
+    expect((await runJob(admin, `/pacta-backup/backups/${second.backupId}/verify`)).status).toBe('succeeded');
+
+    // New bytes behind the same size and modification time (a file put back with its old date):
+    // the bytes read into the archive do not give the hash, so the backup fails and names it.
+    fs.writeFileSync(file, randomBytes(600 * 1024));
+    fs.utimesSync(file, date, date);
+    const before = archives();
+    const changed = await runJob(admin, '/pacta-backup/backups', {});
+    expect(changed).toMatchObject({ status: 'failed', error: { code: 'MEDIA_CHANGED', message: expect.stringContaining(relative) } });
+    expect(archives()).toEqual(before);
+    expect(fs.existsSync(hashesFile)).toBe(false);
+    // The next one hashes every file again and writes a backup that verifies.
+    const again = await runJob(admin, '/pacta-backup/backups', {});
+    expect(again.status).toBe('warning');
+    expect(again.log.join('\n')).not.toMatch(line);
+    expect((await runJob(admin, `/pacta-backup/backups/${again.backupId}/verify`)).status).toBe('succeeded');
+
+    // With media.rehashAfterDays 0 every file is hashed every time: the CLI keeps no hashes.
+    fs.rmSync(hashesFile);
+    const cliRun = await cli(['backup', '--json'], { PACTA_BACKUP_MEDIA_REHASH_AFTER_DAYS: '0' });
+    expect(cliRun.code).toBe(3);
+    expect(fs.existsSync(hashesFile)).toBe(false);
   });
 });

@@ -283,9 +283,17 @@ export const configSchema = z
     drill: drillSchema.default(() => drillSchema.parse({})),
     /** Media files the database names but the disk lacks: `warn` completes the backup with warnings, `fail` fails it. */
     media: z
-      .object({ missing: z.enum(['warn', 'fail']).default('warn') })
+      .object({
+        missing: z.enum(['warn', 'fail']).default('warn'),
+        /**
+         * A media file over 256 KB whose size and modification time match what a backup in the
+         * last this many days hashed is not read twice (its SHA-256 reused; its bytes, read into
+         * the archive, must still give it). 0: every file hashed every time.
+         */
+        rehashAfterDays: z.number().int().min(0).max(365).default(7),
+      })
       .strict()
-      .default({ missing: 'warn' }),
+      .default({ missing: 'warn', rehashAfterDays: 7 }),
     log: logSchema.default(() => logSchema.parse({})),
     /** Imports (merge from another archive or a JSON export). */
     import: importSchema.default(() => importSchema.parse({})),

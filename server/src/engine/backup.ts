@@ -47,7 +47,16 @@ export interface BackupPlan {
   contentTypes: Array<Omit<ContentTypeSummary, 'rows'>>;
   tables: BackupTablePlan[];
   /** extra: files under the public folder to keep besides those the `files` rows name. */
-  media: { include: boolean; provider: string; publicDir: string; extra?: string[] };
+  media: {
+    include: boolean;
+    provider: string;
+    publicDir: string;
+    extra?: string[];
+    /** What earlier backups hashed (see MediaHashes); none: every file is hashed. */
+    known?: MediaHashes;
+    /** A known hash older than this is not trusted: the file is hashed again. */
+    rehashAfterMs?: number;
+  };
   /** Bytes the archive may take, at most; checked against the free space first. */
   estimatedBytes: number;
   /** The instance writing it and the backup its data was last restored from (imports: three-way merge). */
@@ -88,6 +97,22 @@ export const describeMissing = (missing: string[]) =>
   `(${missing.length > NAMED_PATHS ? 'first: ' : ''}${missing.slice(0, NAMED_PATHS).join(', ')}${missing.length > NAMED_PATHS ? ', …' : ''})`;
 
 export const archiveName = (id: string) => `${id}.pacta.zip`;
+
+/**
+ * The SHA-256 of the larger media files as earlier backups read it, by upload path, with the
+ * file's size and modification time then and when it was last hashed. A file whose size and
+ * modification time did not change is not read a first time to be hashed (it is read once, into
+ * the archive, where its bytes are hashed anyway and must give the same SHA-256: a file changed
+ * behind an unchanged size and time fails the backup with MEDIA_CHANGED). Small files are read
+ * once either way.
+ */
+export interface KnownHash {
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+  hashedAt: number;
+}
+export type MediaHashes = Map<string, KnownHash>;
 
 const MEDIA_HASH_CONCURRENCY = 8;
 /** Media files read whole into memory (once: hash and append), and how many are read per group. */
@@ -268,6 +293,9 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
     const missing: string[] = [];
     const stored = new Set<string>();
     let mediaBytes = 0;
+    const hashes: MediaHashes = new Map();
+    let reusedHashes = 0;
+    const rehashAfterMs = plan.media.rehashAfterMs ?? 0;
     if (plan.media.include) {
       for (const extra of plan.media.extra ?? []) mediaPaths.add(extra);
       progress.phase = 'media';
@@ -289,7 +317,15 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
             const data = await fs.promises.readFile(file);
             return { relative, file, size: data.length, sha256: createHash('sha256').update(data).digest('hex'), data };
           }
-          return { relative, file, size: stat.size, sha256: await sha256OfFile(file), data: null };
+          const known = plan.media.known?.get(relative);
+          if (known && known.size === stat.size && known.mtimeMs === stat.mtimeMs && mediaStarted - known.hashedAt < rehashAfterMs) {
+            hashes.set(relative, known);
+            reusedHashes += 1;
+            return { relative, file, size: stat.size, sha256: known.sha256, data: null };
+          }
+          const sha256 = await sha256OfFile(file);
+          hashes.set(relative, { size: stat.size, mtimeMs: stat.mtimeMs, sha256, hashedAt: mediaStarted });
+          return { relative, file, size: stat.size, sha256, data: null };
         });
         await lastWritten;
         for (const { relative, file, size, sha256, data } of group) {
@@ -302,8 +338,16 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
             if (data) {
               lastWritten = writer.queueEntry(entry, Readable.from([data]), { compressible: worthCompressingData(file, data) }).written;
             } else {
-              lastWritten = writer.addEntry(entry, fs.createReadStream(file), { compressible: await worthCompressing(file) });
-              await lastWritten;
+              const written = await writer.addEntry(entry, fs.createReadStream(file), { compressible: await worthCompressing(file) });
+              lastWritten = Promise.resolve(written);
+              // Read twice (hashed, then into the archive) or its hash known: the bytes written
+              // must be the ones its name says.
+              if (written.sha256 !== sha256) {
+                throw new EngineError(
+                  'MEDIA_CHANGED',
+                  `The media file ${relative} changed while it was backed up (or behind an unchanged size and modification time); the backup was not written: run it again`
+                );
+              }
             }
             stored.add(sha256);
             mediaBytes += size;
@@ -323,6 +367,7 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
       const index = mediaFiles.map((m) => `${JSON.stringify(m)}\n`).join('');
       await writer.addEntry(MEDIA_INDEX_ENTRY, Readable.from([Buffer.from(index)]), { compressible: true });
       if (missing.length) log(`warning: ${describeMissing(missing)}`);
+      if (reusedHashes) log(`media: ${reusedHashes} of ${hashes.size} larger files not read twice (size and modification time unchanged, hashed within the last ${Math.round(rehashAfterMs / 86_400_000)} days)`);
     }
     timings.mediaMs = Date.now() - mediaStarted;
 
@@ -394,7 +439,7 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
     progress.phase = 'done';
     progress.done = progress.total;
     report();
-    return { manifest, size, verifiedAt, durationMs: Date.now() - started };
+    return { manifest, size, verifiedAt, durationMs: Date.now() - started, mediaHashes: hashes };
   } catch (error) {
     await snapshot.close().catch(() => undefined);
     await writer.abort().catch(() => undefined);

@@ -18,6 +18,8 @@ export type EngineErrorCode =
   | 'SCHEMA_MISMATCH'
   | 'NO_SPACE'
   | 'MEDIA_MISSING'
+  /** A media file's bytes changed while it was backed up (or behind an unchanged size and modification time). */
+  | 'MEDIA_CHANGED'
   | 'INVALID_SCOPE'
   | 'RESTORE_FAILED'
   /** Admin or config tables asked of an archive not sealed under this app's key. */

@@ -56,3 +56,47 @@ export const localFilesOf = (row: { url?: unknown; formats?: unknown; provider?:
     .map((url) => url.slice(1))
     .filter((relative) => !relative.split('/').includes('..'));
 };
+
+/**
+ * The hashes of the larger media files that earlier backups read (engine/backup.ts MediaHashes),
+ * kept beside the backups in the storage folder (a dotfile: never listed as a backup). A file
+ * that cannot be read or that is not ours is ignored: every file is then hashed again.
+ */
+export const MEDIA_HASHES_FILE = '.media-hashes.json';
+const SHA256 = /^[0-9a-f]{64}$/;
+
+type KnownHashes = Map<string, { size: number; mtimeMs: number; sha256: string; hashedAt: number }>;
+
+export const readMediaHashes = async (folder: string): Promise<KnownHashes> => {
+  const known: KnownHashes = new Map();
+  try {
+    const parsed = JSON.parse(await fs.promises.readFile(path.join(folder, MEDIA_HASHES_FILE), 'utf8')) as { version?: number; files?: Record<string, unknown> };
+    if (parsed?.version !== 1 || typeof parsed.files !== 'object' || !parsed.files) return known;
+    for (const [relative, value] of Object.entries(parsed.files)) {
+      if (!Array.isArray(value) || value.length !== 4) continue;
+      const [size, mtimeMs, sha256, hashedAt] = value as unknown[];
+      if (typeof size !== 'number' || typeof mtimeMs !== 'number' || typeof hashedAt !== 'number' || typeof sha256 !== 'string' || !SHA256.test(sha256)) continue;
+      known.set(relative, { size, mtimeMs, sha256, hashedAt });
+    }
+  } catch {
+    // None yet, or unreadable: every file is hashed.
+  }
+  return known;
+};
+
+/**
+ * Replaces the file whole: `temp` (the storage's temporary path, cleaned after a crash like any
+ * other) renamed over it. None kept when there is nothing to keep (no file over 256 KB).
+ */
+export const writeMediaHashes = async (folder: string, hashes: KnownHashes, temp: string) => {
+  const target = path.join(folder, MEDIA_HASHES_FILE);
+  if (!hashes.size) {
+    await fs.promises.rm(target, { force: true });
+    return;
+  }
+  const files = Object.fromEntries([...hashes].map(([relative, h]) => [relative, [h.size, h.mtimeMs, h.sha256, h.hashedAt]]));
+  await fs.promises.writeFile(temp, JSON.stringify({ version: 1, files }), { mode: 0o600 });
+  await fs.promises.rename(temp, target);
+};
+
+export const forgetMediaHashes = (folder: string) => fs.promises.rm(path.join(folder, MEDIA_HASHES_FILE), { force: true });

@@ -21,6 +21,7 @@ import type {
 } from '../contracts/backups';
 import { openArchive, readManifest } from '../engine/archive';
 import { archiveName, runBackup, sha256OfFile } from '../engine/backup';
+import { forgetMediaHashes, MEDIA_HASHES_FILE, readMediaHashes, writeMediaHashes } from '../engine/media';
 import { EngineError } from '../engine/errors';
 import type { Manifest } from '../engine/manifest';
 import { backendLocation, createBackend, type Backend, type BackendOptions } from '../engine/backends';
@@ -693,6 +694,10 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
       const id = newId();
       const uploadConfig = (strapi.config.get('plugin::upload') ?? {}) as { provider?: string };
       const provider = uploadConfig.provider ?? 'local';
+      const includeMedia = request.media && provider === 'local';
+      const folder = config().storageFolder();
+      const rehashAfterDays = config().get().media.rehashAfterDays;
+      const known = includeMedia && rehashAfterDays > 0 ? await readMediaHashes(folder) : undefined;
       const result = await runBackup({
         knex: strapi.db.connection,
         dialect: dialect(),
@@ -709,7 +714,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
           // A table with incoming links is written whole: a restore takes the links of the
           // documents it brings back from it, whoever owns them (the marks stay out of the manifest).
           tables: resolved.tables.map(({ incoming, ...table }) => (incoming ? { ...table, mode: 'replace' as const, filter: null } : table)),
-          media: { include: request.media && provider === 'local', provider, publicDir: publicDir(), extra: extraMedia },
+          media: { include: includeMedia, provider, publicDir: publicDir(), extra: extraMedia, known, rehashAfterMs: rehashAfterDays * 86_400_000 },
           estimatedBytes: await estimate(),
           lineage: await getService('lineage', { strapi }).forBackup(),
           references: resolved.references,
@@ -718,7 +723,17 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         log: (message) => context?.log(message),
         // A safety backup never stops a restore: what is missing now is missing either way.
         missingMedia: kind === 'safety' ? 'warn' : config().get().media.missing,
+      }).catch(async (error: unknown) => {
+        // A file changed behind its size and time: the next backup hashes every file again.
+        if (error instanceof EngineError && error.code === 'MEDIA_CHANGED') await forgetMediaHashes(folder);
+        throw error;
       });
+      if (known) {
+        // What the next backup may trust (a failure to keep it costs only the time of hashing again).
+        await writeMediaHashes(folder, result.mediaHashes, await storage().tempPath(MEDIA_HASHES_FILE.slice(1))).catch((error: unknown) =>
+          context?.log(`media: the hashes could not be kept: ${(error as Error).message}`)
+        );
+      }
       context?.log(`wrote ${archiveName(id)}: ${result.manifest.totals.rows} rows, ${result.manifest.media.files} media files, ${result.size} bytes`);
       return { id, ...result };
     },

@@ -52,7 +52,10 @@ export default ({ env }) => {
           folder: path.resolve(appRoot, env('PACTA_BACKUP_STORAGE', 'backups')),
         },
         spaceAlertBelow: set('PACTA_BACKUP_SPACE_ALERT_BELOW', (n) => env(n)),
-        media: { missing: set('PACTA_BACKUP_MEDIA_MISSING', (n) => env(n)) },
+        media: {
+          missing: set('PACTA_BACKUP_MEDIA_MISSING', (n) => env(n)),
+          rehashAfterDays: set('PACTA_BACKUP_MEDIA_REHASH_AFTER_DAYS', (n) => env.int(n)),
+        },
         log: { folder: path.resolve(appRoot, env('PACTA_BACKUP_LOG_DIR', 'logs/pacta-backup')) },
         // E.g. the Ceph RADOS Gateway the off-site tests start (tests/s3/rgw.sh); the access keys
         // in PACTA_BACKUP_S3_ACCESS_KEY_ID and PACTA_BACKUP_S3_SECRET_ACCESS_KEY. Or a folder:

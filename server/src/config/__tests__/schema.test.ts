@@ -14,7 +14,7 @@ describe('plugin configuration', () => {
       scope: { contentTypes: 'all', media: true, adminUsers: false, config: false },
       spaceAlertBelow: '10%',
       drill: { enabled: true, schedule: '0 4 * * 0' },
-      media: { missing: 'warn' },
+      media: { missing: 'warn', rehashAfterDays: 7 },
       offsite: {
         enabled: false,
         backend: 's3',
