@@ -262,12 +262,15 @@ describeOn('sqlite')(`off-site copies in an S3 bucket (Ceph RGW) on ${databaseCl
 
     // Two backups deleted (their indexes go at once); kill -9 as the purge deletes its first
     // object, then (the next purge) its second.
-    const panel = await startApp({ storageDir: repo.storage, env: { ...offsiteEnv(), ...extra } });
+    // (One Strapi per process: production's admin panel, if an earlier test started it, stops first.)
+    await panel?.app.stop();
+    panel = undefined;
+    const repoPanel = await startApp({ storageDir: repo.storage, env: { ...offsiteEnv(), ...extra } });
     try {
-      const admin = await loginAsSuperAdmin(panel.strapi);
+      const admin = await loginAsSuperAdmin(repoPanel.strapi);
       for (const id of [first.id, next.id]) expect((await admin.delete(`/pacta-backup/backups/${id}`)).status).toBe(200);
     } finally {
-      await panel.stop();
+      await repoPanel.stop();
     }
     const kept = all.filter((id) => id !== first.id && id !== next.id);
     expect(await listed()).toEqual(kept);

@@ -70,6 +70,7 @@ export interface ChunkedCopy {
 /** A sync flush's marker: the empty stored block that ends each piece ParallelDeflate deflates. */
 const SYNC_MARKER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const DEFLATE_METHOD = 8;
+const STORED_MEDIA = /^media\/([0-9a-f]{64})$/;
 
 interface Piece {
   start: number;
@@ -142,7 +143,7 @@ export const putChunked = async (
   const size = (await fs.promises.stat(file)).size;
   const directory = await unzipper.Open.file(file);
   const entries = directory.files
-    .map((entry) => ({ offset: Number(entry.offsetToLocalFileHeader), size: Number(entry.compressedSize) }))
+    .map((entry) => ({ path: entry.path, offset: Number(entry.offsetToLocalFileHeader), size: Number(entry.compressedSize) }))
     .sort((a, b) => a.offset - b.offset);
   const present = new Set((await backend.list()).map((object) => object.name));
   const result: ChunkedCopy = { sent: { objects: 0, bytes: 0 }, reused: { objects: 0, bytes: 0 } };
@@ -185,7 +186,12 @@ export const putChunked = async (
       if (entry.size < MIN_OBJECT) continue;
       await inline(start);
       const deflated = header.readUInt16LE(8) === DEFLATE_METHOD;
-      for (const piece of await piecesOf(file, start, end, deflated)) {
+      // A media file stored as it is (`media/<its SHA-256>`, bytes the backup checked against
+      // that name) that the backend has already is not read at all: an unchanged media library
+      // costs no reading. One the backend lacks is read and hashed like any other entry.
+      const named = deflated ? undefined : STORED_MEDIA.exec(entry.path)?.[1];
+      const known = named && present.has(objectName(named)) && !resend?.has(objectName(named)) ? [{ start, end, sha256: named }] : null;
+      for (const piece of known ?? (await piecesOf(file, start, end, deflated))) {
         const pieceSize = piece.end - piece.start;
         if (present.has(objectName(piece.sha256)) && !resend?.has(objectName(piece.sha256))) {
           result.reused.objects += 1;
