@@ -51,6 +51,9 @@ const { ENGINES, engineFor } = require('./engines');
 const DATASETS = {
   S: { documents: 2000, media: 200, seed: 1 },
   M: { documents: 50000, media: 2000, seed: 1 },
+  // Media-heavy (`--datasets H`): a few thousand contracts and about 2 GB of files (each PDF a
+  // 12.5 MB scan: incompressible bytes), for the deduplicated copies of media that did not change.
+  H: { documents: 2000, media: 400, seed: 1, pdfBytes: 12_500_000 },
 };
 /** How the data diverges from the backup before the import (fractions of the contracts). */
 const DIVERGE = { edit: 0.05, delete: 0.01, create: 0.01 };
@@ -458,7 +461,11 @@ const runDataset = async (name, secrets, strapi, engine, options) => {
     rows.push(entry);
     return entry;
   };
-  const seedArgs = [path.join(APP, 'scripts', 'seed.js'), '--documents', String(spec.documents), '--media', String(spec.media), '--seed', String(spec.seed)];
+  const seedArgs = [
+    path.join(APP, 'scripts', 'seed.js'),
+    ...['--documents', String(spec.documents), '--media', String(spec.media), '--seed', String(spec.seed)],
+    ...(spec.pdfBytes ? ['--pdf-bytes', String(spec.pdfBytes)] : []),
+  ];
 
   // The seeded data: seeded into the dataset's own database, or (--reuse) copied from a template
   // seeded once with the same parameters (tests/bench/work/templates/<engine>-<ds>/: the uploads

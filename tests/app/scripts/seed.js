@@ -9,6 +9,7 @@
  * Options (defaults in brackets):
  *   --documents N   contracts to create [200]
  *   --media M       files to upload [20]
+ *   --pdf-bytes B   each PDF also embeds B bytes of incompressible data (scans) [0]
  *   --seed S        the seed; the same seed gives the same content [1]
  *   --method bulk|documents
  *                   write contracts in batches [bulk] or through the document service, one
@@ -24,20 +25,20 @@ const { bootApp } = require('./boot');
 const { seed } = require('./seed/index');
 const { checkEquivalence } = require('./seed/equivalence');
 
-const USAGE = 'usage: npm run seed -- [--documents N] [--media M] [--seed S] [--method bulk|documents] [--check]';
+const USAGE = 'usage: npm run seed -- [--documents N] [--media M] [--pdf-bytes B] [--seed S] [--method bulk|documents] [--check]';
 
 const parseArgs = (argv) => {
-  const options = { documents: 200, media: 20, seed: 1, method: 'bulk', check: false };
+  const options = { documents: 200, media: 20, pdfBytes: 0, seed: 1, method: 'bulk', check: false };
   for (let i = 0; i < argv.length; i += 1) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => (inline !== undefined ? inline : argv[(i += 1)]);
     if (flag === '--check') options.check = true;
     else if (flag === '--method') options.method = value();
-    else if (['--documents', '--media', '--seed'].includes(flag)) {
+    else if (['--documents', '--media', '--seed', '--pdf-bytes'].includes(flag)) {
       const raw = value();
       const number = Number(raw);
       if (!/^\d+$/.test(String(raw)) || !Number.isSafeInteger(number)) throw new Error(`${flag} needs a non-negative integer, got ${raw}\n${USAGE}`);
-      options[flag.slice(2)] = number;
+      options[flag === '--pdf-bytes' ? 'pdfBytes' : flag.slice(2)] = number;
     } else throw new Error(`unknown argument ${argv[i]}\n${USAGE}`);
   }
   return options;

@@ -42,8 +42,8 @@ const ensureLocales = async (strapi) => {
  *   seconds: number }>} entries: contract rows (one per locale and draft/published version)
  */
 const seed = async (strapi, options = {}) => {
-  const { documents: count = 200, media = 20, seed: seedNumber = 1, method = 'bulk', log = () => {} } = options;
-  for (const [name, value] of Object.entries({ documents: count, media, seed: seedNumber })) {
+  const { documents: count = 200, media = 20, seed: seedNumber = 1, method = 'bulk', pdfBytes = 0, log = () => {} } = options;
+  for (const [name, value] of Object.entries({ documents: count, media, seed: seedNumber, pdfBytes })) {
     if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${value}`);
   }
   if (!['bulk', 'documents'].includes(method)) throw new Error(`method must be 'bulk' or 'documents', got ${method}`);
@@ -55,7 +55,7 @@ const seed = async (strapi, options = {}) => {
 
   await ensureLocales(strapi);
   const references = createReferences();
-  const files = await uploadMedia(strapi, { seed: seedNumber, count: media });
+  const files = await uploadMedia(strapi, { seed: seedNumber, count: media, pdfBytes });
   references.media = files.map((file) => file.id);
   log(`${files.length} media files uploaded (${elapsed().toFixed(1)} s)`);
 

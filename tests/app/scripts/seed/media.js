@@ -6,6 +6,7 @@
  * the upload plugin's service, so Strapi stores them (and their thumbnails) as it would an
  * upload from the admin panel.
  */
+const crypto = require('node:crypto');
 const fs = require('node:fs/promises');
 const os = require('node:os');
 const path = require('node:path');
@@ -70,8 +71,21 @@ const makePng = (random, width, height) => {
   ]);
 };
 
-/** A one-page PDF showing `text`, with a correct cross-reference table. */
-const makePdf = (text) => {
+/**
+ * `bytes` of incompressible data, the same for a seed and a file (AES-128-CTR over zeros under a
+ * key from both: fast enough for gigabytes, unlike a JS generator).
+ */
+const padding = (seed, index, bytes) => {
+  const key = crypto.createHash('sha256').update(`pacta-seed-media:${seed}:${index}`).digest();
+  const cipher = crypto.createCipheriv('aes-128-ctr', key.subarray(0, 16), key.subarray(16, 32));
+  return Buffer.concat([cipher.update(Buffer.alloc(bytes)), cipher.final()]);
+};
+
+/**
+ * A one-page PDF showing `text`, with a correct cross-reference table; with `embedded`, also an
+ * object of that many binary bytes (the size of a scanned contract, which compresses no further).
+ */
+const makePdf = (text, embedded = null) => {
   const escaped = text.replace(/[\\()]/g, (c) => `\\${c}`);
   const stream = `BT /F1 18 Tf 72 720 Td (${escaped}) Tj ET`;
   const objects = [
@@ -81,6 +95,7 @@ const makePdf = (text) => {
     `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
     '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
   ];
+  if (embedded) objects.push(`<< /Length ${embedded.length} >>\nstream\n${embedded.toString('latin1')}\nendstream`);
   let body = '%PDF-1.4\n';
   const offsets = objects.map((object, i) => {
     const offset = body.length;
@@ -99,7 +114,7 @@ const makePdf = (text) => {
  * and file 1 always a PDF, so both kinds exist as soon as there are two files).
  * @returns {{ name: string, mime: string, bytes: Buffer, alternativeText: string, caption: string }}
  */
-const makeMediaFile = (seed, index) => {
+const makeMediaFile = (seed, index, pdfBytes = 0) => {
   const random = createRandom(seed, 'media', index);
   const number = String(index + 1).padStart(4, '0');
   const isImage = index === 0 || (index !== 1 && random.chance(0.6));
@@ -117,7 +132,7 @@ const makeMediaFile = (seed, index) => {
   return {
     name: `annex-${number}.pdf`,
     mime: 'application/pdf',
-    bytes: makePdf(text),
+    bytes: makePdf(text, pdfBytes > 0 ? padding(seed, index, pdfBytes) : null),
     alternativeText: `Annex ${number}`,
     caption: text,
   };
@@ -127,13 +142,13 @@ const makeMediaFile = (seed, index) => {
  * Generates and uploads `count` files; returns them in order as { id, mime } (upload rows).
  * @param {import('@strapi/strapi').Core.Strapi} strapi
  */
-const uploadMedia = async (strapi, { seed, count }) => {
+const uploadMedia = async (strapi, { seed, count, pdfBytes = 0 }) => {
   const uploadService = strapi.plugin('upload').service('upload');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pacta-seed-'));
   const uploaded = [];
   try {
     for (let index = 0; index < count; index += 1) {
-      const file = makeMediaFile(seed, index);
+      const file = makeMediaFile(seed, index, pdfBytes);
       const filepath = path.join(dir, file.name);
       await fs.writeFile(filepath, file.bytes);
       const [row] = await uploadService.upload({
