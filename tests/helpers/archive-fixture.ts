@@ -78,6 +78,8 @@ export interface FixtureOptions {
   claimedRows?: Record<string, number>;
   /** Media files instead of MEDIA. */
   media?: Array<{ path: string; data: Buffer }>;
+  /** Called with the writer once the archive is written. */
+  onWritten?: (writer: ArchiveWriter) => void;
 }
 
 /** Writes the archive at `file` and returns its manifest. */
@@ -134,6 +136,7 @@ export const writeFixture = async (file: string, options: FixtureOptions = {}): 
     warnings: [],
   };
   await writer.finish(manifest);
+  options.onWritten?.(writer);
   return manifest;
 };
 

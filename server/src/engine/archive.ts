@@ -141,6 +141,8 @@ export class ArchiveWriter {
   /** Rejects with the first failure of any queued entry: the entries queued after it fail with it. */
   private readonly broken: Promise<never>;
   private breakWith: (error: Error) => void = () => undefined;
+  private readonly fileHash = createHash('sha256');
+  private fileDigest: string | null = null;
 
   constructor(
     readonly filePath: string,
@@ -165,7 +167,16 @@ export class ArchiveWriter {
     this.done.catch((error) => {
       this.failure = error;
     });
+    // The whole file's SHA-256 as it is written (an off-site copy right after needs it; reading
+    // the file again for it costs a full read of a media library).
+    this.zip.on('data', (chunk: Buffer) => this.fileHash.update(chunk));
     this.zip.pipe(this.output);
+  }
+
+  /** The SHA-256 of the file written (once finish() resolved). */
+  get sha256(): string {
+    if (this.fileDigest === null) this.fileDigest = this.fileHash.digest('hex');
+    return this.fileDigest;
   }
 
   /**

@@ -412,6 +412,7 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
     manifest.totals.bytes = writer.written.reduce((n, e) => n + e.size, 0);
     timings.writeMs = Date.now() - started;
     const size = await writer.finish(manifest);
+    const sha256 = writer.sha256;
 
     // Read everything back before the archive is listed.
     progress.phase = 'verify';
@@ -439,7 +440,8 @@ export const runBackup = async ({ knex, dialect, storage, plan, passphrase, onPr
     progress.phase = 'done';
     progress.done = progress.total;
     report();
-    return { manifest, size, verifiedAt, durationMs: Date.now() - started, mediaHashes: hashes };
+    // sha256: the file's bytes as written (the file is renamed, not rewritten, by the commit).
+    return { manifest, size, sha256, verifiedAt, durationMs: Date.now() - started, mediaHashes: hashes };
   } catch (error) {
     await snapshot.close().catch(() => undefined);
     await writer.abort().catch(() => undefined);

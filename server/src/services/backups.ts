@@ -329,7 +329,12 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
      * metadata (shown in the list; a failure raises the offsite-failed alert). Never throws: the
      * backup itself is complete and verified whatever happens to its copy.
      */
-    async copyOffsite(id: string, context?: Pick<JobContext, 'log' | 'progress'>): Promise<OffsiteState | null> {
+    async copyOffsite(
+      id: string,
+      context?: Pick<JobContext, 'log' | 'progress'>,
+      /** The archive's SHA-256 as the backup that just wrote and verified it computed (else read from the file). */
+      { sha256: written }: { sha256?: string } = {}
+    ): Promise<OffsiteState | null> {
       if (!offsiteEnabled()) return null;
       const file = await findFile(id);
       const location = backendLocation(offsiteOptions());
@@ -339,7 +344,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
       let state: OffsiteState;
       try {
         const local = await storage().localPath(file.name);
-        const sha256 = await sha256OfFile(local);
+        const sha256 = written ?? (await sha256OfFile(local));
         context?.progress({ phase: 'offsite', done: 0, total: file.size, bytes: 0 });
         const progress = (sent: number, total: number) => context?.progress({ phase: 'offsite', done: sent, total, bytes: sent });
         const copy = await withOffsite(async (target) => {
@@ -748,7 +753,7 @@ const createBackupsService = ({ strapi }: { strapi: Core.Strapi }) => {
         async (context) => {
           const written = await service.write(request, kind, context);
           context.job.backupId = written.id;
-          const copy = await service.copyOffsite(written.id, context);
+          const copy = await service.copyOffsite(written.id, context, { sha256: written.sha256 });
           let repository: Record<string, unknown> | undefined;
           if (copy?.status === 'copied') {
             await service.retryOffsite(context);

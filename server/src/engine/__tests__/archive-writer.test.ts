@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,7 +39,10 @@ describe('ArchiveWriter: entries deflated in parallel blocks', () => {
   it.each(['best', 'fast', 'none'] as const)('writes a plain zip (%s) that reads back, entry by entry, with the rows it was given', async (compression) => {
     const target = file();
     const rows = bigRows();
-    await writeFixture(target, { compression, rows });
+    let written = '';
+    await writeFixture(target, { compression, rows, onWritten: (writer) => (written = writer.sha256) });
+    // The whole file's SHA-256, taken as it was written.
+    expect(written).toBe(createHash('sha256').update(fs.readFileSync(target)).digest('hex'));
     const archive = await openArchive(target);
     expect((await archive.verify()).ok).toBe(true);
     // The zip's own reading (its deflate and CRC-32) gives the NDJSON back.
