@@ -17,7 +17,7 @@ import {
 } from '../../server/src/engine/backends';
 import { checkRepository, collectGarbage, fetchChunked, putChunked } from '../../server/src/engine/backends/chunked';
 import { EngineError } from '../../server/src/engine/errors';
-import { defaultRows, writeFixture } from '../helpers/archive-fixture';
+import { PASSPHRASE, defaultRows, writeFixture } from '../helpers/archive-fixture';
 import { databaseClient, describeOn } from '../helpers/app';
 import { RGW_ACCESS_KEY, RGW_SECRET_KEY, startRgw, type Rgw } from '../helpers/rgw';
 
@@ -354,6 +354,22 @@ describeOn('sqlite')(`storage backends conformance (${databaseClient} run)`, () 
         for (const [id, file] of [['20260104-020000-dddddd', first], ['20260105-020000-eeeeee', second]] as const) {
           const out = target(`rows-${id}`);
           expect(await fetchChunked(open(), id, out)).toEqual({ size: fs.statSync(file).size, sha256: digest(file) });
+        }
+      });
+
+      it('reuses a plain archive\'s media object without reading it, never for the sealed bytes of an encrypted archive of the same file', async () => {
+        const photo = { path: '/uploads/scan.png', data: randomBytes(300 * 1024) };
+        const plainFile = path.join(tmp, `media-plain-${kind}.pacta.zip`);
+        const sealedFile = path.join(tmp, `media-sealed-${kind}.pacta.zip`);
+        await writeFixture(plainFile, { media: [photo] });
+        // Format 1 keeps the entry's name, media/<SHA-256 of the file>, for its encrypted bytes.
+        await writeFixture(sealedFile, { media: [photo], passphrase: PASSPHRASE, formatVersion: 1 });
+        await putChunked(open(), { file: plainFile, id: '20260106-020000-ffffff', sha256: digest(plainFile) });
+        const again = await putChunked(open(), { file: plainFile, id: '20260107-020000-aaaaab', sha256: digest(plainFile) });
+        expect(again.reused.bytes).toBeGreaterThanOrEqual(photo.data.length);
+        await putChunked(open(), { file: sealedFile, id: '20260108-020000-aaaaac', sha256: digest(sealedFile) });
+        for (const [id, file] of [['20260107-020000-aaaaab', plainFile], ['20260108-020000-aaaaac', sealedFile]] as const) {
+          expect(await fetchChunked(open(), id, target(`media-${id}`))).toEqual({ size: fs.statSync(file).size, sha256: digest(file) });
         }
       });
 

@@ -9,6 +9,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 
 import { EngineError } from '../errors';
+import { MANIFEST_MAC_ENTRY, SEALED_MANIFEST_ENTRY } from '../manifest';
 import type { Backend, BackendObject } from './types';
 
 /**
@@ -145,6 +146,9 @@ export const putChunked = async (
   const entries = directory.files
     .map((entry) => ({ path: entry.path, offset: Number(entry.offsetToLocalFileHeader), size: Number(entry.compressedSize) }))
     .sort((a, b) => a.offset - b.offset);
+  // Only a plain archive stores media files as they are (an encrypted one of format 1 keeps the
+  // names `media/<SHA-256>` for sealed bytes).
+  const plain = !directory.files.some((entry) => entry.path === MANIFEST_MAC_ENTRY || entry.path === SEALED_MANIFEST_ENTRY);
   const present = new Set((await backend.list()).map((object) => object.name));
   const result: ChunkedCopy = { sent: { objects: 0, bytes: 0 }, reused: { objects: 0, bytes: 0 } };
   const segments: OffsiteIndex['segments'] = [];
@@ -189,7 +193,7 @@ export const putChunked = async (
       // A media file stored as it is (`media/<its SHA-256>`, bytes the backup checked against
       // that name) that the backend has already is not read at all: an unchanged media library
       // costs no reading. One the backend lacks is read and hashed like any other entry.
-      const named = deflated ? undefined : STORED_MEDIA.exec(entry.path)?.[1];
+      const named = deflated || !plain ? undefined : STORED_MEDIA.exec(entry.path)?.[1];
       const known = named && present.has(objectName(named)) && !resend?.has(objectName(named)) ? [{ start, end, sha256: named }] : null;
       for (const piece of known ?? (await piecesOf(file, start, end, deflated))) {
         const pieceSize = piece.end - piece.start;
