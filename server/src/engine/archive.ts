@@ -221,6 +221,18 @@ export class ArchiveWriter {
     };
   }
 
+  /** The entry `zipName` comes deflated by `deflate`: the zip stores its bytes as they are (hookDeflated). */
+  private takesDeflated(zipName: string, deflate: ParallelDeflate) {
+    this.deflated.set(zipName, {
+      get crc() {
+        return deflate.crc;
+      },
+      get size() {
+        return deflate.size;
+      },
+    });
+  }
+
   get written(): ManifestEntry[] {
     return this.entries;
   }
@@ -296,17 +308,7 @@ export class ArchiveWriter {
       this.broken.catch(reject);
     });
     // A plain archive's compressed entry is deflated here, and stored by archiver as deflated data.
-    if (deflate && !key) {
-      const known = deflate;
-      this.deflated.set(zipName, {
-        get crc() {
-          return known.crc;
-        },
-        get size() {
-          return known.size;
-        },
-      });
-    }
+    if (deflate && !key) this.takesDeflated(zipName, deflate);
     this.zip.append(body, { name: zipName, store: Boolean(key) || !compress });
     const slot = this.entries.length;
     this.entries.push({ path: entryPath, size: 0, sha256: '', compressed: compress });
@@ -361,14 +363,7 @@ export class ArchiveWriter {
         // Deflated in content-defined pieces as the tables are: the next backup's manifest lists
         // mostly the same entries, and a deduplicated copy then sends only what changed in it.
         const deflate = new ParallelDeflate({ level, chunking: 'content' });
-        this.deflated.set(MANIFEST_ENTRY, {
-          get crc() {
-            return deflate.crc;
-          },
-          get size() {
-            return deflate.size;
-          },
-        });
+        this.takesDeflated(MANIFEST_ENTRY, deflate);
         this.zip.append(Readable.from([bytes]).pipe(deflate), { name: MANIFEST_ENTRY });
       } else this.zip.append(bytes, { name: MANIFEST_ENTRY });
       this.zip.append(sha256(bytes), { name: MANIFEST_CHECKSUM_ENTRY });
