@@ -468,6 +468,12 @@ export interface OpenedArchive {
   /** The content of an entry, decrypted, decompressed and checked: an error ends a bad one. */
   open(entryPath: string): Readable;
   /**
+   * A table's rows in batches, parsed and checked against the manifest as they come (what
+   * verify() checks of them): a restore that read the entries with `rows: false` checks them
+   * while it writes them, inside its transaction.
+   */
+  rows(table: ManifestTable): AsyncGenerator<unknown[][]>;
+  /**
    * Reads every entry to its end, checking each (and each table's rows against the table in the
    * manifest); reports entry by entry.
    */
@@ -796,7 +802,12 @@ const idValue = (id: unknown): bigint | null => {
  * array of as many values as the table has columns, the ids ascending (rows are written in
  * primary-key order), as many rows as the manifest says.
  */
-const checkRows = async (table: ManifestTable, stream: Readable, limits: ArchiveLimits) => {
+/**
+ * A table's rows in batches, each checked against the manifest as it comes (a JSON array as wide
+ * as the table's columns, ids rising, no more rows than the manifest says) and the count checked
+ * at the end: a BAD_ROWS error names the first line that is not what the manifest says.
+ */
+async function* checkedRows(table: ManifestTable, stream: Readable, limits: ArchiveLimits): AsyncGenerator<unknown[][]> {
   const width = table.columns.length;
   const idIndex = table.columns.findIndex((c) => c.name === 'id');
   const bad = (line: number, problem: string) =>
@@ -820,8 +831,15 @@ const checkRows = async (table: ManifestTable, stream: Readable, limits: Archive
         last = id;
       }
     }
+    yield batch;
   }
   if (line !== table.rows) throw bad(line, `ends the table at ${line} rows where the manifest says ${table.rows}`);
+}
+
+const checkRows = async (table: ManifestTable, stream: Readable, limits: ArchiveLimits) => {
+  for await (const _batch of checkedRows(table, stream, limits)) {
+    // Reading to the end runs the checks.
+  }
 };
 
 /**
@@ -933,5 +951,7 @@ export const openArchive = async (filePath: string, options: ReadOptions = {}): 
     return { ok: results.every((r) => r.ok), entries: results };
   };
 
-  return { manifest, authenticated, open, verify };
+  const rows = (table: ManifestTable) => checkedRows(table, open(table.entry), limits);
+
+  return { manifest, authenticated, open, rows, verify };
 };
