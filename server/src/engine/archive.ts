@@ -798,14 +798,10 @@ const idValue = (id: unknown): bigint | null => {
 };
 
 /**
- * Reads a table's NDJSON and checks it against the table in the manifest: every line a JSON
- * array of as many values as the table has columns, the ids ascending (rows are written in
- * primary-key order), as many rows as the manifest says.
- */
-/**
- * A table's rows in batches, each checked against the manifest as it comes (a JSON array as wide
- * as the table's columns, ids rising, no more rows than the manifest says) and the count checked
- * at the end: a BAD_ROWS error names the first line that is not what the manifest says.
+ * A table's rows in batches, each batch checked against the table in the manifest before it is
+ * passed on: every line a JSON array of as many values as the table has columns, the ids
+ * ascending (rows are written in primary-key order), no more rows than the manifest says, and as
+ * many at the end. A BAD_ROWS error names the first line that is not what the manifest says.
  */
 async function* checkedRows(table: ManifestTable, stream: Readable, limits: ArchiveLimits): AsyncGenerator<unknown[][]> {
   const width = table.columns.length;
