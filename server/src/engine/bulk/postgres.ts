@@ -9,12 +9,12 @@ import { toCanonical } from '../values';
 import type { BulkDialect, Inserter, LoadPlan } from './index';
 import { drain, inline, nextChunk, prepareValueOf, quote } from './postgres-copy';
 import { readLines } from './postgres-json-read';
-import { CopyTextDecoder, encodeField } from './postgres-text';
+import { CopyTextDecoder, CopyTextWriter } from './postgres-text';
 
 /** Rows per batch handed to the backup (as the portable path's pages). */
 const BATCH = 2000;
 
-/** Characters of COPY text per COPY FROM statement of a restore. */
+/** Bytes of COPY text per COPY FROM statement of a restore. */
 const CHUNK = 1 << 20;
 
 /** The node-postgres client knex hands out (the part used here). */
@@ -102,10 +102,8 @@ export const postgres: BulkDialect = {
    */
   async inserter(trx, table, columns, onInserted) {
     const client = (await trx.client.acquireConnection()) as PgClient;
-    const prepareValue = prepareValueOf(trx.client.driver);
+    const writer = new CopyTextWriter(prepareValueOf(trx.client.driver), CHUNK);
     const statement = `COPY ${quote(table)} (${columns.map((c) => quote(c.name)).join(', ')}) FROM STDIN`;
-    const width = columns.length;
-    let text = '';
     let rows = 0;
     let failure: unknown = null;
     /** The statement the server is reading, if any. */
@@ -113,9 +111,8 @@ export const postgres: BulkDialect = {
 
     const send = () => {
       if (!rows) return;
-      const data = text;
+      const data = writer.take();
       const count = rows;
-      text = '';
       rows = 0;
       const copy = client.query(copyFrom(statement)) as NodeJS.WritableStream & { on(event: string, listener: (error?: Error) => void): void };
       const done = new Promise<void>((resolve) => {
@@ -141,11 +138,9 @@ export const postgres: BulkDialect = {
       // A promise only when a statement goes out: no await per row.
       add(values) {
         if (failure) return Promise.reject(failure);
-        let line = '';
-        for (let i = 0; i < width; i += 1) line += (i ? '\t' : '') + encodeField(prepareValue(values[i]));
-        text += `${line}\n`;
+        writer.row(values);
         rows += 1;
-        if (text.length < CHUNK) return undefined;
+        if (writer.bytes < CHUNK) return undefined;
         // One statement at a time on the connection (node-postgres deprecates queueing them): the
         // previous one is waited for, this one goes out, and the next chunk is encoded meanwhile.
         return settle().then(send);
