@@ -1,8 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-
-import ts from 'typescript';
 
 import { fromCanonical } from '../../values';
 import { CopyTextDecoder, CopyTextWriter, encodeField, unescapeField } from '../postgres-text';
@@ -86,13 +83,15 @@ describe('COPY text format', () => {
       )
     );
     // Jest's process.env is its own copy: a zone is only a zone in a process started with it.
-    const source = ts.transpileModule(fs.readFileSync(path.join(__dirname, '..', 'postgres-text.ts'), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
-    }).outputText;
+    // The child reads the TypeScript source through TypeScript's own transpiler.
     const script = `
-      const m = { exports: {} };
-      new Function('module', 'exports', 'require', ${JSON.stringify(source)})(m, m.exports, require);
-      const { encodeField, fieldEncoder } = m.exports;
+      const fs = require('node:fs');
+      const ts = require(${JSON.stringify(require.resolve('typescript'))});
+      require.extensions['.ts'] = (module, filename) => module._compile(
+        ts.transpileModule(fs.readFileSync(filename, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText,
+        filename
+      );
+      const { encodeField, fieldEncoder } = require(${JSON.stringify(path.join(__dirname, '..', 'postgres-text.ts'))});
       const { prepareValue } = require(${JSON.stringify(require.resolve('pg/lib/utils'))});
       const field = fieldEncoder(prepareValue);
       const values = JSON.parse(process.argv[1]).map((v) => ('date' in v ? new Date(v.date) : 'buffer' in v ? Buffer.from(v.buffer, 'base64') : v.value));
