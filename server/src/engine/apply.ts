@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 import { EngineError } from './errors';
 import type { RowFilter } from './manifest';
-import { bulkFor, plainLoad, type Inserter } from './bulk';
+import { bulkFor, plainLoad, type Inserter, type InserterOptions } from './bulk';
 import { applyFilter } from './sql';
 import { fromCanonical, type Dialect } from './values';
 
@@ -167,10 +167,11 @@ const inserter = async (
   dialect: Dialect,
   table: string,
   columns: Array<{ name: string; type: string }>,
-  onInserted: (rows: number) => void
+  onInserted: (rows: number) => void,
+  options: InserterOptions = {}
 ): Promise<Inserter> => {
   const bulk = bulkFor(dialect).inserter;
-  if (bulk) return bulk(trx, table, columns, onInserted);
+  if (bulk) return bulk(trx, table, columns, onInserted, options);
   const names = columns.map((c) => c.name);
   const size = batchSize(dialect, columns.length);
   let batch: Record<string, unknown>[] = [];
@@ -360,10 +361,18 @@ export const applyRestore = async (
         external.map(async (fk) => ({ fk, at: names.indexOf(fk.column), ids: await idsOf(fk.refTable) }))
       );
       const selfAt = self.map((fk) => ({ fk, at: names.indexOf(fk.column) }));
-      const insert = await inserter(trx, dialect, table, targetColumns(columns), (rows) => {
-        outcome.inserted += rows;
-        options.onProgress?.({ table, rows });
-      });
+      // An upsert updates rows between inserts; otherwise nothing but the inserter writes here until end().
+      const insert = await inserter(
+        trx,
+        dialect,
+        table,
+        targetColumns(columns),
+        (rows) => {
+          outcome.inserted += rows;
+          options.onProgress?.({ table, rows });
+        },
+        { alone: plan.mode !== 'upsert' }
+      );
       // upsert: a row whose id is here is updated in place, never deleted and inserted again.
       const present =
         plan.mode === 'upsert' ? new Set((await trx(table).select('id')).map((r: { id: number }) => Number(r.id))) : null;

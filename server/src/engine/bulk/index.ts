@@ -31,6 +31,15 @@ export interface Inserter {
   end(): Promise<void>;
 }
 
+export interface InserterOptions {
+  /**
+   * The caller runs no statement of its own on the transaction between the first add() and
+   * end(): a statement of rows may still be running while the next is built, even one that
+   * could have to be undone back to its savepoint (MariaDB's LOAD DATA).
+   */
+  alone?: boolean;
+}
+
 export interface LoadPlan {
   /** Tables this plan emptied itself (e.g. TRUNCATE), with the rows each held; the others are deleted by the caller. */
   deleted: Map<string, number>;
@@ -63,7 +72,8 @@ export interface BulkDialect {
     trx: Knex.Transaction,
     table: string,
     columns: Array<{ name: string; type: string }>,
-    onInserted: (rows: number) => void
+    onInserted: (rows: number) => void,
+    options?: InserterOptions
   ): Promise<Inserter>;
   /** Called inside the restore's transaction before any row is deleted. */
   prepareLoad?(trx: Knex.Transaction, context: LoadContext): Promise<LoadPlan>;

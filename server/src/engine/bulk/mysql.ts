@@ -4,9 +4,9 @@ import type { Knex } from 'knex';
 
 import { applyFilter } from '../sql';
 import { toCanonical } from '../values';
-import { plainLoad, type BulkDialect, type Inserter } from './index';
+import { plainLoad, type BulkDialect, type Inserter, type InserterOptions } from './index';
 import { databaseError, run, type MysqlConnection, type MysqlResult } from './mysql-driver';
-import { insertTuple, loadLine } from './mysql-encode';
+import { insertTuple, LoadTextWriter } from './mysql-encode';
 import { mysqlJsonLines } from './mysql-json-read';
 import { streamSelect } from './mysql-read';
 
@@ -90,8 +90,8 @@ export const mysql: BulkDialect = {
     }
   },
 
-  async inserter(trx, table, columns, onInserted) {
-    return mysqlInserter(trx, table, columns, onInserted);
+  async inserter(trx, table, columns, onInserted, options) {
+    return mysqlInserter(trx, table, columns, onInserted, options);
   },
 
   /**
@@ -130,7 +130,8 @@ const mysqlInserter = async (
   trx: Knex.Transaction,
   table: string,
   columns: Array<{ name: string; type: string }>,
-  onInserted: (rows: number) => void
+  onInserted: (rows: number) => void,
+  { alone = false }: InserterOptions = {}
 ): Promise<Inserter> => {
   const connection = (await trx.client.acquireConnection()) as MysqlConnection;
   const facts = await factsOf(connection);
@@ -144,9 +145,13 @@ const mysqlInserter = async (
   const limit = Math.max(1, Math.min(CHUNK_CHARS, Math.floor((facts.maxPacket - 4096 - insertHead.length) / 3)));
   let loading = !facts.noLocalInfile && columns.every((c) => LOADABLE.has(c.type));
 
-  /** The statement being built: LOAD lines or INSERT tuples, and the rows (for a fallback to INSERT). */
-  let parts: string[] = [];
+  /**
+   * The statement being built: LOAD lines (in the writer) with their rows (for a fallback to
+   * INSERT), or INSERT tuples.
+   */
+  const lines = new LoadTextWriter(escape, limit);
   let rows: Array<readonly unknown[]> = [];
+  let parts: string[] = [];
   let size = 0;
   /** Whether the statement being built is a LOAD (fixed at its first row). */
   let asLoad = loading;
@@ -175,8 +180,7 @@ const mysqlInserter = async (
     if (tuples.length) await insert(tuples);
   };
 
-  const load = async (text: string, values: ReadonlyArray<readonly unknown[]>) => {
-    const data = Buffer.from(text, 'utf8');
+  const load = async (data: Buffer, values: ReadonlyArray<readonly unknown[]>) => {
     // A savepoint first: should the server skip or change a row (LOCAL turns duplicate keys and
     // bad values into warnings), the statement is undone and its rows go in as INSERTs, which
     // fail or warn exactly as they always did.
@@ -204,21 +208,31 @@ const mysqlInserter = async (
   };
 
   const flush = async () => {
-    if (!parts.length) return;
+    if (!parts.length && !rows.length) return;
     const text = parts;
     const values = rows;
-    const wasLoad = asLoad;
+    const data = rows.length ? lines.take() : null;
     parts = [];
     rows = [];
     size = 0;
     if (inflight) await inflight;
     inflight = null;
     try {
-      if (wasLoad) {
+      if (data && loading && alone) {
+        // Loaded while the next statement is built: nothing else runs on the connection until
+        // the next flush or end() waits for it, so a ROLLBACK TO SAVEPOINT undoes this one only.
+        const loadingRows = load(data, values).catch((error: unknown) => {
+          throw databaseError(error);
+        });
+        loadingRows.catch(() => undefined);
+        inflight = loadingRows;
+        return;
+      }
+      if (data) {
         // Finished before the caller goes on: a ROLLBACK TO SAVEPOINT must undo this statement
         // only, never one the caller ran meanwhile (an upsert's UPDATE). The statement before
         // may have found that the server refuses LOAD DATA LOCAL.
-        await (loading ? load(text.join(''), values) : insertRows(values));
+        await (loading ? load(data, values) : insertRows(values));
         return;
       }
     } catch (error) {
@@ -233,22 +247,21 @@ const mysqlInserter = async (
   };
 
   const add = async (values: unknown[]): Promise<void> => {
-    if (!parts.length) asLoad = loading;
-    let text = asLoad ? loadLine(values, escape) : insertTuple(values, escape);
-    if (text === null) {
+    if (!parts.length && !rows.length) asLoad = loading;
+    if (asLoad) {
+      if (lines.row(values)) {
+        rows.push(values);
+        if (lines.bytes >= limit) await flush();
+        return;
+      }
       // A value LOAD DATA has no text for (a Buffer): the table goes on as INSERTs.
       await flush();
       loading = false;
       asLoad = false;
-      text = insertTuple(values, escape);
     }
-    if (parts.length && size + text.length > limit) {
-      await flush();
-      if (asLoad !== loading) return add(values);
-      asLoad = loading;
-    }
+    const text = insertTuple(values, escape);
+    if (parts.length && size + text.length > limit) await flush();
     parts.push(text);
-    if (asLoad) rows.push(values);
     size += text.length + 1;
   };
 

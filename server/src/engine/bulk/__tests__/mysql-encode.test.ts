@@ -1,6 +1,6 @@
 import { escape as driverEscape } from 'mysql2';
 
-import { insertTuple, loadLine } from '../mysql-encode';
+import { insertTuple, loadLine, LoadTextWriter } from '../mysql-encode';
 
 /** mysql2's own escape, as a connection with timezone 'Z' calls it. */
 const escape = (value: unknown) => driverEscape(value as never, false, 'Z');
@@ -56,6 +56,37 @@ describe('loadLine', () => {
     expect(loadLine([Infinity], escape)).toBeNull();
     expect(loadLine([new Date('nope')], escape)).toBeNull();
     expect(loadLine([{ a: 1 }], escape)).toBeNull();
+  });
+});
+
+describe('LoadTextWriter', () => {
+  it('writes each string as the driver literal without its quotes, those it writes as they are too', () => {
+    const specials = ['\0', '\b', '\t', '\n', '\r', '\x1a', '"', "'", '\\', 'é', '🎉', 'a', ' '];
+    const strings = [...NASTY];
+    for (let i = 0; i < 2000; i += 1) {
+      let text = '';
+      for (let j = 0; j < (i % 7) + 1; j += 1) text += specials[(i * 31 + j * 17) % specials.length];
+      strings.push(text);
+    }
+    const writer = new LoadTextWriter(escape, 64);
+    const parts: Buffer[] = [];
+    for (const text of strings) {
+      expect(writer.row([text])).toBe(true);
+      if (writer.bytes >= 64) parts.push(writer.take());
+    }
+    parts.push(writer.take());
+    const lines = Buffer.concat(parts).toString('utf8').split('\n').slice(0, -1);
+    expect(lines).toEqual(strings.map((text) => escape(text).slice(1, -1)));
+    expect(lines.map((line) => readLine(`${line}\n`)[0])).toEqual(strings);
+  });
+
+  it('gives up a row with a value it has no text for and keeps the rows before it', () => {
+    const writer = new LoadTextWriter(escape, 1024);
+    expect(writer.row([1, 'one', null])).toBe(true);
+    expect(writer.row([2, 'two', Buffer.from('x')])).toBe(false);
+    expect(writer.row([3, 'three', Number.NaN])).toBe(false);
+    expect(writer.row([4, 4.5, new Date('2024-02-29T23:59:58.123Z')])).toBe(true);
+    expect(writer.take().toString('utf8')).toBe('1\tone\t\\N\n4\t4.5\t2024-02-29 23:59:58.123\n');
   });
 });
 
