@@ -40,6 +40,7 @@ const CHILD_COLUMNS: Column[] = [
   { name: 'id', type: 'increments' },
   { name: 'parent_id', type: 'integer' },
   { name: 'label', type: 'string' },
+  { name: 'ord', type: 'double' },
 ];
 
 const NASTY = [
@@ -151,11 +152,19 @@ run('MariaDB/MySQL bulk paths', () => {
       t.increments('id');
       t.integer('parent_id').unsigned().references('parents.id').onDelete('CASCADE');
       t.string('label').unique();
+      t.double('ord');
     });
     // Written through knex's INSERT: what the bulk paths must reproduce byte for byte.
     const parents = Array.from({ length: 3000 }, (_, i) => parentRow(i));
     for (let i = 0; i < parents.length; i += 500) await knex('parents').insert(parents.slice(i, i + 500));
-    const children = Array.from({ length: 4000 }, (_, i) => ({ id: i + 1, parent_id: (i % 2999) + 1, label: `${NASTY[i % NASTY.length]} child ${i}` }));
+    // A double column: whole numbers go through LOAD DATA; from the first fraction on (LOAD DATA
+    // and an INSERT may read some fractions' digits to different doubles) the rest go as INSERTs.
+    const children = Array.from({ length: 4000 }, (_, i) => ({
+      id: i + 1,
+      parent_id: (i % 2999) + 1,
+      label: `${NASTY[i % NASTY.length]} child ${i}`,
+      ord: i % 11 === 0 ? null : i < 2500 ? (i % 5) + 1 - (i % 2 ? 2 ** 52 : 0) : (i % 7) / 3 + 1e-9 * i,
+    }));
     for (let i = 0; i < children.length; i += 500) await knex('children').insert(children.slice(i, i + 500));
   });
 

@@ -35,9 +35,14 @@ const NUMBER_TEXT = /^-?[\d.e+-]+$/i;
 export class LoadTextWriter {
   private readonly out: RowBuffer;
 
+  /**
+   * `integersOnly[i]`: column i takes only safe integers (or NULL) here — a floating-point column,
+   * whose other values LOAD DATA may read to another double than an INSERT of the same text.
+   */
   constructor(
     private readonly escape: Escape,
-    size = 1 << 20
+    size = 1 << 20,
+    private readonly integersOnly: readonly boolean[] = []
   ) {
     this.out = new RowBuffer(size);
   }
@@ -49,7 +54,8 @@ export class LoadTextWriter {
 
   /**
    * One line. False, with nothing written, when a value has no text here (a Buffer, NaN or
-   * Infinity, an invalid date, an object): the caller writes the row another way.
+   * Infinity, an invalid date, an object, a value other than a safe integer in a column of
+   * `integersOnly`): the caller writes the row another way.
    */
   row(values: readonly unknown[]): boolean {
     const start = this.out.bytes;
@@ -58,6 +64,8 @@ export class LoadTextWriter {
       const value = values[i];
       if (value === null || value === undefined) {
         this.out.text('\\N');
+      } else if (this.integersOnly[i] && !Number.isSafeInteger(value)) {
+        return this.giveUp(start);
       } else if (typeof value === 'boolean') {
         this.out.byte(value ? 0x31 : 0x30);
       } else if (isPlainInteger(value)) {

@@ -23,7 +23,7 @@ const PACKET = 1 << 20;
  * Column types LOAD DATA stores exactly as an INSERT of the driver's literal does (Strapi's
  * schema inspector names). Not double and float: an INSERT reads the driver's `0.1428…` as a
  * DECIMAL literal and converts that to binary, LOAD DATA parses the text straight to binary,
- * and the two differ in the last bit for some values.
+ * and the two differ in the last bit for some values (but see FLOATING).
  */
 const LOADABLE = new Set([
   'increments',
@@ -41,6 +41,13 @@ const LOADABLE = new Set([
   'json',
   'jsonb',
 ]);
+
+/**
+ * Floating-point columns: loadable while their values are integers (below 2^53 an integer is the
+ * same double whichever way its digits are read), and the table goes on as INSERTs from the first
+ * row with any other value (LoadTextWriter gives that row up).
+ */
+const FLOATING = new Set(['float', 'double', 'real']);
 
 /** Per connection: the server's max_allowed_packet, and whether it refused LOAD DATA LOCAL. */
 const serverFacts = new WeakMap<MysqlConnection, { maxPacket: number; noLocalInfile?: boolean }>();
@@ -143,13 +150,13 @@ const mysqlInserter = async (
     `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${names})`;
   // One statement's text stays well below max_allowed_packet.
   const limit = Math.max(1, Math.min(CHUNK_CHARS, Math.floor((facts.maxPacket - 4096 - insertHead.length) / 3)));
-  let loading = !facts.noLocalInfile && columns.every((c) => LOADABLE.has(c.type));
+  let loading = !facts.noLocalInfile && columns.every((c) => LOADABLE.has(c.type) || FLOATING.has(c.type));
 
   /**
    * The statement being built: LOAD lines (in the writer) with their rows (for a fallback to
    * INSERT), or INSERT tuples.
    */
-  const lines = new LoadTextWriter(escape, limit);
+  const lines = new LoadTextWriter(escape, limit, columns.map((c) => FLOATING.has(c.type)));
   let rows: Array<readonly unknown[]> = [];
   let parts: string[] = [];
   let size = 0;

@@ -90,6 +90,18 @@ describe('LoadTextWriter', () => {
   });
 });
 
+describe('LoadTextWriter in a floating-point column', () => {
+  it('takes safe integers and NULL there, and gives up the row at any other value', () => {
+    const writer = new LoadTextWriter(escape, 1024, [false, true]);
+    expect(writer.row([1, 3])).toBe(true);
+    expect(writer.row([2, -(2 ** 53 - 1)])).toBe(true);
+    expect(writer.row([3, null])).toBe(true);
+    for (const other of [1.5, 2 ** 53, '4', true, Number.NaN]) expect(writer.row([4, other])).toBe(false);
+    expect(writer.row([5.5, 6])).toBe(true);
+    expect(writer.take().toString('utf8')).toBe(`1\t3\n2\t-${2 ** 53 - 1}\n3\t\\N\n5.5\t6\n`);
+  });
+});
+
 describe('insertTuple', () => {
   it('is the list of the driver literals', () => {
     expect(insertTuple([1, 'a\tb', null, true, Buffer.from([0, 255])], escape)).toBe("(1,'a\\tb',NULL,true,X'00ff')");
