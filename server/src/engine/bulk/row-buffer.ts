@@ -13,14 +13,15 @@ const SLACK = 64 * 1024;
 export const isPlainInteger = (value: unknown): value is number =>
   typeof value === 'number' && value >= 0 && value < 1e15 && Number.isInteger(value);
 
+const EMPTY = Buffer.alloc(0);
+
 export class RowBuffer {
-  private buffer: Buffer;
+  /** Allocated at the first byte written: a table with no rows, or none sent this way, needs none. */
+  private buffer: Buffer = EMPTY;
 
   private length = 0;
 
-  constructor(private readonly size: number) {
-    this.buffer = Buffer.allocUnsafe(size + SLACK);
-  }
+  constructor(private readonly size: number) {}
 
   /** Bytes written so far. */
   get bytes() {
@@ -30,7 +31,7 @@ export class RowBuffer {
   /** Room for `bytes` more, the buffer grown (what was written kept) when short. */
   private room(bytes: number) {
     if (this.length + bytes <= this.buffer.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.size + SLACK, this.length + bytes));
     this.buffer.copy(grown, 0, 0, this.length);
     this.buffer = grown;
   }
@@ -65,10 +66,10 @@ export class RowBuffer {
     this.length = Math.min(this.length, length);
   }
 
-  /** What was written, as one buffer of its own; writing goes on in a new one. */
+  /** What was written, as one buffer of its own; writing goes on in a new one, allocated when needed. */
   take(): Buffer {
     const written = this.buffer.subarray(0, this.length);
-    this.buffer = Buffer.allocUnsafe(this.size + SLACK);
+    this.buffer = EMPTY;
     this.length = 0;
     return written;
   }
