@@ -1,12 +1,11 @@
 import type { Readable } from 'node:stream';
 
-import { to as copyTo } from 'pg-copy-streams';
-
 import { applyFilter } from '../sql';
 import { CONVERTED_TYPES, NUMBER_TYPES } from '../values';
 
 import type { BulkReadContext } from './index';
 import { drain, inline, nextChunk, prepareValueOf, quote } from './postgres-copy';
+import { copyOut } from './postgres-copy-out';
 
 /**
  * A backup's rows built by PostgreSQL itself: one `COPY (SELECT '[' || … || ']' … ORDER BY id)`
@@ -295,7 +294,7 @@ export const readLines = async ({ knex, connection, table, types }: BulkReadCont
 };
 
 async function* copyLines(client: PgClient, select: string): AsyncGenerator<Buffer> {
-  const stream = client.query(copyTo(`COPY (${select}) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')`)) as Readable;
+  const stream = client.query(copyOut(`COPY (${select}) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')`)) as Readable;
   let failure: Error | null = null;
   stream.on('error', (error) => {
     failure ??= error;
@@ -309,7 +308,7 @@ async function* copyLines(client: PgClient, select: string): AsyncGenerator<Buff
       yield chunk;
     }
   } finally {
-    // A COPY the server failed is over (pg-copy-streams emits the error without ending the stream).
+    // A COPY the server failed is over (copyOut emits the error without ending the stream).
     if (!failure) await drain(stream);
   }
 }

@@ -1,13 +1,14 @@
 import type { Readable } from 'node:stream';
 
 import type { Knex } from 'knex';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { from as copyFrom } from 'pg-copy-streams';
 
 import { applyFilter } from '../sql';
 import { toCanonical } from '../values';
 
 import type { BulkDialect, Inserter, LoadPlan } from './index';
 import { drain, inline, nextChunk, prepareValueOf, quote } from './postgres-copy';
+import { copyOut } from './postgres-copy-out';
 import { readLines } from './postgres-json-read';
 import { CopyTextDecoder, CopyTextWriter } from './postgres-text';
 
@@ -49,7 +50,7 @@ export const postgres: BulkDialect = {
     builder.orderBy(table.columns.includes('id') ? ['id'] : table.columns);
     const select = inline(builder.toSQL(), prepareValueOf(knex.client.driver));
 
-    const stream = client.query(copyTo(`COPY (${select}) TO STDOUT`)) as Readable;
+    const stream = client.query(copyOut(`COPY (${select}) TO STDOUT`)) as Readable;
     // Kept for the whole read: an error while the rows are with the consumer is not thrown unheard.
     let failure: Error | null = null;
     stream.on('error', (error) => {
@@ -84,7 +85,7 @@ export const postgres: BulkDialect = {
         }
       }
     } finally {
-      // A COPY the server failed is over: pg-copy-streams emits the error without ending the
+      // A COPY the server failed is over: copyOut emits the error without ending the
       // stream, and its error event has passed, so waiting for either would never return.
       if (!failure) await drain(stream);
     }
