@@ -548,13 +548,13 @@ interface Directory {
   limits: ArchiveLimits;
 }
 
-/** unix mode bits of a zip entry made on unix (high half of its external attributes). */
 /**
  * unzipper runs on bluebird, which captures a stack trace for every promise it makes (its "long
  * stack traces") when NODE_ENV is "development": Strapi's default, so the CLI's and a
  * development server's. Opening the directory of the M benchmark's archive (3,083 entries) then
- * made ~150 MB of garbage and took about a second of a backup's read-back. The traces only help
- * to debug code written on bluebird; turned off, once, for the copy unzipper loads.
+ * made ~150 MB of garbage; without them the read-back of a backup of M went from 3.2 s to 2.5 s.
+ * The traces only help to debug code written on bluebird; turned off, once, for the copy
+ * unzipper loads.
  */
 let bluebirdQuiet = false;
 const quietBluebird = () => {
@@ -569,6 +569,7 @@ const quietBluebird = () => {
   }
 };
 
+/** unix mode bits of a zip entry made on unix (high half of its external attributes). */
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 
